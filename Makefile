@@ -15,7 +15,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fcf-protection
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter \
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter \
            $(HARDEN) -fPIC -Iinclude $(PKG_CFLAGS) \
            -DNS_VERSION=\"$(VERSION)\" -DNS_CONF_PATH=\"$(SYSCONFDIR)/security/ns.conf\"
 LDFLAGS += -Wl,-z,relro,-z,now -Wl,-z,noexecstack

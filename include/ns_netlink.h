@@ -1,0 +1,65 @@
+/* ns_netlink.h — all netlink work (the only module that includes libnl).
+ *
+ * Every call is a targeted request by name or index: no dumps of links,
+ * addresses or routes happen during a login. libnl error codes are turned
+ * into -errno here and never returned. */
+#ifndef NS_NETLINK_H
+#define NS_NETLINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ns_config.h"
+#include "ns_util.h"
+
+struct ns_nl;  /* one route netlink socket, bound to the namespace it was opened in */
+
+int ns_nl_open(struct ns_nl **ret, struct ns_err *err);
+void ns_nl_close(struct ns_nl *nl);
+static inline void ns_nl_closep(struct ns_nl **nl) { if (*nl) ns_nl_close(*nl); }
+#define _cleanup_nl_ _cleanup_(ns_nl_closep)
+
+/* Bring up `lo` of the socket's namespace. */
+int ns_nl_lo_up(struct ns_nl *nl, struct ns_err *err);
+
+/* Index of link NAME, -ENODEV when absent. */
+int ns_nl_link_index(struct ns_nl *nl, const char *name, int *ret_ifindex);
+
+/* Make sure bridge NAME exists and is up; when missing and CREATE, create it
+ * with ADDR (family 0: none) and MTU (0: default). *ret_created tells
+ * whether this call made it (for rollback). */
+int ns_nl_bridge_ensure(struct ns_nl *nl, const char *name, bool create,
+			const struct ns_cidr *addr, struct ns_err *err, bool *ret_created);
+
+struct ns_veth_spec {
+	const char *host_name;          /* nsu<uid> / nss<sid> */
+	const char *alias;              /* "ns-shell user=NAME uid=UID" */
+	const char *bridge;
+	int netns_fd;                   /* target namespace of the peer (eth0) */
+	uint8_t host_mac[6], peer_mac[6];
+	unsigned mtu;                   /* 0: the bridge's */
+	bool isolated;                  /* IFLA_BRPORT_ISOLATED */
+};
+
+/* Create the veth pair with the peer directly inside netns_fd as eth0,
+ * enslave the host side to the bridge, set the isolation flag and bring
+ * the host side up. */
+int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *spec, struct ns_err *err);
+
+/* Delete link NAME (rollback, stale veths). -ENODEV when absent. */
+int ns_nl_link_delete(struct ns_nl *nl, const char *name, struct ns_err *err);
+
+/* Read the alias of link NAME into buf ("" when none). */
+int ns_nl_link_alias(struct ns_nl *nl, const char *name, char *buf, size_t size);
+
+/* Inside a namespace (socket opened there): bring up eth0, give it ADDR,
+ * default route via GW (family 0: none). */
+int ns_nl_inner_setup(struct ns_nl *nl, const struct ns_cidr *addr,
+		      const struct ns_cidr *gw, struct ns_err *err);
+
+/* MAC derived from machine-id and uid: locally administered, unicast.
+ * which = 0 host side, 1 peer. */
+void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, int which, uint8_t mac[6]);
+
+#endif

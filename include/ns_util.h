@@ -1,0 +1,55 @@
+/* ns_util.h — small helpers shared by the core: scope-bound cleanup,
+ * ownership hand-off, and the error detail that core calls fill in.
+ *
+ * Core functions return 0 (or a count) on success and -errno on failure.
+ * They never exit, print or log; when given a struct ns_err they describe
+ * what failed (step and object) so the program can print one line. */
+#ifndef NS_UTIL_H
+#define NS_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct ns_err {
+	int code;        /* negative errno of the failure, 0 when unset */
+	char msg[480];   /* one line: what failed, on what */
+};
+
+/* Fill *e (if non-NULL) and return -abs(code), so callers can write
+ * `return ns_fail(err, -EINVAL, "pool: %s: not a CIDR", s);`. */
+int ns_fail(struct ns_err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static inline void ns_freep(void *p) { free(*(void **)p); }
+static inline void ns_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(ns_freep)
+#define _cleanup_close_ _cleanup_(ns_closep)
+
+#define TAKE_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
+#define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Copy with truncation check: -ENAMETOOLONG when src does not fit. */
+int ns_strlcpy(char *dst, const char *src, size_t size);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int ns_write_all(int fd, const void *buf, size_t len);
+
+/* Parse a decimal unsigned number that must use the whole string. */
+int ns_parse_ulong(const char *s, unsigned long max, unsigned long *ret);
+
+/* Start time (field 22 of /proc/PID/stat) in clock ticks: detects pid reuse. */
+int ns_proc_start_time(pid_t pid, unsigned long long *ret);
+
+#endif
