@@ -1,0 +1,65 @@
+/* ns_session.h — the session registry under $(state_dir)/sessions/ and the
+ * per-user locks under $(state_dir)/lock/. */
+#ifndef NS_SESSION_H
+#define NS_SESSION_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "ns_names.h"
+#include "ns_util.h"
+
+struct ns_session_rec {
+	char sid[NS_SID_LEN + 1];
+	char user[33];
+	uid_t uid;
+	char netns[64];          /* logical name ns-<user>[-<sid>] */
+	dev_t netns_dev;
+	ino_t netns_ino;
+	char veth[16];           /* "" for isolated */
+	char address[64];        /* "" when none */
+	pid_t owner_pid;
+	unsigned long long owner_start;
+	long long opened;
+};
+
+/* Format / parse the key=value text of a record. Parsing is strict: every
+ * key once, known keys only, values checked; -EINVAL otherwise. */
+int ns_session_format(const struct ns_session_rec *r, char *buf, size_t size);
+int ns_session_parse(const char *text, struct ns_session_rec *ret);
+
+/* Make sure STATE_DIR, its sessions/ and lock/ exist, owned by root,
+ * mode 0755/0700, not symlinks. */
+int ns_state_prepare(const char *state_dir, struct ns_err *err);
+
+/* Write the record atomically (temp file + rename), mode 0644, root. */
+int ns_session_write(const char *state_dir, const struct ns_session_rec *r, struct ns_err *err);
+/* Remove the record of SID (absent: 0). */
+int ns_session_remove(const char *state_dir, const char *sid);
+/* Read the record of SID; refused unless a root-owned regular file. */
+int ns_session_read(const char *state_dir, const char *sid, struct ns_session_rec *ret);
+
+/* Is the record's owner still the process that opened it (pid alive and
+ * start time equal)? */
+bool ns_session_owner_alive(const struct ns_session_rec *r);
+
+/* Call FN for every valid record (unreadable/forged files are skipped).
+ * Stops and returns FN's value when it is non-zero. */
+int ns_session_foreach(const char *state_dir,
+		       int (*fn)(const struct ns_session_rec *r, void *data), void *data);
+
+/* Find a record of UID whose namespace is (DEV, INO) and whose owner is
+ * alive. -ENOENT when none. */
+int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino,
+			  struct ns_session_rec *ret);
+
+/* Open the network namespace of a live session of the record: through
+ * /proc/<owner_pid>/ns/net, accepted only when pid, start time and the
+ * namespace inode all match. Returns an O_CLOEXEC fd or -errno. */
+int ns_session_open_netns(const struct ns_session_rec *r);
+
+/* Take the lock NAME under STATE_DIR/lock/ (flock, blocking up to
+ * TIMEOUT_MS). Returns the fd to close for unlocking. */
+int ns_lock_take(const char *state_dir, const char *name, int timeout_ms, struct ns_err *err);
+
+#endif

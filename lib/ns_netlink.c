@@ -1,0 +1,337 @@
+/* ns_netlink.c — every netlink request of ns-shell; the only file that
+ * includes libnl. Requests are targeted (by name or index): no dump of
+ * links, addresses or routes, so a login costs the same with 1 or 1000
+ * users on the bridge. libnl's NLE_* codes overlap errno numbers; they are
+ * converted here and never leave this file. */
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ns_netlink.h"
+
+struct ns_nl {
+	struct nl_sock *sk;
+};
+
+static int nle_to_errno(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case 0: return 0;
+	case NLE_EXIST: return -EEXIST;
+	case NLE_NODEV: return -ENODEV;
+	case NLE_OBJ_NOTFOUND: return -ENOENT;
+	case NLE_PERM: return -EPERM;
+	case NLE_NOACCESS: return -EACCES;
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_INVAL: return -EINVAL;
+	case NLE_BUSY: return -EBUSY;
+	case NLE_RANGE: return -ERANGE;
+	case NLE_NOADDR: return -EADDRNOTAVAIL;
+	case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
+	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+	case NLE_AGAIN: return -EAGAIN;
+	case NLE_INTR: return -EINTR;
+	case NLE_MSGSIZE: return -EMSGSIZE;
+	case NLE_BAD_SOCK: return -EBADF;
+	default: return -EIO;
+	}
+}
+
+static const char *nl_why(int nle)
+{
+	return strerror(-nle_to_errno(nle));
+}
+
+int ns_nl_open(struct ns_nl **ret, struct ns_err *err)
+{
+	struct ns_nl *nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return ns_fail(err, -ENOMEM, "netlink: out of memory");
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk) {
+		free(nl);
+		return ns_fail(err, -ENOMEM, "netlink: out of memory");
+	}
+	int r = nl_connect(nl->sk, NETLINK_ROUTE);
+	if (r < 0) {
+		nl_socket_free(nl->sk);
+		free(nl);
+		return ns_fail(err, nle_to_errno(r), "netlink: cannot open a route socket: %s", nl_why(r));
+	}
+	/* nl_connect opens with SOCK_CLOEXEC in libnl >= 3.2.28; make sure. */
+	int fd = nl_socket_get_fd(nl->sk);
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	*ret = nl;
+	return 0;
+}
+
+void ns_nl_close(struct ns_nl *nl)
+{
+	if (!nl)
+		return;
+	nl_socket_free(nl->sk);
+	free(nl);
+}
+
+static void link_putp(struct rtnl_link **l) { if (*l) rtnl_link_put(*l); }
+static void addr_putp(struct nl_addr **a) { if (*a) nl_addr_put(*a); }
+#define _cleanup_link_ _cleanup_(link_putp)
+#define _cleanup_nladdr_ _cleanup_(addr_putp)
+
+int ns_nl_link_index(struct ns_nl *nl, const char *name, int *ret_ifindex)
+{
+	_cleanup_link_ struct rtnl_link *link = NULL;
+	int r = rtnl_link_get_kernel(nl->sk, 0, name, &link);
+	if (r < 0)
+		return nle_to_errno(r) == -ENOENT ? -ENODEV : nle_to_errno(r);
+	*ret_ifindex = rtnl_link_get_ifindex(link);
+	return 0;
+}
+
+static int set_up(struct ns_nl *nl, int ifindex)
+{
+	_cleanup_link_ struct rtnl_link *orig = rtnl_link_alloc();
+	_cleanup_link_ struct rtnl_link *chg = rtnl_link_alloc();
+	if (!orig || !chg)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(orig, ifindex);
+	rtnl_link_set_flags(chg, IFF_UP);
+	return nle_to_errno(rtnl_link_change(nl->sk, orig, chg, 0));
+}
+
+int ns_nl_lo_up(struct ns_nl *nl, struct ns_err *err)
+{
+	int r = set_up(nl, 1);   /* lo is ifindex 1 in every namespace */
+	if (r < 0)
+		return ns_fail(err, r, "bringing up lo: %s", strerror(-r));
+	return 0;
+}
+
+static int add_address(struct ns_nl *nl, int ifindex, const struct ns_cidr *c, bool nodad)
+{
+	_cleanup_nladdr_ struct nl_addr *local =
+		nl_addr_build(c->family, &c->addr, c->family == AF_INET ? 4 : 16);
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	if (!local || !a) {
+		if (a)
+			rtnl_addr_put(a);
+		return -ENOMEM;
+	}
+	nl_addr_set_prefixlen(local, (int)c->prefix);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_family(a, c->family);
+	int r = rtnl_addr_set_local(a, local);
+	rtnl_addr_set_prefixlen(a, (int)c->prefix);
+	if (nodad)
+		rtnl_addr_set_flags(a, IFA_F_NODAD);
+	if (r >= 0)
+		r = rtnl_addr_add(nl->sk, a, 0);
+	rtnl_addr_put(a);
+	r = nle_to_errno(r);
+	return r == -EEXIST ? 0 : r;
+}
+
+int ns_nl_bridge_ensure(struct ns_nl *nl, const char *name, bool create,
+			const struct ns_cidr *addr, struct ns_err *err, bool *ret_created)
+{
+	int ifindex, r;
+	*ret_created = false;
+	r = ns_nl_link_index(nl, name, &ifindex);
+	if (r == 0) {
+		_cleanup_link_ struct rtnl_link *link = NULL;
+		if (rtnl_link_get_kernel(nl->sk, ifindex, NULL, &link) >= 0 && !rtnl_link_is_bridge(link))
+			return ns_fail(err, -EINVAL, "bridge %s: exists but is not a bridge", name);
+		if (link && !(rtnl_link_get_flags(link) & IFF_UP) && (r = set_up(nl, ifindex)) < 0)
+			return ns_fail(err, r, "bridge %s: cannot bring it up: %s", name, strerror(-r));
+		return 0;
+	}
+	if (r != -ENODEV)
+		return ns_fail(err, r, "bridge %s: lookup failed: %s", name, strerror(-r));
+	if (!create)
+		return ns_fail(err, -ENODEV, "bridge %s does not exist (create_bridge = false)", name);
+
+	_cleanup_link_ struct rtnl_link *br = rtnl_link_bridge_alloc();
+	if (!br)
+		return ns_fail(err, -ENOMEM, "bridge %s: out of memory", name);
+	rtnl_link_set_name(br, name);
+	rtnl_link_set_flags(br, IFF_UP);
+	r = nle_to_errno(rtnl_link_add(nl->sk, br, NLM_F_CREATE | NLM_F_EXCL));
+	if (r == -EEXIST)     /* another login made it meanwhile */
+		return 0;
+	if (r < 0)
+		return ns_fail(err, r, "bridge %s: cannot create it: %s", name, strerror(-r));
+	*ret_created = true;
+	if ((r = ns_nl_link_index(nl, name, &ifindex)) < 0)
+		return ns_fail(err, r, "bridge %s: vanished after creation", name);
+	if (addr && addr->family && (r = add_address(nl, ifindex, addr, true)) < 0)
+		return ns_fail(err, r, "bridge %s: cannot add its address: %s", name, strerror(-r));
+	if ((r = set_up(nl, ifindex)) < 0)
+		return ns_fail(err, r, "bridge %s: cannot bring it up: %s", name, strerror(-r));
+	return 0;
+}
+
+/* IFLA_BRPORT_ISOLATED has no libnl helper (3.7): build the one request. */
+static int set_port_isolated(struct ns_nl *nl, int ifindex, bool on)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+	if (!msg)
+		return -ENOMEM;
+	int r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	struct nlattr *nest = r >= 0 ? nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED) : NULL;
+	if (!nest || nla_put_u8(msg, IFLA_BRPORT_ISOLATED, on ? 1 : 0) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, nest);
+	r = nl_send_sync(nl->sk, msg);   /* frees msg */
+	return nle_to_errno(r);
+}
+
+static struct nl_addr *mac_addr(const uint8_t mac[6])
+{
+	return nl_addr_build(AF_LLC, mac, 6);
+}
+
+int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *s, struct ns_err *err)
+{
+	int br_index, r;
+	if ((r = ns_nl_link_index(nl, s->bridge, &br_index)) < 0)
+		return ns_fail(err, r, "veth %s: bridge %s: %s", s->host_name, s->bridge, strerror(-r));
+
+	_cleanup_link_ struct rtnl_link *host = rtnl_link_veth_alloc();
+	if (!host)
+		return ns_fail(err, -ENOMEM, "veth %s: out of memory", s->host_name);
+	_cleanup_link_ struct rtnl_link *peer = rtnl_link_veth_get_peer(host);
+	_cleanup_nladdr_ struct nl_addr *hmac = mac_addr(s->host_mac);
+	_cleanup_nladdr_ struct nl_addr *pmac = mac_addr(s->peer_mac);
+	if (!peer || !hmac || !pmac)
+		return ns_fail(err, -ENOMEM, "veth %s: out of memory", s->host_name);
+
+	rtnl_link_set_name(host, s->host_name);
+	rtnl_link_set_addr(host, hmac);
+	rtnl_link_set_master(host, br_index);
+	if (s->alias)
+		rtnl_link_set_ifalias(host, s->alias);
+	if (s->mtu)
+		rtnl_link_set_mtu(host, s->mtu);
+
+	rtnl_link_set_name(peer, "eth0");
+	rtnl_link_set_addr(peer, pmac);
+	rtnl_link_set_ns_fd(peer, s->netns_fd);
+	if (s->mtu)
+		rtnl_link_set_mtu(peer, s->mtu);
+
+	r = nle_to_errno(rtnl_link_add(nl->sk, host, NLM_F_CREATE | NLM_F_EXCL));
+	if (r < 0)
+		return ns_fail(err, r, "veth %s: cannot create it: %s", s->host_name, strerror(-r));
+
+	int ifindex;
+	if ((r = ns_nl_link_index(nl, s->host_name, &ifindex)) < 0)
+		return ns_fail(err, r, "veth %s: vanished after creation", s->host_name);
+	if (s->isolated && (r = set_port_isolated(nl, ifindex, true)) < 0)
+		return ns_fail(err, r, "veth %s: cannot set the bridge port isolated: %s", s->host_name,
+			       strerror(-r));
+	if ((r = set_up(nl, ifindex)) < 0)
+		return ns_fail(err, r, "veth %s: cannot bring it up: %s", s->host_name, strerror(-r));
+	return 0;
+}
+
+int ns_nl_link_delete(struct ns_nl *nl, const char *name, struct ns_err *err)
+{
+	_cleanup_link_ struct rtnl_link *link = rtnl_link_alloc();
+	if (!link)
+		return ns_fail(err, -ENOMEM, "deleting %s: out of memory", name);
+	rtnl_link_set_name(link, name);
+	int r = nle_to_errno(rtnl_link_delete(nl->sk, link));
+	if (r == -ENOENT)
+		r = -ENODEV;
+	if (r < 0 && r != -ENODEV)
+		return ns_fail(err, r, "deleting %s: %s", name, strerror(-r));
+	return r;
+}
+
+int ns_nl_link_alias(struct ns_nl *nl, const char *name, char *buf, size_t size)
+{
+	_cleanup_link_ struct rtnl_link *link = NULL;
+	int r = rtnl_link_get_kernel(nl->sk, 0, name, &link);
+	if (r < 0)
+		return nle_to_errno(r) == -ENOENT ? -ENODEV : nle_to_errno(r);
+	const char *a = rtnl_link_get_ifalias(link);
+	snprintf(buf, size, "%s", a ? a : "");
+	return 0;
+}
+
+static int add_default_route(struct ns_nl *nl, int ifindex, const struct ns_cidr *gw)
+{
+	_cleanup_nladdr_ struct nl_addr *dst = NULL;
+	_cleanup_nladdr_ struct nl_addr *via =
+		nl_addr_build(gw->family, &gw->addr, gw->family == AF_INET ? 4 : 16);
+	struct rtnl_route *rt = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	int r = nl_addr_parse("default", gw->family, &dst);
+	if (!rt || !nh || !via || r < 0) {
+		if (rt)
+			rtnl_route_put(rt);
+		if (nh)
+			rtnl_route_nh_free(nh);
+		return -ENOMEM;
+	}
+	rtnl_route_set_family(rt, (uint8_t)gw->family);
+	rtnl_route_set_dst(rt, dst);
+	rtnl_route_set_table(rt, RT_TABLE_MAIN);
+	rtnl_route_set_protocol(rt, RTPROT_STATIC);
+	rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_nh_set_gateway(nh, via);
+	rtnl_route_add_nexthop(rt, nh);    /* rt owns nh now */
+	r = nle_to_errno(rtnl_route_add(nl->sk, rt, NLM_F_CREATE | NLM_F_EXCL));
+	rtnl_route_put(rt);
+	return r == -EEXIST ? 0 : r;
+}
+
+int ns_nl_inner_setup(struct ns_nl *nl, const struct ns_cidr *addr,
+		      const struct ns_cidr *gw, struct ns_err *err)
+{
+	int ifindex, r;
+	if ((r = ns_nl_lo_up(nl, err)) < 0)
+		return r;
+	if ((r = ns_nl_link_index(nl, "eth0", &ifindex)) < 0)
+		return ns_fail(err, r, "eth0 inside: %s", strerror(-r));
+	if ((r = set_up(nl, ifindex)) < 0)
+		return ns_fail(err, r, "bringing up eth0 inside: %s", strerror(-r));
+	if (addr && addr->family && (r = add_address(nl, ifindex, addr, true)) < 0) {
+		char a[64];
+		ns_cidr_format(addr, true, a, sizeof(a));
+		return ns_fail(err, r, "adding %s to eth0 inside: %s", a, strerror(-r));
+	}
+	if (gw && gw->family && (r = add_default_route(nl, ifindex, gw)) < 0) {
+		char a[64];
+		ns_cidr_format(gw, false, a, sizeof(a));
+		return ns_fail(err, r, "default route via %s inside: %s", a, strerror(-r));
+	}
+	return 0;
+}
+
+void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, int which, uint8_t mac[6])
+{
+	/* FNV-1a over machine-id, uid and side: stable, spread, not secret. */
+	uint64_t h = 1469598103934665603ULL;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ machine_id[i]) * 1099511628211ULL;
+	for (int i = 0; i < 4; i++)
+		h = (h ^ ((uid >> (8 * i)) & 0xff)) * 1099511628211ULL;
+	h = (h ^ (uint8_t)which) * 1099511628211ULL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);   /* unicast, locally administered */
+}

@@ -1,0 +1,334 @@
+/* ns_session.c — session records and locks.
+ *
+ * Invariants:
+ *  1. Records are trusted only when they are regular files owned by root,
+ *     not writable by group or others, opened without following symlinks,
+ *     under a state directory that is itself root-owned and not writable by
+ *     others; the file name is the session id and must be 8 hex digits.
+ *  2. A record is written to a temp file and renamed: readers see the old
+ *     record or the new one, never half of one. Modes are fixed (0644),
+ *     whatever the caller's umask.
+ *  3. A record's namespace is reachable only through its owner process, and
+ *     only while pid, start time and the namespace inode all still match:
+ *     a recycled pid or a forged record never leads into a namespace.
+ *  4. Locks are flock()s: a crashed holder releases them; waiting is
+ *     bounded. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ns_session.h"
+#include "ns_steps.h"
+
+#define REC_MAX 4096
+
+int ns_session_format(const struct ns_session_rec *r, char *buf, size_t size)
+{
+	int n = snprintf(buf, size,
+			 "user=%s\nuid=%u\nnetns=%s\nnetns_dev=%llu\nnetns_ino=%llu\nveth=%s\n"
+			 "address=%s\nowner_pid=%d\nowner_start=%llu\nopened=%lld\n",
+			 r->user, (unsigned)r->uid, r->netns, (unsigned long long)r->netns_dev,
+			 (unsigned long long)r->netns_ino, r->veth, r->address, (int)r->owner_pid,
+			 r->owner_start, r->opened);
+	return (n < 0 || (size_t)n >= size) ? -ENOSPC : n;
+}
+
+static int parse_num(const char *v, unsigned long long max, unsigned long long *ret)
+{
+	unsigned long x;
+	int r = ns_parse_ulong(v, (unsigned long)max, &x);
+	if (r == 0)
+		*ret = x;
+	return r;
+}
+
+static bool value_ok(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			return false;
+	return true;
+}
+
+int ns_session_parse(const char *text, struct ns_session_rec *ret)
+{
+	static const char *const keys[] = { "user", "uid", "netns", "netns_dev", "netns_ino", "veth",
+					    "address", "owner_pid", "owner_start", "opened" };
+	struct ns_session_rec r = { 0 };
+	unsigned seen = 0;
+	const char *p = text;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		if (!nl)
+			return -EINVAL;       /* every line ends with a newline */
+		char line[256];
+		size_t len = (size_t)(nl - p);
+		if (len >= sizeof(line))
+			return -EINVAL;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = nl + 1;
+		char *eq = strchr(line, '=');
+		if (!eq)
+			return -EINVAL;
+		*eq = '\0';
+		const char *v = eq + 1;
+		if (!value_ok(v))
+			return -EINVAL;
+		int k = -1;
+		for (int i = 0; i < (int)ARRAY_SIZE(keys); i++)
+			if (strcmp(line, keys[i]) == 0)
+				k = i;
+		if (k < 0 || (seen & (1u << k)))
+			return -EINVAL;
+		seen |= 1u << k;
+		unsigned long long x = 0;
+		int rc = 0;
+		switch (k) {
+		case 0: rc = ns_user_name_valid(v) ? ns_strlcpy(r.user, v, sizeof(r.user)) : -EINVAL; break;
+		case 1: rc = parse_num(v, UINT32_MAX, &x); r.uid = (uid_t)x; break;
+		case 2: rc = ns_strlcpy(r.netns, v, sizeof(r.netns)); break;
+		case 3: rc = parse_num(v, UINT64_MAX, &x); r.netns_dev = (dev_t)x; break;
+		case 4: rc = parse_num(v, UINT64_MAX, &x); r.netns_ino = (ino_t)x; break;
+		case 5: rc = (*v && !ns_ifname_valid(v)) ? -EINVAL : ns_strlcpy(r.veth, v, sizeof(r.veth)); break;
+		case 6: rc = ns_strlcpy(r.address, v, sizeof(r.address)); break;
+		case 7: rc = parse_num(v, INT32_MAX, &x); r.owner_pid = (pid_t)x; break;
+		case 8: rc = parse_num(v, UINT64_MAX, &r.owner_start); break;
+		case 9: rc = parse_num(v, INT64_MAX, &x); r.opened = (long long)x; break;
+		}
+		if (rc < 0)
+			return -EINVAL;
+	}
+	if (seen != (1u << ARRAY_SIZE(keys)) - 1 || r.owner_pid <= 0)
+		return -EINVAL;
+	*ret = r;
+	return 0;
+}
+
+/* Open DIR (or create it, mode MODE) and check it: a real directory owned
+ * by root, not writable by group or others. */
+static int open_trusted_dir(int at, const char *path, mode_t mode, bool create)
+{
+	if (create && mkdirat(at, path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+static int open_sub(const char *state_dir, const char *sub, bool create)
+{
+	_cleanup_close_ int top = open_trusted_dir(AT_FDCWD, state_dir, 0755, create);
+	if (top < 0)
+		return top;
+	return open_trusted_dir(top, sub, strcmp(sub, "lock") == 0 ? 0700 : 0755, create);
+}
+
+int ns_state_prepare(const char *state_dir, struct ns_err *err)
+{
+	const char *subs[] = { "sessions", "lock" };
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		int fd = open_sub(state_dir, subs[i], true);
+		if (fd < 0)
+			return ns_fail(err, fd, "state directory %s/%s: %s", state_dir, subs[i],
+				       fd == -EPERM ? "not a root-owned directory closed to others" : strerror(-fd));
+		close(fd);
+	}
+	return 0;
+}
+
+int ns_session_write(const char *state_dir, const struct ns_session_rec *r, struct ns_err *err)
+{
+	char text[REC_MAX], tmp[32];
+	int n = ns_session_format(r, text, sizeof(text));
+	if (n < 0 || !ns_sid_valid(r->sid))
+		return ns_fail(err, -EINVAL, "session record %s: bad content", r->sid);
+	_cleanup_close_ int dir = open_sub(state_dir, "sessions", false);
+	if (dir < 0)
+		return ns_fail(err, dir, "session record %s: %s/sessions: %s", r->sid, state_dir, strerror(-dir));
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", r->sid);
+	unlinkat(dir, tmp, 0);
+	_cleanup_close_ int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return ns_fail(err, errno, "session record %s: %s", r->sid, strerror(errno));
+	int rc = fchmod(fd, 0644) < 0 ? -errno : ns_write_all(fd, text, (size_t)n);
+	if (rc == 0 && renameat(dir, tmp, dir, r->sid) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlinkat(dir, tmp, 0);
+		return ns_fail(err, rc, "session record %s: %s", r->sid, strerror(-rc));
+	}
+	return 0;
+}
+
+int ns_session_remove(const char *state_dir, const char *sid)
+{
+	if (!ns_sid_valid(sid))
+		return -EINVAL;
+	_cleanup_close_ int dir = open_sub(state_dir, "sessions", false);
+	if (dir < 0)
+		return dir;
+	if (unlinkat(dir, sid, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int read_at(int dir, const char *sid, struct ns_session_rec *ret)
+{
+	char text[REC_MAX];
+	if (!ns_sid_valid(sid))
+		return -EINVAL;
+	_cleanup_close_ int fd = openat(dir, sid, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) || st.st_size >= REC_MAX)
+		return -EPERM;
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	if (n < 0)
+		return -errno;
+	text[n] = '\0';
+	if (strlen(text) != (size_t)n || ns_session_parse(text, ret) < 0)
+		return -EINVAL;
+	memcpy(ret->sid, sid, NS_SID_LEN + 1);
+	return 0;
+}
+
+int ns_session_read(const char *state_dir, const char *sid, struct ns_session_rec *ret)
+{
+	_cleanup_close_ int dir = open_sub(state_dir, "sessions", false);
+	if (dir < 0)
+		return dir;
+	return read_at(dir, sid, ret);
+}
+
+bool ns_session_owner_alive(const struct ns_session_rec *r)
+{
+	unsigned long long start;
+	dev_t dev;
+	ino_t ino;
+	if (ns_proc_start_time(r->owner_pid, &start) < 0 || start != r->owner_start)
+		return false;
+	if (ns_netns_id(r->owner_pid, &dev, &ino) < 0)
+		return false;
+	/* Re-check after reading the namespace: the pid was not recycled in between. */
+	if (ns_proc_start_time(r->owner_pid, &start) < 0 || start != r->owner_start)
+		return false;
+	return dev == r->netns_dev && ino == r->netns_ino;
+}
+
+int ns_session_foreach(const char *state_dir,
+		       int (*fn)(const struct ns_session_rec *r, void *data), void *data)
+{
+	int dfd = open_sub(state_dir, "sessions", false);
+	if (dfd < 0)
+		return dfd == -ENOENT ? 0 : dfd;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d))) {
+		struct ns_session_rec r;
+		if (ns_sid_valid(e->d_name) && read_at(dirfd(d), e->d_name, &r) == 0)
+			rc = fn(&r, data);
+	}
+	closedir(d);
+	return rc;
+}
+
+struct find_ctx {
+	uid_t uid;
+	dev_t dev;
+	ino_t ino;
+	struct ns_session_rec *out;
+};
+
+static int match_netns(const struct ns_session_rec *r, void *data)
+{
+	struct find_ctx *c = data;
+	if (r->uid != c->uid || r->netns_dev != c->dev || r->netns_ino != c->ino)
+		return 0;
+	if (!ns_session_owner_alive(r))
+		return 0;
+	*c->out = *r;
+	return 1;
+}
+
+int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino,
+			  struct ns_session_rec *ret)
+{
+	struct find_ctx c = { uid, dev, ino, ret };
+	int r = ns_session_foreach(state_dir, match_netns, &c);
+	if (r < 0)
+		return r;
+	return r == 1 ? 0 : -ENOENT;
+}
+
+int ns_session_open_netns(const struct ns_session_rec *r)
+{
+	char path[64];
+	unsigned long long start;
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)r->owner_pid);
+	if (ns_proc_start_time(r->owner_pid, &start) < 0 || start != r->owner_start)
+		return -ESRCH;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* The fd now pins what we opened: check it is the recorded namespace
+	 * and that the pid still belongs to the recorded process. */
+	if (fstat(fd, &st) < 0 || st.st_dev != r->netns_dev || st.st_ino != r->netns_ino ||
+	    ns_proc_start_time(r->owner_pid, &start) < 0 || start != r->owner_start) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+int ns_lock_take(const char *state_dir, const char *name, int timeout_ms, struct ns_err *err)
+{
+	if (!name[0] || strchr(name, '/') || name[0] == '.')
+		return ns_fail(err, -EINVAL, "lock %s: bad name", name);
+	_cleanup_close_ int dir = open_sub(state_dir, "lock", true);
+	if (dir < 0)
+		return ns_fail(err, dir, "lock directory %s/lock: %s", state_dir,
+			       dir == -EPERM ? "not a root-owned directory closed to others" : strerror(-dir));
+	int fd = openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return ns_fail(err, errno, "lock %s: %s", name, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0) {
+		close(fd);
+		return ns_fail(err, -EPERM, "lock %s: not a root-owned file", name);
+	}
+	for (int waited = 0;; waited += 5) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		if (waited >= timeout_ms) {
+			errno = ETIMEDOUT;
+			break;
+		}
+		poll(NULL, 0, 5);
+	}
+	int e = errno;
+	close(fd);
+	return ns_fail(err, e, "lock %s: %s", name, e == ETIMEDOUT ? "held by another login for too long" : strerror(e));
+}

@@ -1,0 +1,428 @@
+/* ns-shell — the setuid login shell that starts a login in fresh PID, IPC,
+ * mount and UTS namespaces inside the network namespace pam_ns chose.
+ *
+ * Invariants (see DESIGN.md "ns-shell"):
+ *  1. The user is getuid(). The config path is compiled in. No decision is
+ *     read from the environment: it is copied aside (allow-list only) and
+ *     cleared before anything else runs, including the config parser.
+ *  2. The network namespace is never joined by name or path: ns-shell runs
+ *     in the one it inherited and accepts it only when a root-owned session
+ *     record of this uid names the same inode (or makes a fresh loopback-
+ *     only one for `isolated`).
+ *  3. Non-dumpable throughout the privileged phase. Every privileged step
+ *     happens before the drop; after it, nothing privileged runs: the
+ *     outer process, the reaper (PID 1) and the shell all run as the user.
+ *  4. If any step fails, no shell runs: one line `ns-shell: <reason>` on
+ *     stderr and in syslog (authpriv), exit 1.
+ *  5. The shell gets fds 0-2 only, the allow-listed environment, and one
+ *     execve with the command string verbatim. */
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+
+#include "ns_config.h"
+#include "ns_env.h"
+#include "ns_invoke.h"
+#include "ns_names.h"
+#include "ns_netlink.h"
+#include "ns_session.h"
+#include "ns_steps.h"
+
+#ifndef NS_CONF_PATH
+#define NS_CONF_PATH "/etc/security/ns.conf"
+#endif
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games"
+
+static const int forwarded[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+/* Everything the login is made of, decided before the first privileged step. */
+struct login {
+	struct ns_invocation inv;
+	uid_t uid;
+	gid_t gid;
+	char user[64], home[4096];
+	char **saved_env;                /* allow-listed copies, for the shell */
+	char *ssh_command;               /* SSH_ORIGINAL_COMMAND, verbatim */
+	const struct ns_globals *g;
+	struct ns_policy policy;
+	bool exempt;
+	struct ns_session_rec rec;       /* the session pam_ns made, if any */
+	bool have_rec;
+	char hostname[64];
+};
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fail(const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ns-shell: %s\n", msg);
+	syslog(LOG_AUTHPRIV | LOG_ERR, "%s", msg);
+	_exit(1);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: ns-shell            (as a login shell, or an sshd ForceCommand)\n"
+	      "       ns-shell -c COMMAND\n"
+	      "       ns-shell --check | --version | --help\n", f);
+}
+
+/* Setuid hygiene: fds 0-2 open (so nothing we open lands on them), every
+ * other inherited fd close-on-exec, default signal dispositions and mask,
+ * a sane umask. */
+static void sanitize_process(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			int n = open("/dev/null", O_RDWR);
+			if (n < 0)
+				_exit(1);
+			if (n != fd)
+				_exit(1);
+		}
+	for (int fd = 3; fd < 1024; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaction(s, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	umask(022);
+}
+
+/* Copy the allow-listed environment and SSH_ORIGINAL_COMMAND aside, then
+ * clear the environment: nothing the caller set is seen by any library. */
+static void set_environment_aside(struct login *l)
+{
+	extern char **environ;
+	size_t n = 0, k = 0;
+	for (char **e = environ; e && *e; e++)
+		n++;
+	l->saved_env = calloc(n + 1, sizeof(char *));
+	if (!l->saved_env)
+		fail("out of memory");
+	for (char **e = environ; e && *e; e++) {
+		if (ns_env_allowed(*e))
+			l->saved_env[k++] = strdup(*e);
+		else if (strncmp(*e, "SSH_ORIGINAL_COMMAND=", 21) == 0 && !l->ssh_command)
+			l->ssh_command = strdup(*e + 21);
+	}
+	clearenv();
+}
+
+static void load_identity(struct login *l)
+{
+	l->uid = getuid();
+	struct passwd *pw = getpwuid(l->uid);
+	if (!pw)
+		fail("uid %u has no passwd entry", (unsigned)l->uid);
+	if (!ns_user_name_valid(pw->pw_name))
+		fail("user name of uid %u is not acceptable", (unsigned)l->uid);
+	l->gid = pw->pw_gid;
+	snprintf(l->user, sizeof(l->user), "%s", pw->pw_name);
+	if (snprintf(l->home, sizeof(l->home), "%s", pw->pw_dir ? pw->pw_dir : "/") >= (int)sizeof(l->home))
+		snprintf(l->home, sizeof(l->home), "/");
+}
+
+static struct ns_config *load_policy(struct login *l)
+{
+	struct ns_errlist errs;
+	struct ns_config *cfg = NULL;
+	if (ns_config_load(NS_CONF_PATH, &cfg, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++) {
+			fprintf(stderr, "ns-shell: %s\n", errs.line[i]);
+			syslog(LOG_AUTHPRIV | LOG_ERR, "%s", errs.line[i]);
+		}
+		if (errs.dropped)
+			fprintf(stderr, "ns-shell: ... and %zu more errors\n", errs.dropped);
+		fail("refusing to start a login: %s is not valid", NS_CONF_PATH);
+	}
+	char **groups = NULL;
+	size_t ng = 0;
+	if (ns_user_groups(l->user, l->gid, &groups, &ng) < 0)
+		fail("cannot read the groups of %s", l->user);
+	l->g = ns_config_globals(cfg);
+	l->exempt = ns_config_exempt(cfg, l->user, (const char *const *)groups, ng);
+	ns_policy_resolve(cfg, l->user, (const char *const *)groups, ng, &l->policy);
+	free(groups);
+	return cfg;
+}
+
+/* Step: the network namespace. Pre: root, still in the inherited netns.
+ * `host`: nothing. Otherwise the inherited namespace is accepted only if a
+ * root-owned live session record of this uid names its inode; `isolated`
+ * without such a record gets a fresh loopback-only namespace; `bridge`
+ * without one is refused: only pam_ns.so can plug a login into the bridge. */
+static void step_network(struct login *l)
+{
+	dev_t dev, host_dev;
+	ino_t ino, host_ino;
+	if (l->policy.network == NS_NET_HOST)
+		return;
+	if (ns_netns_id(0, &dev, &ino) < 0 || ns_netns_id(1, &host_dev, &host_ino) < 0)
+		fail("cannot identify the network namespace");
+	bool in_host = dev == host_dev && ino == host_ino;
+	if (!in_host && ns_session_find_netns(l->g->state_dir, l->uid, dev, ino, &l->rec) == 0)
+		l->have_rec = true;
+	if (l->have_rec)
+		return;
+	if (l->policy.network == NS_NET_BRIDGE) {
+		if (in_host)
+			fail("network = bridge for %s, but the login is in the host's network namespace: "
+			     "is pam_ns.so in this service's PAM session stack?", l->user);
+		fail("the network namespace of this login was not made by pam_ns.so for %s", l->user);
+	}
+	/* isolated */
+	struct ns_err err = { 0 };
+	struct ns_nl *nl = NULL;
+	if (unshare(CLONE_NEWNET) < 0)
+		fail("creating a network namespace: %s", strerror(errno));
+	if (ns_nl_open(&nl, &err) < 0 || ns_nl_lo_up(nl, &err) < 0)
+		fail("%s", err.msg);
+	ns_nl_close(nl);
+}
+
+/* Steps in the outer process, root: new PID/IPC/mount/UTS namespaces,
+ * private mount tree, hostname. Order: the mount tree must be private
+ * before anything is mounted (in the child). */
+static void step_unshare(struct login *l)
+{
+	struct ns_err err = { 0 };
+	int flags = (int)(l->policy.clone_flags & ~(unsigned)CLONE_NEWNET);
+	if (flags && unshare(flags) < 0)
+		fail("creating namespaces: %s", strerror(errno));
+	if ((flags & CLONE_NEWNS) && ns_mount_make_private(&err) < 0)
+		fail("%s", err.msg);
+	if (flags & CLONE_NEWUTS) {
+		char host[65] = "";
+		gethostname(host, sizeof(host) - 1);
+		host[strcspn(host, ".")] = '\0';
+		if (ns_hostname_expand(l->policy.hostname, l->user, host,
+				       l->have_rec ? l->rec.sid : NULL, l->hostname, sizeof(l->hostname)) < 0)
+			fail("bad hostname template");
+		if (ns_set_hostname(l->hostname, &err) < 0)
+			fail("%s", err.msg);
+	}
+}
+
+/* Steps in PID 1 of the new PID namespace, root, private mount tree. */
+static void step_mounts(struct login *l)
+{
+	struct ns_err err = { 0 };
+	unsigned f = l->policy.clone_flags;
+	if (!(f & CLONE_NEWNS))
+		return;
+	if ((f & CLONE_NEWPID) && ns_mount_proc(&err) < 0)
+		fail("%s", err.msg);
+	if (ns_mount_sys(&err) < 0)
+		fail("%s", err.msg);
+	if ((f & CLONE_NEWIPC) && ns_mount_mqueue(&err) < 0)
+		fail("%s", err.msg);
+	if (l->policy.private_shm && ns_mount_tmpfs("/dev/shm", &err) < 0)
+		fail("%s", err.msg);
+	if (l->policy.private_tmp && ns_mount_tmpfs("/tmp", &err) < 0)
+		fail("%s", err.msg);
+	if (l->have_rec && ns_mount_netns_etc(l->rec.netns, &err) < 0)
+		fail("%s", err.msg);
+}
+
+static void drop(const struct login *l)
+{
+	struct ns_err err = { 0 };
+	struct ns_ident id = { l->uid, l->gid, l->user };
+	if (ns_priv_drop(&id, &err) < 0)
+		fail("%s", err.msg);
+	prctl(PR_SET_DUMPABLE, 0);
+}
+
+/* Runs as the user: environment, descriptors, home, exec. */
+static void exec_shell(const struct login *l) __attribute__((noreturn));
+static void exec_shell(const struct login *l)
+{
+	char **env = NULL;
+	char arg0[300];
+	const char *argv[4];
+	struct ns_env_ids ids = {
+		.home = l->home, .user = l->user, .shell = l->policy.shell, .path = DEFAULT_PATH,
+		.session = l->have_rec ? l->rec.sid : NULL,
+	};
+	if (ns_env_build(l->saved_env, &ids, &env) < 0)
+		fail("out of memory");
+	if (ns_shell_argv(l->policy.shell, &l->inv, arg0, sizeof(arg0), argv) < 0)
+		fail("bad shell path %s", l->policy.shell);
+	if (chdir(l->home) < 0) {
+		fprintf(stderr, "ns-shell: warning: cannot enter home directory %s (%s); starting in /\n",
+			l->home, strerror(errno));
+		if (chdir("/") < 0)
+			fail("cannot enter /: %s", strerror(errno));
+	}
+	closelog();
+	ns_close_fds_from(3);
+	execve(l->policy.shell, (char *const *)argv, env);
+	fail("cannot run %s: %s", l->policy.shell, strerror(errno));
+}
+
+static int status_to_code(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}
+
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(set, forwarded[i]);
+	sigaddset(set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, set, NULL);
+}
+
+/* Wait for CHILD, forwarding the login signals to it; reap anything else
+ * (we may be PID 1 or a subreaper). Returns CHILD's exit code. */
+static int forward_and_wait(pid_t child, const sigset_t *set)
+{
+	for (;;) {
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+			if (p == child)
+				return status_to_code(st);
+		if (p < 0 && errno == ECHILD)
+			return 1;
+		siginfo_t si;
+		int sig = sigwaitinfo(set, &si);
+		if (sig > 0 && sig != SIGCHLD)
+			kill(child, sig);
+	}
+}
+
+static void noop_handler(int sig) { (void)sig; }
+
+/* PID 1 of the login: mounts and filter as root, then starts the shell,
+ * drops to the user and reaps until the shell exits. */
+static void run_reaper(struct login *l, int parent_alive_fd) __attribute__((noreturn));
+static void run_reaper(struct login *l, int parent_alive_fd)
+{
+	struct ns_err err = { 0 };
+	sigset_t set;
+
+	step_mounts(l);
+	if (ns_seccomp_no_tiocsti(&err) < 0)
+		fail("%s", err.msg);
+
+	/* A PID 1 only receives signals it has a handler for. */
+	struct sigaction sa = { .sa_handler = noop_handler };
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaction(forwarded[i], &sa, NULL);
+	block_signals(&set);
+
+	pid_t shell = fork();
+	if (shell < 0)
+		fail("fork: %s", strerror(errno));
+	if (shell == 0) {
+		sigset_t none;
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+			sigaction(forwarded[i], &dfl, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(parent_alive_fd);
+		drop(l);
+		exec_shell(l);
+	}
+	drop(l);
+	/* pdeathsig is cleared by the credential change: set it after. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct pollfd pfd = { .fd = parent_alive_fd, .events = POLLIN };
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
+		_exit(1);  /* the outer process is gone already */
+	close(parent_alive_fd);
+	_exit(forward_and_wait(shell, &set));
+}
+
+static void print_check(const struct login *l)
+{
+	printf("user         = %s (uid %u)\n", l->user, (unsigned)l->uid);
+	printf("config       = %s\n", NS_CONF_PATH);
+	printf("exempt       = %s\n", l->exempt ? "yes" : "no");
+	ns_policy_print(stdout, &l->policy);
+}
+
+int main(int argc, char **argv)
+{
+	static struct login l;
+	sanitize_process();
+	set_environment_aside(&l);
+	openlog("ns-shell", LOG_PID, LOG_AUTHPRIV);
+	prctl(PR_SET_DUMPABLE, 0);
+
+	if (ns_invocation_parse(argc, argv, l.ssh_command, &l.inv) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (l.inv.mode == NS_MODE_VERSION) {
+		printf("ns-shell %s\n", NS_VERSION);
+		return 0;
+	}
+	if (l.inv.mode == NS_MODE_HELP) {
+		usage(stdout);
+		return 0;
+	}
+
+	load_identity(&l);
+	struct ns_config *cfg = load_policy(&l);
+
+	if (l.inv.mode == NS_MODE_CHECK) {
+		drop(&l);
+		print_check(&l);
+		return 0;
+	}
+	if (l.exempt) {
+		syslog(LOG_AUTHPRIV | LOG_INFO, "%s (uid %u) is exempt: plain shell", l.user, (unsigned)l.uid);
+		drop(&l);
+		exec_shell(&l);
+	}
+
+	step_network(&l);
+	step_unshare(&l);
+	(void)cfg;
+
+	int alive[2];
+	if (pipe2(alive, O_CLOEXEC) < 0)
+		fail("pipe: %s", strerror(errno));
+	sigset_t set;
+	block_signals(&set);
+	pid_t child = fork();
+	if (child < 0)
+		fail("fork: %s", strerror(errno));
+	if (child == 0) {
+		close(alive[1]);
+		if (!(l.policy.clone_flags & CLONE_NEWPID))
+			prctl(PR_SET_CHILD_SUBREAPER, 1);
+		run_reaper(&l, alive[0]);
+	}
+	close(alive[0]);
+	syslog(LOG_AUTHPRIV | LOG_INFO, "login of %s (uid %u): session %s, network %s", l.user,
+	       (unsigned)l.uid, l.have_rec ? l.rec.sid : "-", ns_network_name(l.policy.network));
+	drop(&l);
+	int code = forward_and_wait(child, &set);
+	return code;
+}
