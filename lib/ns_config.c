@@ -338,8 +338,8 @@ static int apply_global_key(const char *name, cfg_opt_t *opt, struct ns_globals 
 		memset(c, 0, sizeof(*c));
 		if (!*s && name[0] == 'b')
 			return 0;
-		if (ns_cidr_parse(s, true, c) < 0 || c->family != AF_INET || c->prefix > 30 || c->prefix < 1)
-			return WHY("\"%s\" is not an IPv4 network A.B.C.D/N (N 1-30)", s);
+		if (ns_cidr_parse(s, true, c) < 0 || c->family != AF_INET || c->prefix > 30 || c->prefix < 8)
+			return WHY("\"%s\" is not an IPv4 network A.B.C.D/N (N 8-30)", s);
 		if (name[0] == 'p' && !host_bits_zero(c))
 			return WHY("\"%s\" has host bits set (a pool is a network address)", s);
 		return 0;

@@ -40,7 +40,7 @@ host_state() {
     ip route show table all | sort
     ip -6 route show table all 2>/dev/null | sort
     echo "## mounts"
-    findmnt -rn -o TARGET,SOURCE,FSTYPE | sort
+    findmnt -rn -o TARGET,SOURCE,FSTYPE,OPTIONS | sort
     echo "## files"
     for p in /run/ns-shell /var/lib/ns-shell /etc/netns /run/netns /dev/log \
              /etc/security/ns.conf; do

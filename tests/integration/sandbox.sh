@@ -36,8 +36,10 @@
 #     PID 1. No cleanup code is needed, and none can be forgotten.
 #
 # Variables set inside:  SB (the sandbox dir, /run/ns-sb), SB_SYSLOG (one line
-# per /dev/log message: "facility.severity TAG[PID]: MESSAGE"), NS_REPO,
-# NS_BUILD, PAM_NS_SO, SB_USER_PASSWORD (the test users' password).
+# per /dev/log message: "facility.severity TAG[PID]: MESSAGE"), SB_HOSTROOT
+# (a read-only view of the real root filesystem as it is on disk, to prove a
+# real file did not change), NS_REPO, NS_BUILD, PAM_NS_SO, SB_USER_PASSWORD
+# (the test users' password).
 #
 # Checks print TAP-like "ok - DESC" / "not ok - DESC" lines; sandbox_finish
 # prints "N passed, N failed" and exits 1 if anything failed. A script that
@@ -148,7 +150,7 @@ _sb_exit_trap() {
     (( SB_FINISHED )) && return
     SB_FINISHED=1
     sandbox_not_ok "the test script reached sandbox_finish" \
-        "it ended early with status $rc (line ${BASH_LINENO[0]:-?})"
+        "it ended early, exit status $rc"
     printf '%d passed, %d failed\n' "$SB_PASSED" "$SB_FAILED"
     exit 1
 }
@@ -204,23 +206,35 @@ _sb_run() { # run a setup step; any failure aborts the test
 }
 
 # Put DIR under an overlay whose upper layer lives in $SB/.ovl. Mounts below
-# DIR (bind-mounted resolv.conf in containers, say) are carried over.
+# DIR (a bind-mounted /etc/resolv.conf in a container, say) are moved aside
+# first and moved back on top of the overlay (an overlay shows only its lower
+# filesystem, not what is mounted below it).
 _sb_overlay() {
     local dir=$1 key=${1//\//_} sub i=0
     local -a subs=()
-    mapfile -t subs < <(findmnt -rn -o TARGET | awk -v d="$dir/" \
-        'index($0, d) == 1 && !seen[$0]++')
+    # Top-level submounts only: an rbind of one takes its children along.
+    mapfile -t subs < <(findmnt -rn -o TARGET | awk -v d="$dir/" '
+        index($0, d) != 1 || seen[$0]++ { next }
+        { for (k in top) if (index($0, k "/") == 1) next; top[$0]; print }')
     for sub in "${subs[@]}"; do
-        _sb_run mkdir -p "$SB/.ovl/sub$key.$i"
+        sub=$(printf '%b' "$sub")  # findmnt escapes spaces as \x20
+        if [[ -d $sub ]]; then
+            _sb_run mkdir "$SB/.ovl/sub$key.$i"
+        else
+            _sb_run touch "$SB/.ovl/sub$key.$i"
+        fi
         _sb_run mount --rbind "$sub" "$SB/.ovl/sub$key.$i"
+        subs[i]=$sub
         i=$((i + 1))
     done
     _sb_run mkdir -p "$SB/.ovl/$key/u" "$SB/.ovl/$key/w"
+    # The overlay's root takes its owner and mode from the upper dir.
+    _sb_run chmod --reference="$dir" "$SB/.ovl/$key/u"
+    _sb_run chown --reference="$dir" "$SB/.ovl/$key/u"
     _sb_run mount -t overlay "nssb$key" \
         -o "lowerdir=$dir,upperdir=$SB/.ovl/$key/u,workdir=$SB/.ovl/$key/w" "$dir"
     i=0
     for sub in "${subs[@]}"; do
-        [[ -e $sub ]] || _sb_run mkdir -p "$sub"
         _sb_run mount --move "$SB/.ovl/sub$key.$i" "$sub"
         i=$((i + 1))
     done
@@ -257,6 +271,13 @@ _sb_build() {
         _sb_run mount -t tmpfs -o mode=0755,size=256m nssb-home /home
     fi
     _sb_run mount -t sysfs -o nosuid,nodev,noexec nssb-sys /sys
+    # The real root filesystem as it is on disk, read-only (MS_BIND|MS_REMOUNT
+    # changes this mount's flags only, never the filesystem's).
+    SB_HOSTROOT=$SB/.ovl/hostroot
+    _sb_run mkdir "$SB_HOSTROOT"
+    _sb_run mount --bind / "$SB_HOSTROOT"
+    _sb_run mount -o remount,bind,ro "$SB_HOSTROOT"
+    export SB_HOSTROOT
 
     _sb_build_dev
     _sb_build_accounts
@@ -534,19 +555,4 @@ sandbox_ssh_authorize() {
 as_ssh() {
     local user=$1; shift
     _sb_capture timeout -k 2 "${AS_TIMEOUT:-30}" "${SB_SSH[@]}" "$user@127.0.0.1" "$*"
-}
-
-# ------------------------------------------------------------------- misc ---
-
-# sandbox_hostroot : print the path of a read-only view of the real root
-# filesystem as it is on disk (no overlays, no bind mounts), e.g. to prove
-# that the real /etc/passwd did not change.
-sandbox_hostroot() {
-    local d=$SB/.ovl/hostroot
-    if ! mountpoint -q "$d" 2>/dev/null; then
-        _sb_run mkdir -p "$d"
-        _sb_run mount --bind / "$d"
-        _sb_run mount -o remount,bind,ro "$d"
-    fi
-    printf '%s\n' "$d"
 }

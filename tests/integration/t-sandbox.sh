@@ -28,6 +28,9 @@ done
 check_eq "/dev/pts is a new devpts instance" "devpts ptmxmode=666" \
     "$(findmnt -n -o FSTYPE,OPTIONS --mountpoint /dev/pts | tail -n 1 |
        awk '{print $1, ($2 ~ /ptmxmode=0?666/ ? "ptmxmode=666" : $2)}')"
+check_eq "overlaid dirs keep their owner and mode" \
+    "/etc 755 root /tmp 1777 root /var 755 root /root 700 root" \
+    "$(stat -c '%n %a %U' /etc /tmp /var /root | tr '\n' ' ' | sed 's/ $//')"
 check_eq "/run/ns-shell is not pre-created" no \
     "$([[ -e /run/ns-shell ]] && echo yes || echo no)"
 check "/run/sshd exists" test -d /run/sshd
@@ -48,7 +51,7 @@ check_eq "the user private group has gid = uid" "sbuser:x:2001:" "$(getent group
 check_eq "id shows the groups" "shuser sbgroup wheelish" "$(id -nG shuser)"
 check_eq "home is 0700 and owned by the user" "700 2001:2001" \
     "$(stat -c '%a %u:%g' /home/sbuser)"
-hostroot=$(sandbox_hostroot)
+hostroot=$SB_HOSTROOT
 check_eq "the real /etc/passwd on disk is unchanged" "$T_HOST_PASSWD_SUM" \
     "$(sha256sum <"$hostroot/etc/passwd")"
 check_fail "the real /etc/passwd on disk has no test user" \
@@ -56,6 +59,8 @@ check_fail "the real /etc/passwd on disk has no test user" \
 echo marker >/tmp/nssb-selftest
 check_fail "a file written to /tmp does not reach the real disk" \
     test -e "$hostroot/tmp/nssb-selftest"
+check_fail "the read-only view of the real disk is read-only" \
+    touch "$hostroot/tmp/nssb-selftest"
 
 # --- syslog --------------------------------------------------------------------
 check "logger is installed" test -x /usr/bin/logger
@@ -72,6 +77,9 @@ check "pam_unix logged the su-l session" \
     sandbox_log_wait '^authpriv\.info su(\[[0-9]+\])?: pam_unix\(su-l:session\): session opened for user shuser'
 as_user shuser 'exit 7'
 check_eq "as_user returns the command's status" 7 "$AS_RC"
+as_user shuser 'echo hi >/tmp/nssb-user && cat /tmp/nssb-user && echo err >&2'
+check_eq "a user can write /tmp; as_user captures stdout and stderr" \
+    "0 hi err" "$AS_RC $AS_OUT $AS_ERR"
 check "pamtester opens and closes a session" \
     pamtester su-l shuser open_session close_session
 check "the test password authenticates through pam_unix" \

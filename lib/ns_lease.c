@@ -1,0 +1,248 @@
+/* ns_lease.c — sticky address leases.
+ *
+ * Invariants:
+ *  1. Callers hold the "leases" lock around read-pick-write.
+ *  2. The file is replaced atomically (temp + rename, mode 0644) and a
+ *     corrupt file is refused with its line, never truncated or rewritten.
+ *  3. Network, broadcast, gateway and bridge addresses are never handed
+ *     out; no address is ever given to two uids. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ns_lease.h"
+#include "ns_names.h"
+
+#define LEASE_MAX (16 * 1024 * 1024)
+
+void ns_leases_free(struct ns_leases *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int push(struct ns_leases *l, const struct ns_lease *e)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct ns_lease *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *e;
+	return 0;
+}
+
+int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, struct ns_err *err)
+{
+	struct ns_leases l = { 0 };
+	int lineno = 0;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char line[256], user[64], addr[64], extra[2];
+		unsigned long long uid, used;
+		lineno++;
+		if (len >= sizeof(line))
+			goto bad;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (nl ? 1 : 0);
+		if (len == 0)
+			continue;
+		struct ns_lease e = { 0 };
+		if (sscanf(line, "%llu %63s %63s %llu %1s", &uid, user, addr, &used, extra) != 4 ||
+		    uid > UINT32_MAX - 1 || !ns_user_name_valid(user) || inet_pton(AF_INET, addr, &e.addr) != 1 ||
+		    line[0] < '0' || line[0] > '9')
+			goto bad;
+		e.uid = (uid_t)uid;
+		e.last_used = (long long)used;
+		ns_strlcpy(e.user, user, sizeof(e.user));
+		for (size_t i = 0; i < l.n; i++)
+			if (l.v[i].uid == e.uid || l.v[i].addr.s_addr == e.addr.s_addr)
+				goto bad;
+		if (push(&l, &e) < 0) {
+			ns_leases_free(&l);
+			return ns_fail(err, -ENOMEM, "%s: out of memory", name);
+		}
+	}
+	*ret = l;
+	return 0;
+bad:
+	ns_leases_free(&l);
+	return ns_fail(err, -EINVAL, "%s:%d: corrupt lease entry (refusing to touch the file)", name, lineno);
+}
+
+int ns_leases_read(const char *path, struct ns_leases *ret, struct ns_err *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			memset(ret, 0, sizeof(*ret));
+			return 0;
+		}
+		return ns_fail(err, errno, "lease file %s: %s", path, strerror(errno));
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return ns_fail(err, -EPERM, "lease file %s: not a root-owned regular file closed to others", path);
+	if (st.st_size > LEASE_MAX)
+		return ns_fail(err, -EFBIG, "lease file %s: too large", path);
+	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return ns_fail(err, -ENOMEM, "lease file %s: out of memory", path);
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (strlen(buf) != got)
+		return ns_fail(err, -EINVAL, "lease file %s: contains a NUL byte", path);
+	return ns_leases_parse(buf, path, ret, err);
+}
+
+int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *err)
+{
+	char dir[256], tmp[300];
+	if (ns_strlcpy(dir, path, sizeof(dir)) < 0)
+		return ns_fail(err, -ENAMETOOLONG, "lease file %s: path too long", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return ns_fail(err, -EINVAL, "lease file %s: not absolute", path);
+	*slash = '\0';
+	if (dir[0] && mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return ns_fail(err, errno, "lease directory %s: %s", dir, strerror(errno));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return ns_fail(err, errno, "lease file %s: %s", tmp, strerror(errno));
+	size_t cap = l->n * 96 + 1, off = 0;
+	_cleanup_free_ char *text = malloc(cap);
+	int r = text ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < l->n; i++) {
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &l->v[i].addr, a, sizeof(a));
+		off += (size_t)snprintf(text + off, cap - off, "%u %s %s %lld\n", (unsigned)l->v[i].uid,
+					l->v[i].user, a, l->v[i].last_used);
+	}
+	if (r == 0 && fchmod(fd, 0644) < 0)
+		r = -errno;
+	if (r == 0)
+		r = ns_write_all(fd, text, off);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return ns_fail(err, r, "lease file %s: %s", path, strerror(-r));
+	}
+	return 0;
+}
+
+static struct ns_lease *find_uid(struct ns_leases *l, uid_t uid)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].uid == uid)
+			return &l->v[i];
+	return NULL;
+}
+
+void ns_lease_drop(struct ns_leases *l, uid_t uid)
+{
+	struct ns_lease *e = find_uid(l, uid);
+	if (e)
+		*e = l->v[--l->n];
+}
+
+static bool excluded(const struct ns_globals *g, uint32_t a)
+{
+	uint32_t net = ntohl(g->pool.addr.v4.s_addr);
+	uint32_t mask = ~0u << (32 - g->pool.prefix);
+	if ((a & ~mask) == 0 || (a & ~mask) == ~mask)
+		return true;
+	if (g->gateway.family == AF_INET && ntohl(g->gateway.addr.v4.s_addr) == a)
+		return true;
+	if (g->bridge_address.family == AF_INET && ntohl(g->bridge_address.addr.v4.s_addr) == a)
+		return true;
+	return (a & mask) != (net & mask);
+}
+
+int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, const char *user,
+		  const struct ns_cidr *static_addr, ns_lease_busy_fn busy, void *data,
+		  long long now, struct in_addr *ret, struct ns_err *err)
+{
+	char pool[64];
+	ns_cidr_format(&g->pool, true, pool, sizeof(pool));
+	struct ns_lease *own = find_uid(l, uid);
+	/* A uid reused by another user does not inherit the old user's address. */
+	if (own && strcmp(own->user, user) != 0) {
+		ns_lease_drop(l, uid);
+		own = NULL;
+	}
+	if (static_addr && static_addr->family == AF_INET) {
+		for (size_t i = 0; i < l->n; i++)
+			if (l->v[i].uid != uid && l->v[i].addr.s_addr == static_addr->addr.v4.s_addr) {
+				if (busy && busy(l->v[i].uid, data))
+					return ns_fail(err, -EADDRINUSE, "address of %s is in use by %s", user,
+						       l->v[i].user);
+				ns_lease_drop(l, l->v[i].uid);
+				break;
+			}
+		own = find_uid(l, uid);
+		if (own) {
+			own->addr = static_addr->addr.v4;
+			own->last_used = now;
+			*ret = own->addr;
+			return 0;
+		}
+		struct ns_lease e = { .uid = uid, .addr = static_addr->addr.v4, .last_used = now };
+		ns_strlcpy(e.user, user, sizeof(e.user));
+		*ret = e.addr;
+		return push(l, &e) < 0 ? ns_fail(err, -ENOMEM, "leases: out of memory") : 0;
+	}
+	if (own && !excluded(g, ntohl(own->addr.s_addr))) {
+		own->last_used = now;
+		*ret = own->addr;
+		return 0;
+	}
+	if (own)   /* outside the pool now (pool changed): pick anew */
+		ns_lease_drop(l, uid);
+
+	uint32_t net = ntohl(g->pool.addr.v4.s_addr), size = 1u << (32 - g->pool.prefix);
+	_cleanup_free_ uint8_t *used = calloc(size / 8 + 1, 1);
+	if (!used)
+		return ns_fail(err, -ENOMEM, "leases: out of memory");
+	for (size_t i = 0; i < l->n; i++) {
+		uint32_t off = ntohl(l->v[i].addr.s_addr) - net;
+		if (off < size)
+			used[off / 8] |= (uint8_t)(1u << (off % 8));
+	}
+	struct ns_lease e = { .uid = uid, .last_used = now };
+	ns_strlcpy(e.user, user, sizeof(e.user));
+	for (uint32_t off = 1; off < size; off++)
+		if (!(used[off / 8] & (1u << (off % 8))) && !excluded(g, net + off)) {
+			e.addr.s_addr = htonl(net + off);
+			*ret = e.addr;
+			return push(l, &e) < 0 ? ns_fail(err, -ENOMEM, "leases: out of memory") : 0;
+		}
+	/* Full: take over the least recently used lease of a user not logged in. */
+	struct ns_lease *lru = NULL;
+	for (size_t i = 0; i < l->n; i++)
+		if ((!lru || l->v[i].last_used < lru->last_used) && !(busy && busy(l->v[i].uid, data)))
+			lru = &l->v[i];
+	if (!lru)
+		return ns_fail(err, -EADDRNOTAVAIL, "address pool %s exhausted", pool);
+	e.addr = lru->addr;
+	*lru = e;
+	*ret = e.addr;
+	return 0;
+}
