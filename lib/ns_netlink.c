@@ -204,9 +204,14 @@ static struct nl_addr *mac_addr(const uint8_t mac[6])
 
 int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *s, struct ns_err *err)
 {
-	int br_index, r;
-	if ((r = ns_nl_link_index(nl, s->bridge, &br_index)) < 0)
+	int r;
+	_cleanup_link_ struct rtnl_link *br = NULL;
+	if ((r = rtnl_link_get_kernel(nl->sk, 0, s->bridge, &br)) < 0) {
+		r = nle_to_errno(r) == -ENOENT ? -ENODEV : nle_to_errno(r);
 		return ns_fail(err, r, "veth %s: bridge %s: %s", s->host_name, s->bridge, strerror(-r));
+	}
+	int br_index = rtnl_link_get_ifindex(br);
+	unsigned mtu = s->mtu ? s->mtu : rtnl_link_get_mtu(br);   /* 0: the bridge's */
 
 	_cleanup_link_ struct rtnl_link *host = rtnl_link_veth_alloc();
 	if (!host)
@@ -222,14 +227,14 @@ int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *s, struct ns_
 	rtnl_link_set_master(host, br_index);
 	if (s->alias)
 		rtnl_link_set_ifalias(host, s->alias);
-	if (s->mtu)
-		rtnl_link_set_mtu(host, s->mtu);
+	if (mtu)
+		rtnl_link_set_mtu(host, mtu);
 
 	rtnl_link_set_name(peer, "eth0");
 	rtnl_link_set_addr(peer, pmac);
 	rtnl_link_set_ns_fd(peer, s->netns_fd);
-	if (s->mtu)
-		rtnl_link_set_mtu(peer, s->mtu);
+	if (mtu)
+		rtnl_link_set_mtu(peer, mtu);
 
 	r = nle_to_errno(rtnl_link_add(nl->sk, host, NLM_F_CREATE | NLM_F_EXCL));
 	if (r < 0)

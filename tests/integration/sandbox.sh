@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # variables are for the sourcing test
 # sandbox.sh — a throwaway "host" for ns-shell's root integration tests.
 #
 # Source it from a test script and call, before anything else:
@@ -55,6 +55,7 @@ PAM_NS_SO=$NS_BUILD/pam_ns.so
 SB_PYTHON=/usr/bin/python3          # not a pyenv shim from root's PATH
 SB_USER_PASSWORD=ns-test-pw
 # openssl passwd -6 -salt nssandbox01 ns-test-pw
+# shellcheck disable=SC2016
 SB_PW_HASH='$6$nssandbox01$9RFtkURMgCwajfhxjw1MIMXnMacRifdGc1l.nW.rXJAAR8qRd2FtdiEtnyyZsvwt9lr/ZNBU1w65HbotF3HCx.'
 
 SB_PASSED=0
@@ -485,8 +486,9 @@ _sb_capture() { # run "$@", set AS_OUT AS_ERR AS_RC; return AS_RC
 
 # as_user NAME CMD : su - NAME -c CMD (the passwd shell runs as a login shell
 # with -c CMD). Sets AS_OUT (stdout), AS_ERR (stderr), AS_RC (status; 124
-# on timeout, AS_TIMEOUT seconds, default 30) and returns AS_RC. Prints
-# nothing. Stdin is passed through unless it is a terminal.
+# on timeout, AS_TIMEOUT seconds, default 30) and returns AS_RC (so under
+# set -e write "as_user ... || true"). Prints nothing. Stdin is passed
+# through unless it is a terminal.
 as_user() {
     local user=$1; shift
     _sb_capture timeout -k 2 "${AS_TIMEOUT:-30}" su - "$user" -c "$*"

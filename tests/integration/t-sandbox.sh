@@ -1,5 +1,7 @@
 #!/bin/bash
 # Self-test of the sandbox harness; needs no ns-shell build.
+# shellcheck disable=SC2016,SC2119  # remote commands are single-quoted on purpose
+# shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh"
 
 # Outside only (this part runs before the re-exec): facts about the real host.

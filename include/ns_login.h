@@ -1,0 +1,47 @@
+/* ns_login.h — the network side of a login: what pam_ns does at open and
+ * close session, as one call each. */
+#ifndef NS_LOGIN_H
+#define NS_LOGIN_H
+
+#include <sys/types.h>
+
+#include "ns_config.h"
+#include "ns_names.h"
+#include "ns_util.h"
+
+struct ns_login_who {
+	const char *user;
+	uid_t uid;
+	gid_t gid;
+	const char *const *groups;
+	size_t n_groups;
+};
+
+struct ns_login {
+	char sid[NS_SID_LEN + 1];
+	char netns[64];
+	int orig_netns_fd;          /* the caller's own namespace, for close */
+	char state_dir[128];
+	uid_t uid;
+};
+
+enum { NS_LOGIN_OPENED = 0, NS_LOGIN_IGNORED = 1 };
+
+/* Open: as root, in the caller's own network namespace. Returns
+ * NS_LOGIN_OPENED with the caller moved into the user's namespace,
+ * NS_LOGIN_IGNORED (exempt user, or network = host; *why says which), or
+ * -errno with everything this call made undone and the caller where it was. */
+int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
+		  struct ns_login *ret, const char **why, struct ns_err *err);
+
+/* Close: remove the record and move the caller back to its own network
+ * namespace. The namespace and veth go with their last process. */
+int ns_login_close(struct ns_login *s, struct ns_err *err);
+
+/* Discard without moving back (e.g. in a forked child): closes the fd. */
+void ns_login_forget(struct ns_login *s);
+
+/* Read /etc/machine-id as 16 bytes (zeros when missing). */
+void ns_machine_id(uint8_t ret[16]);
+
+#endif

@@ -1,0 +1,370 @@
+/* ns_login.c — the namespace lifecycle of a login (pam_ns open/close).
+ *
+ * Invariants:
+ *  1. Everything runs under the user's lock; leases under the leases lock.
+ *  2. Each thing this call creates is put on an undo list; on failure it is
+ *     undone in reverse, and nothing it did not create is touched (a second
+ *     login never deletes the first login's namespace or veth).
+ *  3. The namespace is not pinned: it lives while processes are in it.
+ *     A second login reaches it only through a live session's owner process
+ *     (pid, start time and inode checked: ns_session_open_netns).
+ *  4. Only the caller's network namespace changes; on failure it is moved
+ *     back, and at close it returns to the namespace it came from.
+ *  5. Nothing here reads the environment. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ns_lease.h"
+#include "ns_login.h"
+#include "ns_netlink.h"
+#include "ns_session.h"
+#include "ns_steps.h"
+
+#define LOCK_TIMEOUT_MS 10000
+
+void ns_machine_id(uint8_t ret[16])
+{
+	char buf[64] = "";
+	memset(ret, 0, 16);
+	_cleanup_close_ int fd = open("/etc/machine-id", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 || read(fd, buf, 32) != 32)
+		return;
+	for (int i = 0; i < 16; i++) {
+		unsigned v;
+		if (sscanf(buf + 2 * i, "%2x", &v) != 1)
+			return;
+		ret[i] = (uint8_t)v;
+	}
+}
+
+/* What this call made, undone in reverse on failure. */
+struct undo {
+	bool moved;            /* caller is in the new namespace */
+	bool record;
+	bool veth;
+	bool lease;
+	bool bridge;
+	char veth_name[16];
+	char bridge_name[16];
+};
+
+struct ctx {
+	const struct ns_config *c;
+	const struct ns_globals *g;
+	const struct ns_login_who *w;
+	struct ns_policy p;
+	int orig_fd, netns_fd;
+	struct ns_nl *host_nl, *inner_nl;
+	struct ns_session_rec rec;
+	struct undo u;
+};
+
+static int stale_of_user(const struct ns_session_rec *r, void *data)
+{
+	const struct ctx *x = data;
+	if (r->uid == x->w->uid && !ns_session_owner_alive(r))
+		ns_session_remove(x->g->state_dir, r->sid);
+	return 0;
+}
+
+struct live_find {
+	uid_t uid;
+	const char *netns;          /* NULL: any session */
+	struct ns_session_rec *out;
+};
+
+static int live_match(const struct ns_session_rec *r, void *data)
+{
+	struct live_find *f = data;
+	if (r->uid != f->uid || (f->netns && strcmp(r->netns, f->netns) != 0) || !ns_session_owner_alive(r))
+		return 0;
+	if (f->out)
+		*f->out = *r;
+	return 1;
+}
+
+static bool uid_busy(uid_t uid, void *data)
+{
+	const char *state_dir = data;
+	struct live_find f = { uid, NULL, NULL };
+	return ns_session_foreach(state_dir, live_match, &f) == 1;
+}
+
+static int disable_ipv6_here(void)
+{
+	const char *paths[] = { "/proc/sys/net/ipv6/conf/all/disable_ipv6",
+				"/proc/sys/net/ipv6/conf/default/disable_ipv6" };
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		int fd = open(paths[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)  /* no IPv6 in this kernel */
+				return 0;
+			return -errno;
+		}
+		int r = ns_write_all(fd, "1", 1);
+		close(fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Make a fresh network namespace without leaving the caller in it:
+ * unshare, keep an fd, step back. Inner setup later goes through a netlink
+ * socket opened while inside (sockets stay bound to their namespace). */
+static int new_netns(struct ctx *x, struct ns_err *err)
+{
+	int r;
+	if (unshare(CLONE_NEWNET) < 0)
+		return ns_fail(err, errno, "creating a network namespace: %s", strerror(errno));
+	x->netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	r = x->netns_fd < 0 ? ns_fail(err, errno, "opening the new namespace: %s", strerror(errno)) : 0;
+	if (r == 0 && !x->g->pool6.family && (r = disable_ipv6_here()) < 0)
+		ns_fail(err, r, "switching IPv6 off in the new namespace: %s", strerror(-r));
+	if (r == 0)
+		r = ns_nl_open(&x->inner_nl, err);
+	if (setns(x->orig_fd, CLONE_NEWNET) < 0)
+		return ns_fail(err, errno, "returning to the caller's namespace: %s", strerror(errno));
+	return r;
+}
+
+static int take_lease(struct ctx *x, struct in_addr *ret, struct ns_err *err)
+{
+	_cleanup_close_ int lock = ns_lock_take(x->g->state_dir, "leases", LOCK_TIMEOUT_MS, err);
+	if (lock < 0)
+		return lock;
+	struct ns_leases l;
+	int r = ns_leases_read(x->g->lease_file, &l, err);
+	if (r < 0)
+		return r;
+	bool had = false;
+	for (size_t i = 0; i < l.n; i++)
+		had |= l.v[i].uid == x->w->uid && strcmp(l.v[i].user, x->w->user) == 0;
+	r = ns_lease_pick(&l, x->g, x->w->uid, x->w->user,
+			  x->p.address == NS_ADDR_STATIC ? &x->p.static_addr : NULL,
+			  uid_busy, (void *)x->g->state_dir, (long long)time(NULL), ret, err);
+	if (r == 0)
+		r = ns_leases_write(x->g->lease_file, &l, err);
+	x->u.lease = r == 0 && !had;
+	ns_leases_free(&l);
+	return r;
+}
+
+static void drop_lease(struct ctx *x)
+{
+	struct ns_err e;
+	_cleanup_close_ int lock = ns_lock_take(x->g->state_dir, "leases", LOCK_TIMEOUT_MS, &e);
+	struct ns_leases l;
+	if (lock < 0 || ns_leases_read(x->g->lease_file, &l, &e) < 0)
+		return;
+	ns_lease_drop(&l, x->w->uid);
+	ns_leases_write(x->g->lease_file, &l, &e);
+	ns_leases_free(&l);
+}
+
+static int plug_bridge(struct ctx *x, struct ns_err *err)
+{
+	const struct ns_globals *g = x->g;
+	struct in_addr a;
+	uint8_t mid[16];
+	char alias[96];
+	int r;
+
+	if ((r = ns_nl_open(&x->host_nl, err)) < 0)
+		return r;
+	if ((r = ns_nl_bridge_ensure(x->host_nl, g->bridge, g->create_bridge, &g->bridge_address, err,
+				     &x->u.bridge)) < 0)
+		return r;
+	snprintf(x->u.bridge_name, sizeof(x->u.bridge_name), "%s", g->bridge);
+	if (x->p.address == NS_ADDR_DHCP)
+		return ns_fail(err, -EOPNOTSUPP, "address = dhcp is not supported by this version");
+	if ((r = take_lease(x, &a, err)) < 0)
+		return r;
+
+	struct ns_cidr addr = { .family = AF_INET, .addr.v4 = a, .prefix = g->pool.prefix };
+	ns_cidr_format(&addr, true, x->rec.address, sizeof(x->rec.address));
+	ns_veth_name(x->w->uid, x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL, x->rec.veth);
+	snprintf(alias, sizeof(alias), "ns-shell user=%s uid=%u", x->w->user, (unsigned)x->w->uid);
+	ns_machine_id(mid);
+	struct ns_veth_spec spec = {
+		.host_name = x->rec.veth, .alias = alias, .bridge = g->bridge, .netns_fd = x->netns_fd,
+		.mtu = g->mtu, .isolated = g->isolate_ports,
+	};
+	ns_mac_for_uid(mid, x->w->uid, 0, spec.host_mac);
+	ns_mac_for_uid(mid, x->w->uid, 1, spec.peer_mac);
+
+	r = ns_nl_veth_create(x->host_nl, &spec, err);
+	if (r == -EEXIST) {
+		/* A veth of ours with no live session (we hold the user's lock and
+		 * found none): the old namespace is still being destroyed. */
+		char old[96] = "";
+		if (ns_nl_link_alias(x->host_nl, x->rec.veth, old, sizeof(old)) == 0 &&
+		    strncmp(old, "ns-shell ", 9) == 0 &&
+		    ns_nl_link_delete(x->host_nl, x->rec.veth, err) >= 0)
+			r = ns_nl_veth_create(x->host_nl, &spec, err);
+		else
+			r = ns_fail(err, -EEXIST, "veth %s exists and is not one of ours", x->rec.veth);
+	}
+	if (r < 0)
+		return r;
+	x->u.veth = true;
+	snprintf(x->u.veth_name, sizeof(x->u.veth_name), "%s", x->rec.veth);
+	return ns_nl_inner_setup(x->inner_nl, &addr, &g->gateway, err);
+}
+
+static void undo(struct ctx *x)
+{
+	struct ns_err e;
+	if (x->u.moved)
+		setns(x->orig_fd, CLONE_NEWNET);
+	if (x->u.record)
+		ns_session_remove(x->g->state_dir, x->rec.sid);
+	if (x->u.veth && x->host_nl)
+		ns_nl_link_delete(x->host_nl, x->u.veth_name, &e);
+	if (x->u.lease)
+		drop_lease(x);
+	if (x->u.bridge && x->host_nl)
+		ns_nl_link_delete(x->host_nl, x->u.bridge_name, &e);
+}
+
+static int fresh_sid(const char *state_dir, char sid[NS_SID_LEN + 1])
+{
+	for (int i = 0; i < 16; i++) {
+		struct ns_session_rec r;
+		if (ns_sid_random(sid) < 0)
+			return -EIO;
+		if (ns_session_read(state_dir, sid, &r) == -ENOENT)
+			return 0;
+	}
+	return -EEXIST;
+}
+
+static int open_locked(struct ctx *x, struct ns_err *err)
+{
+	const struct ns_globals *g = x->g;
+	const struct ns_login_who *w = x->w;
+	int r;
+
+	ns_session_foreach(g->state_dir, stale_of_user, x);
+	if ((r = fresh_sid(g->state_dir, x->rec.sid)) < 0)
+		return ns_fail(err, r, "cannot pick a session id");
+	ns_netns_name(w->user, x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL, x->rec.netns,
+		      sizeof(x->rec.netns));
+
+	if (x->p.netns == NS_NETNS_USER) {
+		struct ns_session_rec live;
+		struct live_find f = { w->uid, x->rec.netns, &live };
+		if (ns_session_foreach(g->state_dir, live_match, &f) == 1 &&
+		    (x->netns_fd = ns_session_open_netns(&live)) >= 0) {
+			memcpy(x->rec.veth, live.veth, sizeof(live.veth));
+			memcpy(x->rec.address, live.address, sizeof(live.address));
+		}
+	}
+	if (x->netns_fd < 0) {
+		if ((r = new_netns(x, err)) < 0)
+			return r;
+		if (x->p.network == NS_NET_BRIDGE)
+			r = plug_bridge(x, err);
+		else
+			r = ns_nl_lo_up(x->inner_nl, err);
+		if (r < 0)
+			return r;
+	}
+
+	struct stat st;
+	unsigned long long start;
+	if (fstat(x->netns_fd, &st) < 0 || ns_proc_start_time(getpid(), &start) < 0)
+		return ns_fail(err, -EIO, "cannot identify the namespace or this process");
+	ns_strlcpy(x->rec.user, w->user, sizeof(x->rec.user));
+	x->rec.uid = w->uid;
+	x->rec.netns_dev = st.st_dev;
+	x->rec.netns_ino = st.st_ino;
+	x->rec.owner_pid = getpid();
+	x->rec.owner_start = start;
+	x->rec.opened = (long long)time(NULL);
+
+	/* Move first, then publish: a record always names a namespace its
+	 * owner is in (other logins check exactly that). */
+	if (setns(x->netns_fd, CLONE_NEWNET) < 0)
+		return ns_fail(err, errno, "entering the namespace: %s", strerror(errno));
+	x->u.moved = true;
+	if ((r = ns_session_write(g->state_dir, &x->rec, err)) < 0)
+		return r;
+	x->u.record = true;
+	return 0;
+}
+
+int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
+		  struct ns_login *ret, const char **why, struct ns_err *err)
+{
+	struct ctx x = { .c = c, .g = ns_config_globals(c), .w = w, .orig_fd = -1, .netns_fd = -1 };
+	char lockname[32];
+	int r;
+
+	*why = NULL;
+	if (!ns_user_name_valid(w->user))
+		return ns_fail(err, -EINVAL, "user name is not acceptable for a namespace");
+	if (ns_config_exempt(c, w->user, w->groups, w->n_groups)) {
+		*why = "exempt";
+		return NS_LOGIN_IGNORED;
+	}
+	ns_policy_resolve(c, w->user, w->groups, w->n_groups, &x.p);
+	if (x.p.network == NS_NET_HOST || !(x.p.clone_flags & CLONE_NEWNET)) {
+		*why = "network = host";
+		return NS_LOGIN_IGNORED;
+	}
+	if ((r = ns_state_prepare(x.g->state_dir, err)) < 0)
+		return r;
+	snprintf(lockname, sizeof(lockname), "user-%u", (unsigned)w->uid);
+	_cleanup_close_ int lock = ns_lock_take(x.g->state_dir, lockname, LOCK_TIMEOUT_MS, err);
+	if (lock < 0)
+		return lock;
+	x.orig_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (x.orig_fd < 0)
+		return ns_fail(err, errno, "opening the caller's namespace: %s", strerror(errno));
+
+	r = open_locked(&x, err);
+	if (r < 0) {
+		undo(&x);
+		close(x.orig_fd);
+	} else {
+		memset(ret, 0, sizeof(*ret));
+		memcpy(ret->sid, x.rec.sid, sizeof(ret->sid));
+		memcpy(ret->netns, x.rec.netns, sizeof(ret->netns));
+		ns_strlcpy(ret->state_dir, x.g->state_dir, sizeof(ret->state_dir));
+		ret->uid = w->uid;
+		ret->orig_netns_fd = x.orig_fd;
+	}
+	if (x.netns_fd >= 0)
+		close(x.netns_fd);
+	ns_nl_close(x.host_nl);
+	ns_nl_close(x.inner_nl);
+	return r;
+}
+
+int ns_login_close(struct ns_login *s, struct ns_err *err)
+{
+	char lockname[32];
+	int r = 0;
+	snprintf(lockname, sizeof(lockname), "user-%u", (unsigned)s->uid);
+	int lock = ns_lock_take(s->state_dir, lockname, LOCK_TIMEOUT_MS, NULL);
+	ns_session_remove(s->state_dir, s->sid);
+	if (s->orig_netns_fd >= 0 && setns(s->orig_netns_fd, CLONE_NEWNET) < 0)
+		r = ns_fail(err, errno, "returning to the original network namespace: %s", strerror(errno));
+	if (lock >= 0)
+		close(lock);
+	ns_login_forget(s);
+	return r;
+}
+
+void ns_login_forget(struct ns_login *s)
+{
+	if (s->orig_netns_fd >= 0)
+		close(s->orig_netns_fd);
+	s->orig_netns_fd = -1;
+}

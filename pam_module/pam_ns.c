@@ -1,0 +1,142 @@
+/* pam_ns.so — PAM glue for the network side of a login (see DESIGN.md).
+ *
+ *   session required pam_ns.so [conf=PATH] [debug]
+ *
+ * Arguments are parsed once; unknown words are logged. Every decision is in
+ * lib/ (ns_login_open/close). Nothing is read from the PAM environment or
+ * getenv(): users set both. The state of an open session lives under one
+ * pam_set_data key; its destructor only closes a descriptor, so it is safe
+ * in a forked child. */
+#include <pwd.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <security/pam_modutil.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "ns_config.h"
+#include "ns_login.h"
+
+#ifndef NS_CONF_PATH
+#define NS_CONF_PATH "/etc/security/ns.conf"
+#endif
+#define DATA_KEY "pam_ns:session"
+
+struct args {
+	const char *conf;
+	bool debug;
+};
+
+static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
+{
+	a->conf = NS_CONF_PATH;
+	a->debug = false;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "debug") == 0)
+			a->debug = true;
+		else if (strncmp(argv[i], "conf=", 5) == 0 && argv[i][5] == '/')
+			a->conf = argv[i] + 5;
+		else
+			pam_syslog(pamh, LOG_ERR, "unknown option: %s", argv[i]);
+	}
+}
+
+static void cleanup_session(pam_handle_t *pamh, void *data, int error_status)
+{
+	(void)pamh;
+	(void)error_status;
+	struct ns_login *s = data;
+	ns_login_forget(s);   /* never moves namespaces: may run in a child */
+	free(s);
+}
+
+PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct args a;
+	const char *user = NULL;
+	(void)flags;
+	parse_args(pamh, argc, argv, &a);
+
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user) {
+		pam_syslog(pamh, LOG_ERR, "cannot determine the user");
+		return PAM_SESSION_ERR;
+	}
+	struct passwd *pw = pam_modutil_getpwnam(pamh, user);
+	if (!pw) {
+		pam_syslog(pamh, LOG_ERR, "unknown user %s", user);
+		return PAM_SESSION_ERR;
+	}
+
+	struct ns_errlist errs;
+	struct ns_config *cfg = NULL;
+	if (ns_config_load(a.conf, &cfg, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			pam_syslog(pamh, LOG_ERR, "%s", errs.line[i]);
+		pam_syslog(pamh, LOG_ERR, "session of %s refused: configuration %s is not valid", user, a.conf);
+		return PAM_SESSION_ERR;
+	}
+	char **groups = NULL;
+	size_t ng = 0;
+	if (ns_user_groups(pw->pw_name, pw->pw_gid, &groups, &ng) < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot read the groups of %s", user);
+		ns_config_free(cfg);
+		return PAM_SESSION_ERR;
+	}
+
+	struct ns_login_who who = { pw->pw_name, pw->pw_uid, pw->pw_gid, (const char *const *)groups, ng };
+	struct ns_login *s = calloc(1, sizeof(*s));
+	struct ns_err err = { 0 };
+	const char *why = NULL;
+	int r = s ? ns_login_open(cfg, &who, s, &why, &err) : ns_fail(&err, -ENOMEM, "out of memory");
+	free(groups);
+	ns_config_free(cfg);
+
+	if (r == NS_LOGIN_IGNORED) {
+		if (a.debug)
+			pam_syslog(pamh, LOG_DEBUG, "%s: not namespaced (%s)", user, why);
+		free(s);
+		return PAM_IGNORE;
+	}
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "session of %s refused: %s", user, err.msg);
+		free(s);
+		return PAM_SESSION_ERR;
+	}
+
+	char env[64];
+	snprintf(env, sizeof(env), "NS_SHELL_SESSION=%s", s->sid);
+	if (pam_putenv(pamh, env) != PAM_SUCCESS ||
+	    pam_set_data(pamh, DATA_KEY, s, cleanup_session) != PAM_SUCCESS) {
+		pam_syslog(pamh, LOG_ERR, "session of %s refused: cannot store the session", user);
+		ns_login_close(s, &err);
+		free(s);
+		return PAM_SESSION_ERR;
+	}
+	pam_syslog(pamh, LOG_INFO, "%s (uid %u): session %s in network namespace %s", user,
+		   (unsigned)pw->pw_uid, s->sid, s->netns);
+	return PAM_SUCCESS;
+}
+
+PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct args a;
+	const void *data = NULL;
+	(void)flags;
+	parse_args(pamh, argc, argv, &a);
+	if (pam_get_data(pamh, DATA_KEY, &data) != PAM_SUCCESS || !data)
+		return PAM_IGNORE;   /* not opened here (exempt, or another process) */
+	struct ns_login *s = (struct ns_login *)data;
+	struct ns_err err = { 0 };
+	char sid[sizeof(s->sid)];
+	memcpy(sid, s->sid, sizeof(sid));
+	int r = ns_login_close(s, &err);
+	pam_set_data(pamh, DATA_KEY, NULL, NULL);   /* runs cleanup_session: frees s */
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "closing session %s: %s", sid, err.msg);
+		return PAM_SESSION_ERR;
+	}
+	if (a.debug)
+		pam_syslog(pamh, LOG_DEBUG, "session %s closed", sid);
+	return PAM_SUCCESS;
+}
