@@ -62,4 +62,10 @@ int ns_nl_inner_setup(struct ns_nl *nl, const struct ns_cidr *addr,
  * which = 0 host side, 1 peer. */
 void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, int which, uint8_t mac[6]);
 
+
+
+/* Admin only (nsctl gc), never on a login path: dump the host's links and
+ * call FN for each veth whose alias says it is ours. */
+int ns_nl_foreach_ours(struct ns_nl *nl, void (*fn)(const char *name, const char *alias, void *data),
+		       void *data);
 #endif

@@ -340,3 +340,21 @@ void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, int which, uint8_t 
 		mac[i] = (uint8_t)(h >> (8 * i));
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);   /* unicast, locally administered */
 }
+
+int ns_nl_foreach_ours(struct ns_nl *nl, void (*fn)(const char *name, const char *alias, void *data),
+		       void *data)
+{
+	struct nl_cache *cache = NULL;
+	int r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &cache);
+	if (r < 0)
+		return nle_to_errno(r);
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		const char *name = rtnl_link_get_name(l), *alias = rtnl_link_get_ifalias(l);
+		if (name && alias && strncmp(alias, "ns-shell ", 9) == 0 &&
+		    (strncmp(name, "nsu", 3) == 0 || strncmp(name, "nss", 3) == 0))
+			fn(name, alias, data);
+	}
+	nl_cache_free(cache);
+	return 0;
+}

@@ -1,0 +1,393 @@
+/* nsctl — see, check and clean what ns-shell and pam_ns made.
+ *   nsctl status [--json] | check [--conf PATH] [--user NAME] | gc [--dry-run]
+ *   nsctl leases | exec USER -- CMD...
+ * Exit 0 on success, 1 on failure, 2 on usage errors. Root only. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ns_config.h"
+#include "ns_lease.h"
+#include "ns_netlink.h"
+#include "ns_session.h"
+#include "ns_steps.h"
+
+#ifndef NS_CONF_PATH
+#define NS_CONF_PATH "/etc/security/ns.conf"
+#endif
+
+static int usage(void)
+{
+	fputs("usage: nsctl status [--json]\n"
+	      "       nsctl check [--conf PATH] [--user NAME]\n"
+	      "       nsctl gc [--dry-run]\n"
+	      "       nsctl leases\n"
+	      "       nsctl exec USER -- CMD...\n", stderr);
+	return 2;
+}
+
+static struct ns_config *load(const char *path)
+{
+	struct ns_errlist errs;
+	struct ns_config *c = NULL;
+	if (ns_config_load(path, &c, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "nsctl: %s\n", errs.line[i]);
+		if (errs.dropped)
+			fprintf(stderr, "nsctl: ... and %zu more errors\n", errs.dropped);
+		return NULL;
+	}
+	return c;
+}
+
+/* Processes whose network namespace is (dev, ino). Admin tool: O(procs). */
+static int count_procs(dev_t dev, ino_t ino)
+{
+	DIR *d = opendir("/proc");
+	int n = 0;
+	struct dirent *e;
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char path[300];
+		struct stat st;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
+		if (stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+struct status_ctx {
+	bool json;
+	int n;
+	const struct ns_globals *g;
+};
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	putchar('"');
+}
+
+static int status_one(const struct ns_session_rec *r, void *data)
+{
+	struct status_ctx *x = data;
+	bool alive = ns_session_owner_alive(r);
+	int procs = alive ? count_procs(r->netns_dev, r->netns_ino) : 0;
+	char since[32];
+	time_t t = (time_t)r->opened;
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S", localtime(&t));
+	const char *bridge = r->veth[0] ? x->g->bridge : "";
+	if (x->json) {
+		printf("%s\n  {\"session\": ", x->n ? "," : "");
+		json_str(r->sid);
+		printf(", \"user\": ");
+		json_str(r->user);
+		printf(", \"uid\": %u, \"since\": %lld, \"netns\": ", (unsigned)r->uid, r->opened);
+		json_str(r->netns);
+		printf(", \"netns_inode\": %llu, \"veth\": ", (unsigned long long)r->netns_ino);
+		json_str(r->veth);
+		printf(", \"address\": ");
+		json_str(r->address);
+		printf(", \"bridge\": ");
+		json_str(bridge);
+		printf(", \"owner_pid\": %d, \"processes\": %d, \"stale\": %s}", (int)r->owner_pid, procs,
+		       alive ? "false" : "true");
+	} else {
+		printf("%-8s %-12s %-6u %-19s %-20s %-11s %-18s %-8s %-8d %d%s\n", r->sid, r->user,
+		       (unsigned)r->uid, since, r->netns, r->veth[0] ? r->veth : "-",
+		       r->address[0] ? r->address : "-", bridge[0] ? bridge : "-", (int)r->owner_pid, procs,
+		       alive ? "" : " (stale)");
+	}
+	x->n++;
+	return 0;
+}
+
+static int cmd_status(const struct ns_globals *g, bool json)
+{
+	struct status_ctx x = { json, 0, g };
+	if (json)
+		printf("[");
+	else
+		printf("%-8s %-12s %-6s %-19s %-20s %-11s %-18s %-8s %-8s %s\n", "SESSION", "USER", "UID",
+		       "SINCE", "NETNS", "VETH", "ADDRESS", "BRIDGE", "OWNER", "PROCS");
+	int r = ns_session_foreach(g->state_dir, status_one, &x);
+	if (json)
+		printf("%s]\n", x.n ? "\n" : "");
+	if (r < 0) {
+		fprintf(stderr, "nsctl: cannot read %s/sessions: %s\n", g->state_dir, strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
+static bool pam_stack_has_ns(const char *service, int depth)
+{
+	char path[256], line[512];
+	snprintf(path, sizeof(path), "/etc/pam.d/%s", service);
+	FILE *f = fopen(path, "re");
+	bool found = false;
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = line + strspn(line, " \t");
+		if (*p == '#')
+			continue;
+		if (strncmp(p, "session", 7) == 0 && strstr(p, "pam_ns.so"))
+			found = true;
+		else if (strncmp(p, "@include", 8) == 0 && depth < 4) {
+			char inc[128];
+			if (sscanf(p + 8, " %127s", inc) == 1 && !strchr(inc, '/'))
+				found = pam_stack_has_ns(inc, depth + 1);
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int cmd_check(const char *conf, const char *user)
+{
+	struct ns_config *c = load(conf);
+	if (!c)
+		return 1;
+	printf("%s: valid\n", conf);
+	const char *services[] = { "sshd", "login", "su", "su-l", "systemd-user" };
+	for (size_t i = 0; i < ARRAY_SIZE(services); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/etc/pam.d/%s", services[i]);
+		if (access(path, F_OK) == 0 && !pam_stack_has_ns(services[i], 0))
+			printf("warning: the PAM stack of %s has no pam_ns.so session line\n", services[i]);
+	}
+	FILE *t = fopen("/proc/sys/dev/tty/legacy_tiocsti", "re");
+	if (t) {
+		int v = 0;
+		if (fscanf(t, "%d", &v) == 1 && v == 1)
+			printf("warning: the kernel allows TIOCSTI (dev.tty.legacy_tiocsti = 1); ns-shell filters "
+			       "it inside logins, other programs are exposed\n");
+		fclose(t);
+	}
+	int rc = 0;
+	if (user) {
+		struct passwd *pw = getpwnam(user);
+		char **groups = NULL;
+		size_t ng = 0;
+		if (!pw) {
+			fprintf(stderr, "nsctl: no such user: %s\n", user);
+			rc = 1;
+		} else if (ns_user_groups(pw->pw_name, pw->pw_gid, &groups, &ng) < 0) {
+			fprintf(stderr, "nsctl: cannot read the groups of %s\n", user);
+			rc = 1;
+		} else {
+			struct ns_policy p;
+			bool ex = ns_config_exempt(c, pw->pw_name, (const char *const *)groups, ng);
+			ns_policy_resolve(c, pw->pw_name, (const char *const *)groups, ng, &p);
+			printf("user         = %s (uid %u)\nexempt       = %s\n", pw->pw_name,
+			       (unsigned)pw->pw_uid, ex ? "yes" : "no");
+			ns_policy_print(stdout, &p);
+		}
+		free(groups);
+	}
+	ns_config_free(c);
+	return rc;
+}
+
+struct gc_ctx {
+	const struct ns_globals *g;
+	bool dry;
+	int removed, failed;
+	struct ns_nl *nl;
+};
+
+static int gc_record(const struct ns_session_rec *r, void *data)
+{
+	struct gc_ctx *x = data;
+	if (ns_session_owner_alive(r))
+		return 0;
+	printf("%s stale session %s of %s (owner %d gone)\n", x->dry ? "would remove" : "removed", r->sid,
+	       r->user, (int)r->owner_pid);
+	if (!x->dry && ns_session_remove(x->g->state_dir, r->sid) < 0)
+		x->failed++;
+	x->removed++;
+	return 0;
+}
+
+static int veth_in_use(const struct ns_session_rec *r, void *data)
+{
+	return strcmp(r->veth, (const char *)data) == 0 && ns_session_owner_alive(r);
+}
+
+static void gc_veth(const char *name, const char *alias, void *data)
+{
+	struct gc_ctx *x = data;
+	if (ns_session_foreach(x->g->state_dir, veth_in_use, (void *)name) == 1)
+		return;
+	struct ns_err err;
+	printf("%s leaked veth %s (%s)\n", x->dry ? "would delete" : "deleted", name, alias);
+	if (!x->dry && ns_nl_link_delete(x->nl, name, &err) < 0 && err.code != -ENODEV) {
+		fprintf(stderr, "nsctl: %s\n", err.msg);
+		x->failed++;
+	}
+	x->removed++;
+}
+
+static int cmd_gc(const struct ns_globals *g, bool dry)
+{
+	struct gc_ctx x = { g, dry, 0, 0, NULL };
+	struct ns_err err;
+	char lockname[] = "gc";
+	int lock = ns_lock_take(g->state_dir, lockname, 10000, &err);
+	if (lock < 0) {
+		fprintf(stderr, "nsctl: %s\n", err.msg);
+		return 1;
+	}
+	ns_session_foreach(g->state_dir, gc_record, &x);
+	if (ns_nl_open(&x.nl, &err) < 0) {
+		fprintf(stderr, "nsctl: %s\n", err.msg);
+		close(lock);
+		return 1;
+	}
+	int r = ns_nl_foreach_ours(x.nl, gc_veth, &x);
+	ns_nl_close(x.nl);
+	close(lock);
+	if (r < 0) {
+		fprintf(stderr, "nsctl: listing links: %s\n", strerror(-r));
+		return 1;
+	}
+	if (x.removed == 0)
+		printf("nothing to clean\n");
+	return x.failed ? 1 : 0;
+}
+
+struct exec_find {
+	uid_t uid;
+	struct ns_session_rec *out;
+};
+
+static int exec_match(const struct ns_session_rec *r, void *data)
+{
+	struct exec_find *f = data;
+	if (r->uid != f->uid || !ns_session_owner_alive(r))
+		return 0;
+	*f->out = *r;
+	return 1;
+}
+
+static int cmd_leases(const struct ns_globals *g)
+{
+	struct ns_leases l;
+	struct ns_err err;
+	if (ns_leases_read(g->lease_file, &l, &err) < 0) {
+		fprintf(stderr, "nsctl: %s\n", err.msg);
+		return 1;
+	}
+	printf("%-16s %-12s %-8s %-19s %s\n", "ADDRESS", "USER", "UID", "LAST USED", "IN USE");
+	for (size_t i = 0; i < l.n; i++) {
+		char a[INET_ADDRSTRLEN], when[32];
+		time_t t = (time_t)l.v[i].last_used;
+		struct ns_session_rec probe;
+		struct exec_find f = { l.v[i].uid, &probe };
+		inet_ntop(AF_INET, &l.v[i].addr, a, sizeof(a));
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&t));
+		uid_t uid = l.v[i].uid;
+		bool busy = ns_session_foreach(g->state_dir, exec_match, &f) == 1;
+		printf("%-16s %-12s %-8u %-19s %s\n", a, l.v[i].user, (unsigned)uid, when, busy ? "yes" : "no");
+	}
+	ns_leases_free(&l);
+	return 0;
+}
+
+static int cmd_exec(const struct ns_globals *g, const char *user, char **cmd)
+{
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		fprintf(stderr, "nsctl: no such user: %s\n", user);
+		return 1;
+	}
+	struct ns_session_rec rec;
+	struct exec_find f = { pw->pw_uid, &rec };
+	if (ns_session_foreach(g->state_dir, exec_match, &f) != 1) {
+		fprintf(stderr, "nsctl: %s has no open session\n", user);
+		return 1;
+	}
+	int fd = ns_session_open_netns(&rec);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "nsctl: cannot enter the namespace of session %s: %s\n", rec.sid,
+			strerror(fd < 0 ? -fd : errno));
+		return 1;
+	}
+	close(fd);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "nsctl: cannot run %s: %s\n", cmd[0], strerror(errno));
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	const char *sub = argv[1];
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+		usage();
+		return 0;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "nsctl: must be run as root\n");
+		return 1;
+	}
+	if (strcmp(sub, "check") == 0) {
+		const char *conf = NS_CONF_PATH, *user = NULL;
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--conf") == 0 && i + 1 < argc)
+				conf = argv[++i];
+			else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
+				user = argv[++i];
+			else
+				return usage();
+		}
+		return cmd_check(conf, user);
+	}
+	bool json = false, dry = false;
+	if (strcmp(sub, "status") == 0 && argc <= 3) {
+		if (argc == 3 && !(json = strcmp(argv[2], "--json") == 0))
+			return usage();
+	} else if (strcmp(sub, "gc") == 0 && argc <= 3) {
+		if (argc == 3 && !(dry = strcmp(argv[2], "--dry-run") == 0))
+			return usage();
+	} else if (strcmp(sub, "leases") == 0 && argc == 2) {
+	} else if (strcmp(sub, "exec") == 0 && argc >= 5 && strcmp(argv[3], "--") == 0) {
+	} else {
+		return usage();
+	}
+	struct ns_config *c = load(NS_CONF_PATH);
+	if (!c)
+		return 1;
+	const struct ns_globals *g = ns_config_globals(c);
+	int rc;
+	if (strcmp(sub, "status") == 0)
+		rc = cmd_status(g, json);
+	else if (strcmp(sub, "gc") == 0)
+		rc = cmd_gc(g, dry);
+	else if (strcmp(sub, "leases") == 0)
+		rc = cmd_leases(g);
+	else
+		rc = cmd_exec(g, argv[2], argv + 4);
+	ns_config_free(c);
+	return rc;
+}
