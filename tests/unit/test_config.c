@@ -637,6 +637,70 @@ static void test_err_all_reported_with_bad_type(void **state)
 	assert_err_at(&e, 4, "network", true);
 }
 
+static void test_err_list_limits(void **state)
+{
+	(void)state;
+	char text[1024];
+	size_t o = 0;
+	o += (size_t)snprintf(text + o, sizeof(text) - o, "exempt_users = {");
+	for (int i = 0; i < NS_MAX_LIST + 1; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\"u%d\"", i ? ", " : "", i);
+	snprintf(text + o, sizeof(text) - o, "}\n");
+	expect_one_error(text, 1, "exempt_users");
+
+	o = 0;
+	o += (size_t)snprintf(text + o, sizeof(text) - o, "\ndefault {\n  dns = {");
+	for (int i = 0; i < NS_MAX_LIST + 1; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\"10.0.0.%d\"", i ? ", " : "", i + 1);
+	snprintf(text + o, sizeof(text) - o, "}\n}\n");
+	expect_one_error(text, 3, "dns");
+
+	/* exactly NS_MAX_LIST is fine */
+	o = 0;
+	o += (size_t)snprintf(text + o, sizeof(text) - o, "default {\n  deny = {");
+	for (int i = 0; i < NS_MAX_LIST; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\"10.%d.0.0/16\"", i ? ", " : "", i);
+	snprintf(text + o, sizeof(text) - o, "}\n}\n");
+	struct ns_config *c = load_ok(text);
+	struct ns_policy p;
+	ns_policy_resolve(c, "bob", NULL, 0, &p);
+	assert_int_equal(p.n_deny, NS_MAX_LIST);
+	ns_config_free(c);
+}
+
+/* A key given twice: the later value counts and its line is reported. */
+static void test_err_repeated_key_line(void **state)
+{
+	(void)state;
+	expect_one_error("mtu = 1500\nmtu = 5\n", 2, "mtu");
+	struct ns_config *c = load_ok("mtu = 5\nmtu = 1500\n");
+	assert_int_equal(ns_config_globals(c)->mtu, 1500);
+	ns_config_free(c);
+}
+
+/* A list over several lines: the error points at the key or the bad
+ * element (lines 2-4), not at the closing brace (line 6). */
+static void test_err_multiline_list_line(void **state)
+{
+	(void)state;
+	struct ns_errlist e;
+	load_bad("default {\n"
+		 "  namespaces = {\n"
+		 "    \"pid\",\n"
+		 "    \"bogus\",\n"
+		 "    \"mount\"\n"
+		 "  }\n"
+		 "}\n",
+		 &e);
+	assert_int_equal(e.n, 1);
+	int line = atoi(e.line[0] + strlen("t.conf:"));
+	if (line < 2 || line > 4) {
+		dump_errs(&e);
+		fail_msg("line %d: want the key's (2) or the element's (4)", line);
+	}
+	assert_err_at(&e, line, "namespaces", true);
+}
+
 static void test_err_block_titles(void **state)
 {
 	(void)state;
@@ -1291,6 +1355,9 @@ int main(void)
 		cmocka_unit_test(test_err_many_counted),
 		cmocka_unit_test(test_err_all_reported_with_unknown_key),
 		cmocka_unit_test(test_err_all_reported_with_bad_type),
+		cmocka_unit_test(test_err_list_limits),
+		cmocka_unit_test(test_err_repeated_key_line),
+		cmocka_unit_test(test_err_multiline_list_line),
 		cmocka_unit_test(test_err_block_titles),
 		cmocka_unit_test(test_env_not_expanded),
 		cmocka_unit_test(test_resolve_key_by_key),
