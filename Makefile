@@ -27,7 +27,7 @@ LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all install uninstall check unit integration clean deps demo bench
+.PHONY: all install uninstall check unit integration clean deps demo
 all: $(B)/libns.a $(B)/ns-shell $(B)/nsctl $(B)/pam_ns.so
 
 $(B)/lib/%.o: lib/%.c $(wildcard include/*.h) | $(B)/lib
@@ -73,10 +73,6 @@ check: deps
 demo: deps
 	$(MAKE) all
 	bash tests/demo.sh
-
-bench: deps
-	$(MAKE) all
-	bash bench/run.sh $(if $(QUICK),--quick)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PAMDIR) \

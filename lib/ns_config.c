@@ -13,6 +13,7 @@
  *  4. A loaded config is never modified. */
 #include <arpa/inet.h>
 #include <confuse.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -47,6 +48,8 @@ static __thread struct {
 	struct line_rec *lines;
 	size_t n_lines, cap_lines;
 	int n_found;
+	int key_error_line;   /* line of the last error about one key, 0: none */
+	char key_error_key[64];
 } P;
 
 static const char *const key_names[NS_KEY__MAX] = {
@@ -90,11 +93,38 @@ static void add_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* libconfuse's messages about one option, reworded to "key: what". */
+static const struct {
+	const char *fmt, *what;
+} confuse_msgs[] = {
+	{ "no such option '%s'", "unknown key" },
+	{ "invalid integer value for option '%s'", "not an integer" },
+	{ "integer value for option '%s' is out of range", "integer out of range" },
+	{ "invalid boolean value for option '%s'", "not true or false" },
+	{ "duplicate option '%s' not allowed", "given twice" },
+	{ "missing equal sign after option '%s'", "missing '='" },
+	{ "attempt to append to non-list option '%s'", "not a list" },
+};
+
 static void confuse_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	char msg[200];
+	int line = cfg ? cfg->line : 0;
+	for (size_t i = 0; i < ARRAY_SIZE(confuse_msgs); i++)
+		if (strcmp(fmt, confuse_msgs[i].fmt) == 0) {
+			const char *key = va_arg(ap, const char *);
+			char label[100] = "";
+			if (cfg && cfg->title)
+				snprintf(label, sizeof(label), "%s \"%s\": ", cfg->name, cfg->title);
+			else if (cfg && cfg->name && strcmp(cfg->name, "root") != 0)
+				snprintf(label, sizeof(label), "%s: ", cfg->name);
+			add_error("%s:%d: %s%s: %s", P.name, line, label, key, confuse_msgs[i].what);
+			P.key_error_line = line;
+			snprintf(P.key_error_key, sizeof(P.key_error_key), "%s", key);
+			return;
+		}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	add_error("%s:%d: %s", P.name ? P.name : "config", cfg ? cfg->line : 0, msg);
+	add_error("%s:%d: %s", P.name ? P.name : "config", line, msg);
 }
 
 /* ---- addresses ---- */
@@ -594,6 +624,48 @@ static int cmp_err_line(const void *a, const void *b)
 	return (la > lb) - (la < lb);
 }
 
+/* Blank KEY and what follows it on line LINE (1-based) of TEXT, keeping
+ * the closing braces of enclosing blocks that share the line. */
+static bool blank_key(char *text, int line, const char *key)
+{
+	char *p = text;
+	for (int l = 1; l < line && p; l++) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (!p || !*p)
+		return false;
+	char *end = strchr(p, '\n');
+	if (!end)
+		end = p + strlen(p);
+	char *k = p;
+	size_t kl = strlen(key);
+	while ((k = strstr(k, key)) && k < end) {
+		if ((k == p || !(isalnum((unsigned char)k[-1]) || k[-1] == '_')) &&
+		    !(isalnum((unsigned char)k[kl]) || k[kl] == '_'))
+			break;
+		k += kl;
+	}
+	if (!k || k >= end)
+		return false;
+	int depth = 0;
+	bool quoted = false;
+	for (char *q = k; q < end; q++) {
+		if (*q == '"' && (q == k || q[-1] != '\\'))
+			quoted = !quoted;
+		else if (!quoted && *q == '{')
+			depth++;
+		else if (!quoted && *q == '}')
+			depth--;
+	}
+	for (char *q = k; q < end; q++)
+		*q = ' ';
+	for (char *q = k; depth < 0 && q < end; q++, depth++)
+		*q = '}';
+	return true;
+}
+
 static int parse_buffer(const char *text, const char *name, struct ns_config **ret,
 			struct ns_errlist *errs)
 {
@@ -617,11 +689,29 @@ static int parse_buffer(const char *text, const char *name, struct ns_config **r
 	P.n_found = 0;
 	P.n_lines = 0;
 
-	/* libconfuse expands ${VAR} from the environment: hide it. */
-	char **saved_env = environ;
-	environ = empty_env;
-	int pr = cfg_parse_buf(c->cfg, text);
-	environ = saved_env;
+	/* libconfuse stops at the first error. When that error is about one
+	 * key (unknown key, bad integer...), blank that line and parse again,
+	 * so every such error is reported, not only the first. */
+	_cleanup_free_ char *work = strdup(text);
+	int pr = CFG_PARSE_ERROR;
+	for (int pass = 0; work && pass < NS_MAX_ERRS; pass++) {
+		if (pass > 0) {
+			cfg_free(c->cfg);
+			c->cfg = new_cfg();
+			if (!c->cfg)
+				break;
+			c->cfg->filename = strdup(name);
+		}
+		P.key_error_line = 0;
+		P.n_lines = 0;
+		/* libconfuse expands ${VAR} from the environment: hide it. */
+		char **saved_env = environ;
+		environ = empty_env;
+		pr = cfg_parse_buf(c->cfg, work);
+		environ = saved_env;
+		if (pr == CFG_SUCCESS || P.key_error_line <= 0 || !blank_key(work, P.key_error_line, P.key_error_key))
+			break;
+	}
 
 	if (pr == CFG_SUCCESS) {
 		validate_all(c);
