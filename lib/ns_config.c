@@ -29,8 +29,7 @@
 #define NS_CONF_MAX (1024 * 1024)
 
 struct line_rec {
-	const cfg_t *sec;
-	const char *key;
+	char sec[16], title[64], key[64];
 	int line;
 };
 
@@ -93,6 +92,22 @@ static void add_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void scan_lines(const char *text);
+
+/* libconfuse reads one token ahead: the key's own line is the last place
+ * the scan saw KEY in CFG's block at or before libconfuse's line. */
+static int key_line_before(const cfg_t *cfg, const char *key, int line)
+{
+	const char *name = (cfg && cfg->name) ? cfg->name : "root";
+	const char *title = (cfg && cfg->title) ? cfg->title : "";
+	int best = 0;
+	for (size_t i = 0; i < P.n_lines; i++)
+		if (P.lines[i].line <= line && P.lines[i].line > best && strcmp(P.lines[i].key, key) == 0 &&
+		    strcmp(P.lines[i].sec, name) == 0 && strcmp(P.lines[i].title, title) == 0)
+			best = P.lines[i].line;
+	return best ? best : line;
+}
+
 /* libconfuse's messages about one option, reworded to "key: what". */
 static const struct {
 	const char *fmt, *what;
@@ -118,6 +133,7 @@ static void confuse_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 				snprintf(label, sizeof(label), "%s \"%s\": ", cfg->name, cfg->title);
 			else if (cfg && cfg->name && strcmp(cfg->name, "root") != 0)
 				snprintf(label, sizeof(label), "%s: ", cfg->name);
+			line = key_line_before(cfg, key, line);
 			add_error("%s:%d: %s%s: %s", P.name, line, label, key, confuse_msgs[i].what);
 			P.key_error_line = line;
 			snprintf(P.key_error_key, sizeof(P.key_error_key), "%s", key);
@@ -369,9 +385,9 @@ static int apply_global_key(const char *name, cfg_opt_t *opt, struct ns_globals 
 		if (!*s && name[0] == 'b')
 			return 0;
 		if (ns_cidr_parse(s, true, c) < 0 || c->family != AF_INET || c->prefix > 30 || c->prefix < 8)
-			return WHY("\"%s\" is not an IPv4 network A.B.C.D/N (N 8-30)", s);
+			return memset(c, 0, sizeof(*c)), WHY("\"%s\" is not an IPv4 network A.B.C.D/N (N 8-30)", s);
 		if (name[0] == 'p' && !host_bits_zero(c))
-			return WHY("\"%s\" has host bits set (a pool is a network address)", s);
+			return memset(c, 0, sizeof(*c)), WHY("\"%s\" has host bits set (a pool is a network address)", s);
 		return 0;
 	}
 	if (strcmp(name, "gateway") == 0 || strcmp(name, "gateway6") == 0) {
@@ -382,7 +398,7 @@ static int apply_global_key(const char *name, cfg_opt_t *opt, struct ns_globals 
 			return 0;
 		if (ns_cidr_parse(s, false, c) < 0 || c->family != (six ? AF_INET6 : AF_INET) ||
 		    strchr(s, '/'))
-			return WHY("\"%s\" is not an IPv%c address", s, six ? '6' : '4');
+			return memset(c, 0, sizeof(*c)), WHY("\"%s\" is not an IPv%c address", s, six ? '6' : '4');
 		return 0;
 	}
 	if (strcmp(name, "pool6") == 0) {
@@ -391,7 +407,7 @@ static int apply_global_key(const char *name, cfg_opt_t *opt, struct ns_globals 
 			return 0;
 		if (ns_cidr_parse(s, true, &g->pool6) < 0 || g->pool6.family != AF_INET6 ||
 		    g->pool6.prefix < 64 || g->pool6.prefix > 120 || !host_bits_zero(&g->pool6))
-			return WHY("\"%s\" is not an IPv6 network (prefix 64-120)", s);
+			return memset(&g->pool6, 0, sizeof(g->pool6)), WHY("\"%s\" is not an IPv6 network (prefix 64-120)", s);
 		return 0;
 	}
 	if (strcmp(name, "mtu") == 0) {
@@ -428,7 +444,11 @@ static int apply_global_key(const char *name, cfg_opt_t *opt, struct ns_globals 
 	return WHY("unknown key");
 }
 
-static void remember_line(const cfg_t *sec, const char *key, int line)
+/* Where each key is set: libconfuse reads a token ahead, so its line
+ * counter is unreliable at validation time. A small scan of the text
+ * (comments, quotes, blocks, value lists) records the line of every
+ * `key =` with the block it is in. */
+static void remember_line(const char *sec, const char *title, const char *key, size_t klen, int line)
 {
 	if (P.n_lines == P.cap_lines) {
 		size_t cap = P.cap_lines ? P.cap_lines * 2 : 64;
@@ -438,15 +458,106 @@ static void remember_line(const cfg_t *sec, const char *key, int line)
 		P.lines = l;
 		P.cap_lines = cap;
 	}
-	P.lines[P.n_lines++] = (struct line_rec){ sec, key, line };
+	struct line_rec *r = &P.lines[P.n_lines++];
+	snprintf(r->sec, sizeof(r->sec), "%s", sec);
+	snprintf(r->title, sizeof(r->title), "%s", title);
+	snprintf(r->key, sizeof(r->key), "%.*s", (int)klen, key);
+	r->line = line;
+}
+
+struct tok {
+	char kind;            /* 'w' word, 's' string, or the punctuation itself */
+	const char *p;
+	size_t len;
+	int line;
+};
+
+static size_t scan_tokens(const char *t, struct tok *out, size_t max)
+{
+	size_t n = 0;
+	int line = 1;
+	while (*t && n < max) {
+		if (*t == '\n') {
+			line++;
+			t++;
+		} else if (isspace((unsigned char)*t)) {
+			t++;
+		} else if (*t == '#' || (t[0] == '/' && t[1] == '/')) {
+			while (*t && *t != '\n')
+				t++;
+		} else if (t[0] == '/' && t[1] == '*') {
+			for (t += 2; *t && !(t[0] == '*' && t[1] == '/'); t++)
+				line += *t == '\n';
+			t += *t ? 2 : 0;
+		} else if (*t == '"' || *t == '\'') {
+			char q = *t;
+			const char *b = ++t;
+			int l0 = line;
+			for (; *t && *t != q; t++) {
+				if (*t == '\\' && t[1])
+					t++;
+				line += *t == '\n';
+			}
+			out[n++] = (struct tok){ 's', b, (size_t)(t - b), l0 };
+			t += *t ? 1 : 0;
+		} else if (isalnum((unsigned char)*t) || *t == '_' || *t == '-' || *t == '.' || *t == '/') {
+			const char *b = t;
+			while (*t && (isalnum((unsigned char)*t) || strchr("_-./:%$", *t)))
+				t++;
+			out[n++] = (struct tok){ 'w', b, (size_t)(t - b), line };
+		} else {
+			out[n++] = (struct tok){ *t, t, 1, line };
+			t += (t[0] == '+' && t[1] == '=') ? 2 : 1;
+		}
+	}
+	return n;
+}
+
+static void scan_lines(const char *text)
+{
+	size_t max = strlen(text) + 1;
+	struct tok *tk = calloc(max, sizeof(*tk));
+	if (!tk)
+		return;
+	size_t n = scan_tokens(text, tk, max);
+	char sec[16] = "root", title[64] = "";
+	int depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (tk[i].kind == 'w' && i + 1 < n && (tk[i + 1].kind == '=' || tk[i + 1].kind == '+')) {
+			remember_line(sec, title, tk[i].p, tk[i].len, tk[i].line);
+			i++;
+			if (i + 1 < n && tk[i + 1].kind == '{') {   /* a value list: skip it */
+				while (i + 1 < n && tk[i + 1].kind != '}')
+					i++;
+				i++;
+			}
+		} else if (tk[i].kind == 'w' && depth == 0 && i + 1 < n &&
+			   (tk[i + 1].kind == '{' || (tk[i + 1].kind == 's' && i + 2 < n && tk[i + 2].kind == '{'))) {
+			snprintf(sec, sizeof(sec), "%.*s", (int)tk[i].len, tk[i].p);
+			if (tk[i + 1].kind == 's')
+				snprintf(title, sizeof(title), "%.*s", (int)tk[i + 1].len, tk[i + 1].p);
+			else
+				title[0] = '\0';
+			depth = 1;
+			i += tk[i + 1].kind == 's' ? 2 : 1;
+		} else if (tk[i].kind == '}' && depth > 0) {
+			depth = 0;
+			snprintf(sec, sizeof(sec), "root");
+			title[0] = '\0';
+		}
+	}
+	free(tk);
 }
 
 static int line_of(const cfg_t *sec, const char *key)
 {
+	const char *name = sec ? sec->name : "root";
+	const char *title = (sec && sec->title) ? sec->title : "";
 	for (size_t i = P.n_lines; i-- > 0;)
-		if (P.lines[i].sec == sec && strcmp(P.lines[i].key, key) == 0)
+		if (strcmp(P.lines[i].sec, name) == 0 && strcmp(P.lines[i].title, title) == 0 &&
+		    strcmp(P.lines[i].key, key) == 0)
 			return P.lines[i].line;
-	return sec ? sec->line : 0;
+	return 0;
 }
 
 static const char *section_label(const cfg_t *sec, char *buf, size_t size)
@@ -465,21 +576,13 @@ static bool opt_is_set(cfg_opt_t *opt)
 	return opt && (cfg_opt_size(opt) > 0 || (opt->flags & CFGF_MODIFIED));
 }
 
-/* Called by libconfuse after each value is parsed, while cfg->line is the
- * option's line (for lists: once per element). Only the line is noted
- * here; values are judged when the whole file is read (a list like
- * {"pid", "mount"} is only meaningful complete). */
-static int note_line(cfg_t *cfg, cfg_opt_t *opt)
-{
-	remember_line(cfg, opt->name, cfg->line);
-	return 0;
-}
-
 static void report(const cfg_t *sec, const char *key, const char *why)
 {
 	char label[100];
-	add_error("%s:%d: %s%s: %s", P.name, line_of(sec, key), section_label(sec, label, sizeof(label)),
-		  key, why);
+	int line = line_of(sec, key);
+	if (line == 0)
+		line = sec && strcmp(sec->name, "root") != 0 ? sec->line : 0;
+	add_error("%s:%d: %s%s: %s", P.name, line, section_label(sec, label, sizeof(label)), key, why);
 }
 
 /* Judge every value with the functions that later convert it, collecting
@@ -501,8 +604,9 @@ static void validate_all(struct ns_config *c)
 			cfg_t *sec = cfg_getnsec(c->cfg, secs[s], i);
 			if (sec->title && !ns_user_name_valid(sec->title)) {
 				char label[100];
-				add_error("%s:%d: %s\"%s\" is not a valid name", P.name, sec->line,
-					  section_label(sec, label, sizeof(label)) + strlen(sec->name) + 1, sec->title);
+				(void)label;
+				add_error("%s:%d: %s \"%s\": not a valid name", P.name, sec->line, sec->name,
+					  sec->title);
 				continue;
 			}
 			for (int k = 0; k < NS_KEY__MAX; k++) {
@@ -533,15 +637,6 @@ static void validate_all(struct ns_config *c)
 		CFG_END()                                                      \
 	}
 
-static void set_validators(cfg_opt_t *opts)
-{
-	for (cfg_opt_t *o = opts; o->name; o++)
-		if (o->type == CFGT_SEC)
-			set_validators(o->subopts);
-		else
-			o->validcb = note_line;
-}
-
 static cfg_t *new_cfg(void)
 {
 	/* cfg_init copies these arrays, so they can live on the stack. */
@@ -568,7 +663,6 @@ static cfg_t *new_cfg(void)
 		CFG_SEC("user", user_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_END()
 	};
-	set_validators(opts);
 	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
 	if (cfg)
 		cfg_set_error_function(cfg, confuse_errfunc);
@@ -583,10 +677,13 @@ static void cross_checks(struct ns_config *c)
 	ns_cidr_format(&g->pool, true, b, sizeof(b));
 	if (g->gateway.family && !ns_cidr_contains(&g->pool, &g->gateway)) {
 		ns_cidr_format(&g->gateway, false, a, sizeof(a));
-		snprintf(why, sizeof(why), "%s is outside pool %s", a, b);
-		report(c->cfg, "gateway", why);
+		bool set = line_of(c->cfg, "gateway") > 0;
+		snprintf(why, sizeof(why), "%s%s is outside pool %s", set ? "" : "gateway ", a, b);
+		if (!set)
+			strncat(why, " (set gateway too)", sizeof(why) - strlen(why) - 1);
+		report(c->cfg, set ? "gateway" : "pool", why);
 	}
-	if (g->gateway6.family && !ns_cidr_contains(&g->pool6, &g->gateway6))
+	if (g->gateway6.family && g->pool6.family && !ns_cidr_contains(&g->pool6, &g->gateway6))
 		report(c->cfg, "gateway6", "outside pool6");
 	const char *secs[] = { "default", "group", "user" };
 	for (size_t s = 0; s < ARRAY_SIZE(secs); s++) {
@@ -624,45 +721,42 @@ static int cmp_err_line(const void *a, const void *b)
 	return (la > lb) - (la < lb);
 }
 
-/* Blank KEY and what follows it on line LINE (1-based) of TEXT, keeping
- * the closing braces of enclosing blocks that share the line. */
+/* Blank the statement that sets KEY on line LINE (1-based): the key, its
+ * value or value list, or a whole unknown block, keeping newlines so line
+ * numbers stay right. Returns false when it cannot be found. */
 static bool blank_key(char *text, int line, const char *key)
 {
-	char *p = text;
-	for (int l = 1; l < line && p; l++) {
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	if (!p || !*p)
+	size_t max = strlen(text) + 1, kl = strlen(key);
+	_cleanup_free_ struct tok *tk = calloc(max, sizeof(*tk));
+	if (!tk)
 		return false;
-	char *end = strchr(p, '\n');
-	if (!end)
-		end = p + strlen(p);
-	char *k = p;
-	size_t kl = strlen(key);
-	while ((k = strstr(k, key)) && k < end) {
-		if ((k == p || !(isalnum((unsigned char)k[-1]) || k[-1] == '_')) &&
-		    !(isalnum((unsigned char)k[kl]) || k[kl] == '_'))
+	size_t n = scan_tokens(text, tk, max), i;
+	for (i = 0; i < n; i++)
+		if (tk[i].kind == 'w' && tk[i].line == line && tk[i].len == kl && memcmp(tk[i].p, key, kl) == 0)
 			break;
-		k += kl;
-	}
-	if (!k || k >= end)
+	if (i == n)
 		return false;
-	int depth = 0;
-	bool quoted = false;
-	for (char *q = k; q < end; q++) {
-		if (*q == '"' && (q == k || q[-1] != '\\'))
-			quoted = !quoted;
-		else if (!quoted && *q == '{')
-			depth++;
-		else if (!quoted && *q == '}')
-			depth--;
+	size_t j = i;                                   /* last token of the statement */
+	if (j + 1 < n && (tk[j + 1].kind == '=' || tk[j + 1].kind == '+'))
+		j += 2;
+	else if (j + 1 < n && tk[j + 1].kind == 's' && j + 2 < n && tk[j + 2].kind == '{')
+		j += 2;
+	else if (j + 1 < n && tk[j + 1].kind == '{')
+		j += 1;
+	if (j < n && tk[j].kind == '{') {
+		for (int depth = 0; j < n; j++) {
+			depth += tk[j].kind == '{';
+			depth -= tk[j].kind == '}';
+			if (depth == 0)
+				break;
+		}
 	}
-	for (char *q = k; q < end; q++)
-		*q = ' ';
-	for (char *q = k; depth < 0 && q < end; q++, depth++)
-		*q = '}';
+	if (j >= n)
+		j = n - 1;
+	char *end = (char *)tk[j].p + tk[j].len + (tk[j].kind == 's' ? 1 : 0);
+	for (char *q = (char *)tk[i].p; q < end && *q; q++)
+		if (*q != '\n')
+			*q = ' ';
 	return true;
 }
 
@@ -704,6 +798,7 @@ static int parse_buffer(const char *text, const char *name, struct ns_config **r
 		}
 		P.key_error_line = 0;
 		P.n_lines = 0;
+		scan_lines(work);
 		/* libconfuse expands ${VAR} from the environment: hide it. */
 		char **saved_env = environ;
 		environ = empty_env;
@@ -714,8 +809,10 @@ static int parse_buffer(const char *text, const char *name, struct ns_config **r
 	}
 
 	if (pr == CFG_SUCCESS) {
+		P.n_lines = 0;
+		scan_lines(text);
 		validate_all(c);
-		if (c->g.pool.family)
+		if (c->g.pool.family == AF_INET)
 			cross_checks(c);
 	}
 	if (pr != CFG_SUCCESS && P.n_found == 0)

@@ -635,6 +635,67 @@ static void test_err_all_reported_with_bad_type(void **state)
 	assert_err_at(&e, 4, "network", true);
 }
 
+/* Exactly the errors WANT (line, key), one line each, no other. */
+struct want_err { int line; const char *key; };
+static void expect_errors(const char *text, const struct want_err *want, size_t n)
+{
+	struct ns_errlist e;
+	load_bad(text, &e);
+	bool ok = e.n == n;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = find_err(&e, "t.conf", want[i].line, want[i].key, true) >= 0;
+	for (size_t i = 0; i < e.n; i++)
+		ok = ok && !strchr(e.line[i], '\n');
+	if (!ok) {
+		dump_errs(&e);
+		print_message("  wanted:\n");
+		for (size_t i = 0; i < n; i++)
+			print_message("    t.conf:%d: ...%s: ...\n", want[i].line, want[i].key);
+		fail_msg("for:\n%s", text);
+	}
+}
+
+/* An unknown key whose value spans lines: one error for it, and the
+ * errors after it are still found (no spurious ones from its value). */
+static void test_err_unknown_key_multiline_value(void **state)
+{
+	(void)state;
+	static const struct want_err w[] = { { 1, "frob" }, { 5, "mtu" } };
+	expect_errors("frob = {\n  \"a\",\n  \"b\"\n}\nmtu = 5\n", w, ARRAY_SIZE(w));
+}
+
+/* An unknown key spelled like the block's title. */
+static void test_err_unknown_key_named_like_title(void **state)
+{
+	(void)state;
+	static const struct want_err w[] = { { 1, "frob" }, { 2, "mtu" } };
+	expect_errors("user \"frob\" { frob = 1 }\nmtu = 5\n", w, ARRAY_SIZE(w));
+}
+
+/* An unknown key followed by a bad key on the same line. */
+static void test_err_unknown_key_then_bad_key_same_line(void **state)
+{
+	(void)state;
+	static const struct want_err w[] = { { 1, "frob" }, { 1, "network" } };
+	expect_errors("user \"u\" { frob = 1 network = \"bridged\" }\n", w, ARRAY_SIZE(w));
+}
+
+/* An unknown block: one error for it, then the errors after it. */
+static void test_err_unknown_section(void **state)
+{
+	(void)state;
+	static const struct want_err w[] = { { 1, "users" }, { 4, "mtu" } };
+	expect_errors("users \"x\" {\n  network = \"host\"\n}\nmtu = 5\n", w, ARRAY_SIZE(w));
+}
+
+/* Several unknown keys after a comment: each on its own line. */
+static void test_err_unknown_keys_after_comment(void **state)
+{
+	(void)state;
+	static const struct want_err w[] = { { 2, "frob" }, { 3, "nicate" }, { 4, "mtu" } };
+	expect_errors("# comment\nfrob = 1\nnicate = 2\nmtu = 5\n", w, ARRAY_SIZE(w));
+}
+
 static void test_err_list_limits(void **state)
 {
 	(void)state;
@@ -709,6 +770,11 @@ static void test_err_block_titles(void **state)
 	load_bad("\ngroup \"a b\" { network = \"host\" }\n", &e);
 	assert_int_equal(e.n, 1);
 	assert_err_at(&e, 2, "a b", false);
+	/* the message says which kind of block: group "a b" */
+	if (!strstr(e.line[0], "group \"a b\"")) {
+		dump_errs(&e);
+		fail_msg("the error does not name the block as group \"a b\"");
+	}
 }
 
 /* ---------------------------------------------------------------- environment */
@@ -1351,6 +1417,11 @@ int main(void)
 		cmocka_unit_test(test_err_many_counted),
 		cmocka_unit_test(test_err_all_reported_with_unknown_key),
 		cmocka_unit_test(test_err_all_reported_with_bad_type),
+		cmocka_unit_test(test_err_unknown_key_multiline_value),
+		cmocka_unit_test(test_err_unknown_key_named_like_title),
+		cmocka_unit_test(test_err_unknown_key_then_bad_key_same_line),
+		cmocka_unit_test(test_err_unknown_section),
+		cmocka_unit_test(test_err_unknown_keys_after_comment),
 		cmocka_unit_test(test_err_list_limits),
 		cmocka_unit_test(test_err_repeated_key_line),
 		cmocka_unit_test(test_err_multiline_list_line),
