@@ -150,13 +150,16 @@ static bool pam_stack_has_ns(const char *service, int depth)
 		char *p = line + strspn(line, " \t");
 		if (*p == '#')
 			continue;
-		if (strncmp(p, "session", 7) == 0 && strstr(p, "pam_ns.so"))
+		char type[32], control[64], arg[128];
+		int n = sscanf(p, "%31s %63s %127s", type, control, arg);
+		if (n >= 3 && strcmp(type, "session") == 0 && strstr(arg, "pam_ns.so"))
 			found = true;
-		else if (strncmp(p, "@include", 8) == 0 && depth < 4) {
-			char inc[128];
-			if (sscanf(p + 8, " %127s", inc) == 1 && !strchr(inc, '/'))
-				found = pam_stack_has_ns(inc, depth + 1);
-		}
+		else if (depth < 4 && n >= 2 && strcmp(type, "@include") == 0 && !strchr(control, '/'))
+			found = pam_stack_has_ns(control, depth + 1);
+		else if (depth < 4 && n >= 3 && strcmp(type, "session") == 0 &&
+			 (strcmp(control, "include") == 0 || strcmp(control, "substack") == 0) &&
+			 !strchr(arg, '/'))
+			found = pam_stack_has_ns(arg, depth + 1);
 	}
 	fclose(f);
 	return found;
