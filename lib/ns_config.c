@@ -806,6 +806,8 @@ static int parse_buffer(const char *text, const char *name, struct ns_config **r
 		environ = saved_env;
 		if (pr == CFG_SUCCESS || P.key_error_line <= 0 || !blank_key(work, P.key_error_line, P.key_error_key))
 			break;
+		if (pass == NS_MAX_ERRS - 1 && errs)
+			errs->dropped++;   /* more errors than we re-parse for */
 	}
 
 	if (pr == CFG_SUCCESS) {

@@ -597,6 +597,25 @@ static void test_err_many_counted(void **state)
 		assert_err_at(&e, i + 1, "network", true);
 }
 
+/* More unknown keys than the list holds: the list says it is truncated. */
+static void test_err_many_unknown_keys_counted(void **state)
+{
+	(void)state;
+	static char text[40 * 32];
+	size_t o = 0;
+	for (int i = 0; i < 40; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "frob%d = 1\n", i);
+	struct ns_errlist e;
+	load_bad(text, &e);
+	assert_int_equal(e.n, NS_MAX_ERRS);
+	if (e.dropped == 0) {
+		dump_errs(&e);
+		fail_msg("40 unknown keys, %zu listed, dropped = 0: the truncation is not signalled", e.n);
+	}
+	for (int i = 0; i < NS_MAX_ERRS; i++)
+		assert_err_at(&e, i + 1, "frob", false);
+}
+
 /* A file with an unknown key and bad values: all of them are reported. */
 static void test_err_all_reported_with_unknown_key(void **state)
 {
@@ -1035,7 +1054,7 @@ static void write_file(const char *path, const char *text, size_t len, mode_t mo
 static int load_path(const char *path, struct ns_errlist *e)
 {
 	struct ns_config *c = NULL;
-	alarm(10);
+	alarm(60);  /* generous: valgrind is slow, a FIFO would block forever */
 	int r = ns_config_load(path, &c, e);
 	alarm(0);
 	if (r == 0) {
@@ -1193,10 +1212,15 @@ static void test_load_size_limit(void **state)
 	char p[300];
 	struct ns_errlist e;
 	static char text[1024 * 1024 + 2];  /* static: nothing leaks if a check fails */
-	/* exactly 1 MiB of comments plus a value: loads */
+	/* exactly 1 MiB: a value, then comment lines of 64 bytes (one huge
+	 * comment line is slow in libconfuse, ~15 s under valgrind) */
 	memset(text, ' ', max);
-	static const char head[] = "mtu = 1500\n#";
+	static const char head[] = "mtu = 1500\n";
 	memcpy(text, head, strlen(head));
+	for (size_t o = strlen(head); o < max; o += 64) {
+		text[o] = '#';
+		text[(o + 63 < max ? o + 63 : max - 1)] = '\n';
+	}
 	text[max - 1] = '\n';
 	path_of(p, sizeof(p), "big.conf");
 	write_file(p, text, max, 0644);
@@ -1415,6 +1439,7 @@ int main(void)
 		cmocka_unit_test(test_err_other_values),
 		cmocka_unit_test(test_err_multiple_all_reported),
 		cmocka_unit_test(test_err_many_counted),
+		cmocka_unit_test(test_err_many_unknown_keys_counted),
 		cmocka_unit_test(test_err_all_reported_with_unknown_key),
 		cmocka_unit_test(test_err_all_reported_with_bad_type),
 		cmocka_unit_test(test_err_unknown_key_multiline_value),

@@ -1,0 +1,359 @@
+#!/bin/bash
+# pam_ns.so with many logins: two users side by side (port isolation), the
+# logins of one user sharing its namespace, quick re-logins, 20 users and
+# 10 logins of one user at once, the bridge as users come and go, and the
+# cost of a login next to the ip(8) recipe it replaces.
+# shellcheck disable=SC2016  # commands for the users' shells are single-quoted
+# shellcheck source=sandbox.sh
+. "$(dirname "$0")/sandbox.sh"
+sandbox_enter "$0" "$@"
+
+# ------------------------------------------------------------- helpers ---
+# (each t-pam-*.sh carries its own copy: run.sh runs every t-*.sh file)
+SESS=/run/ns-shell/sessions
+LEASES=/var/lib/ns-shell/leases
+PY=$SB_PYTHON
+
+t_helpers() {
+    # banner.py HOST PORT TEXT [READY_FILE]: answer every connection with TEXT.
+    cat >"$SB/bin/banner.py" <<'EOF'
+import socket, sys
+host, port, text = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((host, port))
+s.listen(64)
+if len(sys.argv) > 4:
+    open(sys.argv[4], "w").close()
+while True:
+    c, _ = s.accept()
+    try:
+        c.sendall((text + "\n").encode())
+    except OSError:
+        pass
+    c.close()
+EOF
+    # probe.py HOST PORT [TIMEOUT]: print the first line the listener sends.
+    cat >"$SB/bin/probe.py" <<'EOF'
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+t = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
+try:
+    c = socket.create_connection((host, port), timeout=t)
+    c.settimeout(t)
+    print(c.recv(200).decode().strip())
+except Exception as e:
+    print("probe %s:%d failed: %s" % (host, port, e))
+    sys.exit(1)
+EOF
+    # hold.sh FILE: wait while FILE exists (at most 60 s).
+    cat >"$SB/bin/hold.sh" <<'EOF'
+i=0
+while [ -e "$1" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+EOF
+    # pamdrv.py SERVICE USER [KEY=VALUE...]: open and close a PAM session in
+    # this very process; print what changed. Options: preset=ENV (put ENV
+    # into the PAM environment before opening), hold=FILE (keep the session
+    # open while FILE exists).
+    cat >"$SB/bin/pamdrv.py" <<'EOF'
+import ctypes, os, sys, time
+from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char_p, c_int,
+                    c_void_p)
+pam = ctypes.CDLL("libpam.so.0")
+class Msg(Structure): _fields_ = [("style", c_int), ("msg", c_char_p)]
+class Resp(Structure): _fields_ = [("resp", c_char_p), ("code", c_int)]
+CONV = CFUNCTYPE(c_int, c_int, POINTER(POINTER(Msg)), POINTER(POINTER(Resp)), c_void_p)
+class Conv(Structure): _fields_ = [("conv", CONV), ("data", c_void_p)]
+conv_cb = CONV(lambda n, m, r, d: 19)   # PAM_CONV_ERR: nothing to ask here
+pam.pam_getenv.restype = c_char_p
+pam.pam_strerror.restype = c_char_p
+service, user = sys.argv[1].encode(), sys.argv[2].encode()
+opts = dict(a.split("=", 1) for a in sys.argv[3:])
+def state(tag):
+    st = os.stat("/")
+    print("%s_net=%s" % (tag, os.readlink("/proc/self/ns/net")))
+    print("%s_mnt=%s" % (tag, os.readlink("/proc/self/ns/mnt")))
+    print("%s_cwd=%s" % (tag, os.getcwd()))
+    print("%s_root=%d:%d" % (tag, st.st_dev, st.st_ino))
+h = c_void_p()
+conv = Conv(conv_cb, None)
+r = pam.pam_start(service, user, byref(conv), byref(h))
+if r != 0:
+    print("pam_start=%d" % r); sys.exit(2)
+if "preset" in opts:
+    pam.pam_putenv(h, opts["preset"].encode())
+state("before")
+r = pam.pam_open_session(h, 0)
+print("open=%d %s" % (r, pam.pam_strerror(h, r).decode()))
+state("during")
+v = pam.pam_getenv(h, b"NS_SHELL_SESSION")
+print("env_sid=%s" % (v.decode() if v else ""))
+sys.stdout.flush()
+if "hold" in opts:
+    for _ in range(1200):
+        if not os.path.exists(opts["hold"]): break
+        time.sleep(0.05)
+if r == 0:
+    r = pam.pam_close_session(h, 0)
+    print("close=%d %s" % (r, pam.pam_strerror(h, r).decode()))
+state("after")
+pam.pam_end(h, 0)
+EOF
+    chmod 0644 "$SB/bin/"*.py "$SB/bin/hold.sh"
+}
+
+# kv KEY TEXT : the value of KEY=VALUE in TEXT
+kv() { sed -n "s/^$1=//p" <<<"$2" | head -n 1; }
+# rec SID KEY : a key of a session record
+rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
+# sids_of UID : the session ids whose record has this uid
+sids_of() {
+    local f
+    for f in "$SESS"/*; do
+        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
+    done
+    return 0
+}
+n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
+lease_of() { awk -v u="$1" '$2 == u { print $3 }' "$LEASES" 2>/dev/null; }
+# wait_until SECONDS CMD... : poll CMD every 20 ms
+wait_until() {
+    local secs=$1 i; shift
+    for ((i = 0; i <= secs * 50; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.02
+    done
+    return 1
+}
+has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
+link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
+# settle UID : let the veth of a closed per-user namespace go (at most 2 s),
+# so that the next check does not depend on the kernel's teardown timing.
+settle() { wait_until 2 link_absent "nsu$1"; }
+# check_login DESC : the last as_user/as_ssh exited 0 (else show its stderr)
+check_login() {
+    if [[ $AS_RC == 0 ]]; then sandbox_ok "$1"
+    else sandbox_not_ok "$1" "exit status: $AS_RC
+stderr: $AS_ERR"; fi
+}
+netns_of_pid() { stat -L -c %i "/proc/$1/ns/net"; }
+
+declare -A HOLD_PID
+# hold TAG USER [CMD] : `su USER -c "CMD; wait while /tmp/hold-TAG exists"`
+# in the background (the login stays open until release TAG).
+hold() {
+    local tag=$1 user=$2 pre=${3:-}
+    : >"/tmp/hold-$tag"
+    su "$user" -c "${pre:+$pre
+}sh $SB/bin/hold.sh /tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
+    HOLD_PID[$tag]=$!
+}
+# release TAG... : end these held logins (all at once) and wait for them
+release() {
+    local t
+    for t in "$@"; do rm -f "/tmp/hold-$t"; done
+    for t in "$@"; do wait "${HOLD_PID[$t]}"; done
+}
+
+pam_with_ns() { # SERVICE [EXTRA SESSION LINES...]
+    local s=$1 extra
+    shift
+    extra=$(printf '%s\n' "$@")
+    sandbox_pam "$s" <<EOF
+auth     sufficient pam_rootok.so
+auth     required   pam_unix.so nodelay
+account  required   pam_unix.so
+session  required   pam_unix.so
+$extra
+session  required   $PAM_NS_SO debug
+EOF
+}
+
+# ---------------------------------------------------------------- setup ---
+t_helpers
+sandbox_install_ns_shell
+sandbox_add_user alice 2001
+sandbox_add_user bob 2002
+for n in $(seq -w 1 20); do sandbox_add_user "u$n" "30$n"; done
+: | sandbox_conf     # empty: every built-in default
+pam_with_ns su
+pam_with_ns su-l
+sandbox_pam nstest <<EOF
+session  required   $PAM_NS_SO
+EOF
+HOSTNET=$(stat -L -c %i /proc/self/ns/net)
+"$PY" "$SB/bin/banner.py" 0.0.0.0 8080 GATEWAY-8080 </dev/null >/dev/null 2>&1 &
+wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 8080 ||
+    sandbox_die "the host's test listener did not start"
+probe() { echo "$PY $SB/bin/probe.py $*"; }   # the command line, for su -c
+
+# ------------------------------------------------- two users at once ---
+rm -f /tmp/ready-alice
+hold A alice "$PY $SB/bin/banner.py 0.0.0.0 8081 ALICE-8081 /tmp/ready-alice &"
+hold B bob
+check "alice and bob are logged in at once" \
+    wait_until 10 bash -c "[[ \$(ls $SESS | wc -l) == 2 ]]"
+check "alice's listener on 0.0.0.0:8081 inside her namespace is up" \
+    wait_until 10 test -e /tmp/ready-alice
+aaddr=$(lease_of alice) baddr=$(lease_of bob)
+check "alice and bob have different addresses ($aaddr, $baddr)" \
+    test -n "$aaddr" -a -n "$baddr" -a "$aaddr" != "$baddr"
+check_eq "the sandbox host reaches alice's listener at $aaddr:8081" "ALICE-8081" \
+    "$("$PY" "$SB/bin/probe.py" "$aaddr" 8081 2>&1)"
+out=$(su bob -c "$(probe "$aaddr" 8081 2)" </dev/null 2>&1)
+check_match "bob cannot connect to alice's address (ports are isolated)" \
+    '^probe .* failed' "$out"
+check_eq "bob reaches the gateway" "GATEWAY-8080" \
+    "$(su bob -c "$(probe 10.213.0.1 8080)" </dev/null 2>&1)"
+check_eq "alice reaches the gateway" "GATEWAY-8080" \
+    "$(su alice -c "$(probe 10.213.0.1 8080)" </dev/null 2>&1)"
+check_eq "alice reaches her own listener on her address" "ALICE-8081" \
+    "$(su alice -c "$(probe "$aaddr" 8081)" </dev/null 2>&1)"
+check_match "bob's namespace has no listener on 127.0.0.1:8081" '^probe .* failed' \
+    "$(su bob -c "$(probe 127.0.0.1 8081 1)" </dev/null 2>&1)"
+release A B
+settle 2001
+settle 2002
+
+# --------------------------------- logins of one user share the netns ---
+hold S1 alice 'readlink /proc/self/ns/net'
+check "a first held login of alice" wait_until 10 has_n_records_of 2001 1
+s1=$(sids_of 2001)
+as_user alice 'readlink /proc/self/ns/net; grep -lx uid=2001 /run/ns-shell/sessions/* | wc -l'
+check_login "a second concurrent login of alice works"
+check_eq "it is in the same namespace as the first" "net:[$(rec "$s1" netns_ino)]" \
+    "$(head -n 1 <<<"$AS_OUT")"
+check_eq "alice has 2 session records while both are open" 2 "$(sed -n 2p <<<"$AS_OUT")"
+hold S2 alice
+check "a third held login of alice" wait_until 10 has_n_records_of 2001 2
+release S1
+check_eq "after the first login ends, one record is left" 1 "$(sids_of 2001 | wc -l)"
+check "... and nsu2001 stays while a login is in the namespace" ip link show dev nsu2001
+s2=$(sids_of 2001)
+check_eq "a new login joins the namespace of the remaining one" \
+    "net:[$(rec "$s2" netns_ino)]" "$(su alice -c 'readlink /proc/self/ns/net' </dev/null 2>&1)"
+check_eq "... which is still the first login's namespace" \
+    "$(rec "$s2" netns_ino)" "$(sed -n 's/^net:\[\(.*\)\]$/\1/p' "$SB/tmp/hold-S1.out")"
+check_eq "... and it still reaches the gateway" "GATEWAY-8080" \
+    "$(su alice -c "$(probe 10.213.0.1 8080)" </dev/null 2>&1)"
+release S2
+check_eq "after the last logout the records are gone at once" "" "$(sids_of 2001)"
+check "nsu2001 disappears within 1 s" wait_until 1 link_absent nsu2001
+
+# --------------------------------------------- immediate re-logins ---
+addr=$(lease_of alice)
+fails=0 outs=""
+for i in $(seq 1 10); do
+    o=$(su alice -c 'ip -br -4 addr show dev eth0' </dev/null 2>&1) || fails=$((fails + 1))
+    outs+="$o"$'\n'
+done
+check_eq "10 back-to-back logins of alice all succeed (the last one's veth still going)" \
+    "0 failed" "$fails failed$( ((fails)) && printf '\n%s' "$(grep -v 'UP' <<<"$outs" | sort | uniq -c)")"
+check_eq "... and all got alice's address" 10 "$(grep -c "UP *$addr/16" <<<"$outs")"
+settle 2001
+
+# ------------------------------------- 20 users at once, the bridge ---
+hold L0 alice
+wait_until 10 has_n_records_of 2001 1
+bmac0=$(cat /sys/class/net/nsbr0/address)
+for n in $(seq -w 1 20); do
+    hold "c$n" "u$n" "ip -br -4 addr show dev eth0; $(probe 10.213.0.1 8080)"
+done
+check "20 users logging in at once all get a session" \
+    wait_until 20 bash -c "[[ \$(ls $SESS | wc -l) == 21 ]]"
+uids=() inos=() addrs=() veths=0 okout=0
+for n in $(seq -w 1 20); do
+    s=$(sids_of "30$n")
+    inos+=("$(rec "$s" netns_ino)")
+    addrs+=("$(rec "$s" address)")
+    [[ $(ip -o link show dev "nsu30$n" 2>/dev/null) == *"master nsbr0"* ]] && veths=$((veths + 1))
+    wait_until 5 grep -q GATEWAY "$SB/tmp/hold-c$n.out"
+    grep -q "UP *$(lease_of "u$n")/16" "$SB/tmp/hold-c$n.out" &&
+        grep -qx GATEWAY-8080 "$SB/tmp/hold-c$n.out" && okout=$((okout + 1))
+done
+check_eq "20 distinct namespaces" 20 "$(printf '%s\n' "${inos[@]}" | grep . | sort -u | wc -l)"
+check_eq "20 distinct addresses" 20 "$(printf '%s\n' "${addrs[@]}" | grep . | sort -u | wc -l)"
+check_eq "20 veths nsu3001..nsu3020 on nsbr0" 20 "$veths"
+check_eq "each of the 20 logins has its leased address on eth0 and reaches the gateway" 20 "$okout"
+check_eq "no address is leased twice" "$(wc -l <"$LEASES")" "$(awk '{ print $3 }' "$LEASES" | sort -u | wc -l)"
+# The bridge took the smallest port MAC as its own (it has no fixed one):
+# which user's port is that?
+bmac=$(cat /sys/class/net/nsbr0/address)
+owner_dev=$(for f in /sys/class/net/nsu*/address; do
+    [[ $(cat "$f") == "$bmac" ]] && basename "$(dirname "$f")"; done | head -n 1)
+check_eq "the bridge's MAC did not change while 20 ports came" "$bmac0" "$bmac"
+if [[ $owner_dev == nsu30?? ]]; then
+    ln=${owner_dev#nsu30}
+    vn=01; [[ $ln == 01 ]] && vn=02
+    # u$vn talks to the gateway (its neighbour entry now holds the bridge's
+    # MAC); then the user whose port lent that MAC logs out.
+    su "u$vn" -c "$(probe 10.213.0.1 8080)" </dev/null >/dev/null 2>&1
+    release "c$ln"
+    wait_until 2 link_absent "$owner_dev"
+    check_eq "the bridge's MAC does not change when $owner_dev (whose MAC it had) leaves" \
+        "$bmac" "$(cat /sys/class/net/nsbr0/address)"
+    check_eq "u$vn still reaches the gateway right after $owner_dev left" "GATEWAY-8080" \
+        "$(su "u$vn" -c "$(probe 10.213.0.1 8080 2)" </dev/null 2>&1)"
+else
+    ln=""
+fi
+tags=(L0)
+for n in $(seq -w 1 20); do [[ $n != "$ln" ]] && tags+=("c$n"); done
+release "${tags[@]}"
+check_eq "after the 20 users log out no record is left" 0 "$(n_records)"
+check "their veths are gone within 2 s" \
+    wait_until 2 bash -c '! ip -o link show | grep -q " nsu"'
+check_eq "the leases stay (alice, bob, 20 users)" 22 "$(wc -l <"$LEASES")"
+
+# ------------------------------------------ 10 logins of one user at once ---
+for n in $(seq 1 10); do hold "k$n" alice 'readlink /proc/self/ns/net'; done
+check "10 logins of alice at once all get a session" wait_until 20 has_n_records_of 2001 10
+inos=$(for s in $(sids_of 2001); do rec "$s" netns_ino; done | sort -u)
+check_eq "... all in one namespace" 1 "$(grep -c . <<<"$inos")"
+for n in $(seq 1 10); do wait_until 5 grep -q net: "$SB/tmp/hold-k$n.out"; done
+check_eq "... which is where each of the 10 logins runs" "net:[$inos]" \
+    "$(cat "$SB/tmp"/hold-k*.out | sort -u)"
+check_eq "... with one veth" "nsu2001" \
+    "$(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep '^ns[us]')"
+check_eq "... one veth named in all 10 records" "nsu2001" \
+    "$(for s in $(sids_of 2001); do rec "$s" veth; done | sort -u)"
+release k1 k2 k3 k4 k5 k6 k7 k8 k9 k10
+check_eq "after all 10 log out no record is left" 0 "$(n_records)"
+check "nsu2001 disappears within 1 s" wait_until 1 link_absent nsu2001
+check_eq "nothing is left but leases: no nsu/nss link" "" \
+    "$(ip -o link show | awk -F': ' '{ print $2 }' | grep '^ns[us]')"
+check_eq "... no leftover temp file in the state dirs" "" \
+    "$(find /run/ns-shell /var/lib/ns-shell -name '*.tmp*')"
+check_eq "... 22 leases" 22 "$(wc -l <"$LEASES")"
+
+# ------------------------------------------------------------ timing ---
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ms_since() { echo $(( (${EPOCHREALTIME/./} - ${1/./}) / 1000 )); }
+pt=() fails=0
+for i in $(seq 1 20); do
+    t0=$EPOCHREALTIME
+    pamtester nstest alice open_session close_session >/dev/null 2>&1 || fails=$((fails + 1))
+    pt+=("$(( (${EPOCHREALTIME/./} - ${t0/./}) ))")
+done
+check_eq "20 back-to-back pamtester sessions of alice all succeed" 0 "$fails"
+settle 2001
+it=() ifails=0
+for i in $(seq 1 20); do
+    t0=$EPOCHREALTIME
+    { ip netns add "tn$i" &&
+      ip link add "tv$i" type veth peer name "tp$i" &&
+      ip link set "tp$i" netns "tn$i" &&
+      ip link set "tv$i" master nsbr0 up &&
+      ip -n "tn$i" addr add "10.213.254.$i/16" dev "tp$i" &&
+      ip -n "tn$i" link set lo up &&
+      ip -n "tn$i" link set "tp$i" up &&
+      ip -n "tn$i" route add default via 10.213.0.1 &&
+      ip netns del "tn$i"; } >/dev/null 2>&1 || ifails=$((ifails + 1))
+    it+=("$(( (${EPOCHREALTIME/./} - ${t0/./}) ))")
+done
+check_eq "the ip(8) recipe ran 20 times" 0 "$ifails"
+pm=$(printf '%s\n' "${pt[@]}" | median) im=$(printf '%s\n' "${it[@]}" | median)
+printf '# timing: pam_ns median %d.%d ms, ip(8) median %d.%d ms\n' \
+    $((${pm%.*} / 1000)) $((${pm%.*} % 1000 / 100)) $((${im%.*} / 1000)) $((${im%.*} % 1000 / 100))
+
+sandbox_finish

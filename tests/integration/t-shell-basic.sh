@@ -1,0 +1,263 @@
+#!/bin/bash
+# ns-shell basics, policy network = "isolated", no PAM module: ids and
+# capabilities, the login's PID namespace and its reaper, exit status and
+# signal forwarding, the invocations (-c, ForceCommand, stdin, options),
+# the environment allow-list, the working directory and descriptors.
+# shellcheck disable=SC2016  # commands for the login are single-quoted on purpose
+# shellcheck source=sandbox.sh
+. "$(dirname "$0")/sandbox.sh"
+sandbox_enter "$0" "$@"
+
+NSH=$SB/bin/ns-shell
+X=$SB/x            # a directory every test user may write (markers, outputs)
+mkdir -m 1777 "$X"
+
+sandbox_install_ns_shell
+sandbox_add_user alice 3001 students
+sandbox_add_user dave 3004
+# An argv printer as dave's "real shell": shows exactly what ns-shell execs,
+# one argument a line, hex-encoded (a compiled binary: a script's argv[0]
+# would be rewritten by the kernel's #! handling).
+cc -x c -o "$SB/bin/argv" - <<'EOF' || sandbox_die "cannot compile the argv printer"
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		for (const unsigned char *p = (const unsigned char *)argv[i]; *p; p++)
+			printf("%02x", *p);
+		printf(".\n");
+	}
+	return 0;
+}
+EOF
+chmod 0755 "$SB/bin/argv"
+hexargs() { # ARG... : what the argv printer prints for these arguments
+    local a
+    for a in "$@"; do
+        printf '%s' "$a" | od -An -v -tx1 | tr -d ' \n'
+        printf '.\n'
+    done
+}
+sandbox_conf <<EOF
+default { network = "isolated" }
+user "dave" { shell = "$SB/bin/argv" }
+EOF
+
+# nsh USER ARGS... : ns-shell ARGS as USER straight from this root shell
+# (setpriv, no su, no PAM). Sets R_OUT, R_ERR, R_RC.
+nsh() {
+    local user=$1; shift
+    run setpriv --reuid="$user" --regid="$user" --init-groups "$NSH" "$@"
+}
+# run CMD... : sets R_OUT R_ERR R_RC (stdin /dev/null unless R_IN names a file)
+run() {
+    R_RC=0
+    timeout -k 2 30 "$@" <"${R_IN:-/dev/null}" >"$SB/tmp/r.out" 2>"$SB/tmp/r.err" || R_RC=$?
+    R_OUT=$(cat "$SB/tmp/r.out")
+    R_ERR=$(cat "$SB/tmp/r.err")
+}
+wait_file() { # FILE [TENTHS]: wait until FILE exists
+    local i
+    for ((i = 0; i < ${2:-100} * 5; i++)); do
+        [[ -e $1 ]] && return 0
+        sleep 0.02
+    done
+    return 1
+}
+no_user_procs() { # USER: wait (up to 2 s) until USER has no process left
+    local i
+    for ((i = 0; i < 100; i++)); do
+        pgrep -u "$1" >/dev/null || return 0
+        sleep 0.02
+    done
+    pgrep -a -u "$1"
+    return 1
+}
+
+# --- ids, groups, capabilities --------------------------------------------------
+as_user alice 'id -u; id -g; id -G; id -Gn'
+check_eq "su login: exit status 0" 0 "$AS_RC"
+check_eq "su login: uid, gid and groups (with the supplementary group) are the user's" \
+    "$(printf '3001\n3001\n%s\n%s' "$(id -G alice)" "$(id -Gn alice)")" "$AS_OUT"
+check_match "the supplementary group is really there" ' students$' "$AS_OUT"
+nsh alice -c 'id -u; id -g; id -G'
+check_eq "setpriv login: uid, gid and groups are the user's" \
+    "$(printf '3001\n3001\n%s' "$(id -G alice)")" "$R_OUT"
+
+as_user alice 'grep -E "^(Uid|Gid|CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):" /proc/self/status'
+status=$AS_OUT
+check_match "real, effective, saved and fs uid are the user's" $'Uid:\t3001\t3001\t3001\t3001' "$status"
+check_match "real, effective, saved and fs gid are the user's" $'Gid:\t3001\t3001\t3001\t3001' "$status"
+for c in CapInh CapPrm CapEff CapAmb; do
+    check_match "$c is 0 in the login" "$c:"$'\t''0000000000000000' "$status"
+done
+check_match "NoNewPrivs is 0 (setuid programs keep working inside)" $'NoNewPrivs:\t0' "$status"
+
+# --- the login's PID namespace and its reaper ---------------------------------
+as_user alice 'ps -e -o user=,pid=,comm=; echo "pid1-status: $(grep -E "^Uid:" /proc/1/status | tr -s "\t " " ")"'
+procs=$(grep -v '^pid1-status:' <<<"$AS_OUT")
+check_eq "ps -e inside: every process belongs to the user" "alice" \
+    "$(awk '{print $1}' <<<"$procs" | sort -u)"
+check_match "PID 1 of the login is ns-shell (the reaper)" '(^|'$'\n'')alice +1 ns-shell('$'\n''|$)' "$procs"
+check "ps -e inside shows only the login (at most ns-shell, the shell, ps)" \
+    test "$(wc -l <<<"$procs")" -le 3
+check_fail "ps -e inside shows none of the sandbox's processes (su, python3)" \
+    grep -Eq ' (su|python3|syslog-listen|unshare)$' <<<"$procs"
+check_match "the reaper runs as the user (uid everywhere)" 'pid1-status: Uid: 3001 3001 3001 3001' "$AS_OUT"
+as_user alice 'cat /proc/1/environ >/dev/null 2>&1 && echo readable || echo denied'
+check_eq "the reaper (non-dumpable) is not readable by the user: /proc/1/environ" denied "$AS_OUT"
+
+# --- exit status -----------------------------------------------------------------
+as_user alice 'exit 7'
+check_eq "exit 7 in the login: su -c returns 7" 7 "$AS_RC"
+as_user alice 'true'
+check_eq "a successful command: status 0" 0 "$AS_RC"
+as_user alice 'kill -KILL $$'
+check_eq "a shell killed by SIGKILL: status 128+9" 137 "$AS_RC"
+nsh alice -c 'kill -TERM $$'
+check_eq "a shell killed by SIGTERM: status 128+15" 143 "$R_RC"
+nsh alice -c 'kill -SEGV $$'
+check_eq "a shell killed by SIGSEGV: status 128+11" 139 "$R_RC"
+
+# --- signal forwarding -----------------------------------------------------------
+# The outer ns-shell (in the host's PID namespace) forwards HUP INT TERM QUIT
+# USR1 USR2 to the reaper, which forwards them to the shell.
+for sig in TERM HUP INT QUIT USR1 USR2; do
+    rm -f "$X/ready"
+    setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c \
+        "trap 'echo got-$sig; exit 3' $sig; sleep 100 & echo ready >$X/ready; wait" \
+        </dev/null >"$SB/tmp/sig.out" 2>&1 &
+    pid=$!
+    if wait_file "$X/ready"; then
+        kill -s "$sig" "$pid"
+        rc=0; wait "$pid" || rc=$?
+        check_eq "SIG$sig to the outer ns-shell reaches the shell's trap; status is the shell's" \
+            "3 got-$sig" "$rc $(cat "$SB/tmp/sig.out")"
+    else
+        kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+        sandbox_not_ok "SIG$sig forwarding: the login started" "$(cat "$SB/tmp/sig.out")"
+    fi
+    check "after the SIG$sig login no process of the user is left (sleep 100 is gone)" no_user_procs alice
+done
+
+# The same through su: find the outer ns-shell by its user and name.
+rm -f "$X/ready"
+su - alice -c "trap 'echo got-term; exit 3' TERM; sleep 100 & echo ready >$X/ready; wait" \
+    </dev/null >"$SB/tmp/sig.out" 2>&1 &
+supid=$!
+if wait_file "$X/ready"; then
+    outer=$(pgrep -o -u alice -x ns-shell)
+    check_match "the outer ns-shell runs as the user" "^alice$" "$(ps -o user= -p "$outer")"
+    kill -TERM "$outer"
+    rc=0; wait "$supid" || rc=$?
+    check_eq "su login: SIGTERM to ns-shell runs the trap, su returns 3" "3 got-term" \
+        "$rc $(cat "$SB/tmp/sig.out")"
+else
+    kill -KILL "$supid"; wait "$supid" 2>/dev/null
+    sandbox_not_ok "su login for the SIGTERM test started" "$(cat "$SB/tmp/sig.out")"
+fi
+check "after the su login no process of the user is left" no_user_procs alice
+
+# SIGKILL of the outer ns-shell: the reaper dies with it (parent-death
+# signal), and with the reaper the whole login.
+rm -f "$X/ready"
+setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c \
+    "sleep 100 & echo ready >$X/ready; wait" </dev/null >/dev/null 2>&1 &
+pid=$!
+if wait_file "$X/ready"; then
+    kill -KILL "$pid"; wait "$pid" 2>/dev/null
+    check "SIGKILL of the outer ns-shell ends every process of the login" no_user_procs alice
+else
+    kill -KILL "$pid"; wait "$pid" 2>/dev/null
+    sandbox_not_ok "the login for the SIGKILL test started"
+fi
+
+# Daemons started by the login do not outlive it.
+as_user alice '(setsid sleep 300 >/dev/null 2>&1 &); nohup sleep 301 >/dev/null 2>&1 & disown; exit 0'
+check_eq "a login that leaves setsid/nohup daemons exits 0" 0 "$AS_RC"
+check "no process of the user is left after the login (setsid, nohup)" no_user_procs alice
+
+# --- invocations -------------------------------------------------------------------
+cmd=$'printf "%s|" "a b" \'c d\' "$((6*7))"\necho; echo "x\\"y"'
+nsh alice -c "$cmd"
+check_eq "-c: quotes, newlines and expansions reach the shell intact" $'a b|c d|42|\nx"y' "$R_OUT"
+
+# Verbatim: dave's "shell" prints its argv.
+for c in $'-x; echo "q\'u" \\\n  $HOME `id` ;' '--version' '--help' '-c' ' leading space' ''; do
+    nsh dave -c "$c"
+    check_eq "-c $(printf %q "$c"): the command string is passed verbatim, as one argument" \
+        "0 $(hexargs argv -c "$c")" "$R_RC $R_OUT"
+done
+as_user dave $'echo "1\n2" \'$x\' -n'
+check_eq "su - (login shell with -c): argv is [-argv, -c, CMD]" \
+    "$(hexargs -argv -c $'echo "1\n2" \'$x\' -n')" "$AS_OUT"
+
+# ForceCommand: no arguments, SSH_ORIGINAL_COMMAND set.
+run setpriv --reuid=alice --regid=alice --init-groups env SSH_ORIGINAL_COMMAND='echo forced' "$NSH"
+check_eq "ForceCommand: SSH_ORIGINAL_COMMAND runs (output, status)" "0 forced" "$R_RC $R_OUT"
+run setpriv --reuid=dave --regid=dave --init-groups env SSH_ORIGINAL_COMMAND=$'-a "b"\n c' "$NSH"
+check_eq "ForceCommand: SSH_ORIGINAL_COMMAND is passed verbatim as -c's argument" \
+    "$(hexargs argv -c $'-a "b"\n c')" "$R_OUT"
+run setpriv --reuid=alice --regid=alice --init-groups env SSH_ORIGINAL_COMMAND='env' "$NSH"
+check_fail "ForceCommand: SSH_ORIGINAL_COMMAND itself is not in the shell's environment" \
+    grep -q '^SSH_ORIGINAL_COMMAND=' <<<"$R_OUT"
+
+# No arguments, no SSH_ORIGINAL_COMMAND: a login shell reading stdin.
+printf 'echo from-stdin:$0\nexit 5\n' >"$SB/tmp/stdin.txt"
+R_IN=$SB/tmp/stdin.txt nsh alice
+check_eq "no arguments: the shell runs as a login shell (-bash) reading stdin" \
+    "5 from-stdin:-bash" "$R_RC $R_OUT"
+
+# Options.
+nsh alice --version
+check_match "--version: exit 0, prints the version" '^0 ns-shell [0-9]' "$R_RC $R_OUT"
+nsh alice --help
+check_match "--help: exit 0, usage on stdout" '^0 usage: ns-shell' "$R_RC $R_OUT"
+for args in "--bogus" "-c" "-c true extra" "-x true" "--check extra"; do
+    # shellcheck disable=SC2086  # word splitting wanted
+    nsh alice $args
+    check_eq "ns-shell $args: usage error, exit 2, no login" "2" "$R_RC"
+    check_match "ns-shell $args: usage on stderr" 'usage: ns-shell' "$R_ERR"
+done
+
+# --- environment ----------------------------------------------------------------------
+cat >"$X/bashenv" <<'EOF'
+echo BASH_ENV-RAN
+EOF
+chmod 0644 "$X/bashenv"
+cd /tmp || exit 1
+run env -i LD_LIBRARY_PATH=/nonexistent BASH_ENV="$X/bashenv" ENV="$X/bashenv" FOO=bar \
+    LANG=C.UTF-8 TERM=dumb LC_TIME=C TZ=UTC DISPLAY=:7 HOME=/tmp USER=mallory LOGNAME=mallory \
+    SHELL=/bin/false PATH=/evil:/usr/bin:/bin IFS=x BASHOPTS=xtrace SHELLOPTS=xtrace \
+    'BASH_FUNC_id%%=() { echo hijacked; }' \
+    /usr/bin/setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c 'env; echo "cwd=$(pwd)"; id -un'
+cd / || exit 1
+envout=$(grep -v -E '^(cwd=|alice$)' <<<"$R_OUT")
+check_eq "only the allow-list plus HOME USER LOGNAME SHELL PATH reach the shell" \
+    "DISPLAY HOME LANG LC_TIME LOGNAME PATH SHELL TERM TZ USER" \
+    "$(sed -n 's/=.*//p' <<<"$envout" | grep -v -x -E 'PWD|SHLVL|_' | sort | tr '\n' ' ' | sed 's/ $//')"
+check_match "HOME is the passwd home" '(^|'$'\n'')HOME=/home/alice('$'\n''|$)' "$envout"
+check_match "USER and LOGNAME are the user" 'LOGNAME=alice.*USER=alice|USER=alice.*LOGNAME=alice' "$envout"
+check_match "SHELL is the real shell" '(^|'$'\n'')SHELL=/bin/bash('$'\n''|$)' "$envout"
+check_match "PATH is the built-in one" '(^|'$'\n'')PATH=/usr/local/bin:/usr/bin:/bin' "$envout"
+check_eq "allowed values pass unchanged (DISPLAY, LANG, LC_TIME, TERM, TZ)" \
+    "DISPLAY=:7 LANG=C.UTF-8 LC_TIME=C TERM=dumb TZ=UTC" \
+    "$(grep -E '^(TERM|LANG|LC_TIME|TZ|DISPLAY)=' <<<"$envout" | sort | tr '\n' ' ' | sed 's/ $//')"
+check_fail "BASH_ENV was not run" grep -q BASH_ENV-RAN <<<"$R_OUT"
+check_match "an exported bash function does not reach the shell" '(^|'$'\n'')alice$' "$R_OUT"
+check_match "the working directory is the home (the caller was in /tmp)" 'cwd=/home/alice' "$R_OUT"
+as_user alice 'pwd; echo "$HOME"'
+check_eq "su login: the working directory and HOME are the home" $'/home/alice\n/home/alice' "$AS_OUT"
+
+# --- descriptors ----------------------------------------------------------------------
+fds_inside() { # run ns-shell with extra fds open; print the login's fds
+    exec 5</etc/hostname 9>"$SB/tmp/fd9" 1500</etc/hostname 5000<>"$SB/tmp/fd5000"
+    setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c 'ls /proc/self/fd' </dev/null 2>&1
+}
+check_eq "extra fds (5, 9, 1500, 5000) of the caller do not reach the shell: only 0 1 2 (and ls's own)" \
+    "0 1 2 3" "$(fds_inside | tr '\n' ' ' | sed 's/ $//')"
+check_eq "su login with fds 5 and 9 open in the caller: the shell sees 0 1 2 (and ls's own)" \
+    "0 1 2 3" "$(exec 5</etc/hostname 9</etc/hostname
+                 su - alice -c 'ls /proc/self/fd' </dev/null 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+
+sandbox_finish

@@ -1,0 +1,301 @@
+#!/bin/bash
+# ns-shell and /etc/security/ns.conf, no PAM module: refusals (bridge without
+# pam_ns, bad values with FILE:LINE, unsafe files), ${VAR} never expanded from
+# the caller's environment, --check with provenance, exempt users and groups,
+# a subset of namespaces, and the authpriv log lines.
+# shellcheck disable=SC2016  # commands for the login are single-quoted on purpose
+# shellcheck source=sandbox.sh
+. "$(dirname "$0")/sandbox.sh"
+sandbox_enter "$0" "$@"
+
+NSH=$SB/bin/ns-shell
+CONF=$SB/security/ns.conf     # /etc/security/ns.conf in the sandbox
+X=$SB/x
+mkdir -m 1777 "$X"
+
+sandbox_install_ns_shell
+sandbox_add_user alice 3001 students
+sandbox_add_user carol 3003
+sandbox_add_user dave 3004 staff students
+sandbox_add_user erin 3006 admins
+sandbox_add_user uma 3007
+
+# run CMD... : sets R_OUT R_ERR R_RC
+run() {
+    R_RC=0
+    timeout -k 2 30 "$@" </dev/null >"$SB/tmp/r.out" 2>"$SB/tmp/r.err" || R_RC=$?
+    R_OUT=$(cat "$SB/tmp/r.out")
+    R_ERR=$(cat "$SB/tmp/r.err")
+}
+nsh() { # USER ARGS... : ns-shell ARGS as USER (setpriv, no su)
+    local user=$1; shift
+    run setpriv --reuid="$user" --regid="$user" --init-groups "$NSH" "$@"
+}
+no_user_procs() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        pgrep -u "$1" >/dev/null || return 0
+        sleep 0.02
+    done
+    return 1
+}
+host_state() {
+    findmnt -rn -o TARGET,SOURCE,FSTYPE,OPTIONS | sort
+    ip -o link show | awk -F': ' '{print $2}' | sort
+    ls -A /run
+}
+ok_conf() { printf 'default { network = "isolated" }\n' | sandbox_conf; }
+MARK='echo SHELL-RAN'
+
+# refused DESC REGEX : the last nsh/run was a refusal: exit 1, no shell ran,
+# stderr lines all "ns-shell: ...", one of them matching REGEX.
+refused() {
+    check_eq "$1: exit status 1" 1 "$R_RC"
+    check_fail "$1: no shell ran" grep -q SHELL-RAN <<<"$R_OUT"
+    check_match "$1: stderr says why" "$2" "$R_ERR"
+    check_fail "$1: every stderr line starts with 'ns-shell: '" grep -qv '^ns-shell: ' <<<"$R_ERR"
+}
+
+# --- network = bridge without pam_ns ---------------------------------------------------
+sandbox_conf </dev/null                 # an empty file: the built-in bridge policy
+before=$(host_state)
+as_user alice "$MARK"
+check_eq "bridge (built-in) without pam_ns: refused, exit 1" 1 "$AS_RC"
+check_fail "bridge without pam_ns: no shell ran" grep -q SHELL-RAN <<<"$AS_OUT"
+check_eq "bridge without pam_ns: stderr is exactly one line" 1 "$(printf '%s\n' "$AS_ERR" | wc -l)"
+check_match "bridge without pam_ns: the line starts with 'ns-shell:' and names pam_ns.so" \
+    '^ns-shell: .*pam_ns\.so' "$AS_ERR"
+check "bridge without pam_ns: no process of the user is left" no_user_procs alice
+check_eq "bridge without pam_ns: nothing left behind (mounts, links, /run)" "$before" "$(host_state)"
+check "bridge without pam_ns: the refusal is logged to authpriv" \
+    sandbox_log_wait '^authpriv\.err ns-shell\[[0-9]+\]: .*pam_ns\.so'
+printf 'default { network = "bridge" }\n' | sandbox_conf
+nsh alice -c "$MARK"
+refused 'explicit network = "bridge" without pam_ns' 'pam_ns\.so'
+
+# --- bad values name FILE:LINE ------------------------------------------------------------
+bad_line() { # DESC LINE KEY < CONFIG
+    sandbox_conf
+    nsh alice -c "$MARK"
+    refused "$1" "ns\.conf:"
+    check_match "$1: the error names ns.conf:$2 and the key $3" \
+        "/etc/security/ns\.conf:$2: [^"$'\n'"]*$3" "$R_ERR"
+}
+bad_line "a bad value on line 3" 3 network <<'EOF'
+exempt_users = {"root"}
+default {
+    network = "bogus"
+}
+EOF
+bad_line "an unknown key on line 3" 3 frobnicate <<'EOF'
+default { network = "isolated" }
+
+frobnicate = "x"
+EOF
+bad_line "a bad namespace name on line 3" 3 namespaces <<'EOF'
+default {
+    network = "isolated"
+    namespaces = {"pid", "mount", "bogus"}
+}
+EOF
+bad_line "a bad value on line 3 after a comment line" 3 network <<'EOF'
+# ns.conf of this host
+default {
+    network = "bogus"
+}
+EOF
+bad_line "a bad value on line 3 after a trailing comment" 3 network <<'EOF'
+default {
+    private_tmp = true   # fresh /tmp for everyone
+    network = "bogus"
+}
+EOF
+# The documented sample file (comments throughout) with one bad value.
+sample=$NS_REPO/conf/ns.conf
+nl=$(grep -n -m 1 -E '^[[:space:]]*network[[:space:]]*=' "$sample" | cut -d: -f1)
+check "the sample ns.conf has a network line" test -n "$nl"
+sed -E "${nl}s/=.*/= \"bogus\"/" "$sample" |
+    bad_line "the sample ns.conf with a bad network value on line $nl" "$nl" network
+sandbox_conf <"$sample"
+nsh alice --check
+check_eq "the sample ns.conf as shipped is valid (--check exit 0)" 0 "$R_RC"
+sandbox_conf <<'EOF'
+default {
+    network    = "isolated"
+    namespaces = {"pid", "mount",   # no "ipc": shared on purpose
+                  "uts", "net"}
+}
+EOF
+nsh alice -c 'echo SHELL-RAN'
+check_eq "a comment inside a list is a comment (the config loads)" "0 SHELL-RAN" "$R_RC $R_OUT"
+
+sandbox_conf <<'EOF'
+default { namespaces = {"pid", "ipc", "uts", "net"} network = "isolated" }
+EOF
+nsh alice -c "$MARK"
+refused '"pid" without "mount"' 'ns\.conf:1: .*namespaces'
+
+# --- unsafe files -------------------------------------------------------------------------
+ok_conf
+nsh alice -c "$MARK"
+check_eq "control: the good config (root 0644) starts a login" "0 SHELL-RAN" "$R_RC $R_OUT"
+chmod 0600 "$CONF"
+nsh alice -c "$MARK"
+check_eq "a root-only config (0600) is fine: ns-shell reads it as root" "0 SHELL-RAN" "$R_RC $R_OUT"
+for mode in 0666 0664 0646 0620; do
+    chmod "$mode" "$CONF"
+    nsh alice -c "$MARK"
+    refused "config mode $mode" 'writable by group or others'
+done
+chmod 0644 "$CONF"
+chown alice "$CONF"
+nsh alice -c "$MARK"
+refused "config owned by a user" 'not owned by root'
+chown root:alice "$CONF"
+nsh alice -c "$MARK"
+check_eq "config owned by root, group alice, 0644: fine" "0 SHELL-RAN" "$R_RC $R_OUT"
+chown root:root "$CONF"
+mv "$CONF" "$SB/security/real.conf"
+ln -s real.conf "$CONF"
+nsh alice -c "$MARK"
+refused "config is a symlink (to a good root-owned file)" 'symbolic link'
+rm -f "$CONF" "$SB/security/real.conf"
+nsh alice -c "$MARK"
+refused "no config at all: fail closed" 'ns\.conf'
+mkfifo -m 0644 "$CONF"
+nsh alice -c "$MARK"
+refused "config is a FIFO: refused, not waited on" 'not a regular file'
+rm -f "$CONF"
+mkdir -m 0755 "$CONF"
+nsh alice -c "$MARK"
+refused "config is a directory" 'ns\.conf'
+rmdir "$CONF"
+
+# --- ${VAR} is never expanded from the caller's environment ---------------------------------
+cat >"$X/evil-shell" <<'EOF'
+#!/bin/sh
+echo EVIL-SHELL-RAN
+EOF
+chmod 0755 "$X/evil-shell"
+evil_env=(env EVIL=evilval EVILSHELL="$X/evil-shell" EVILNET=host)
+for hn in '"${EVIL}"' '${EVIL}' '"x${EVIL}y"' '"${EVIL:-dflt}"'; do
+    sandbox_conf <<EOF
+default { network = "isolated"  hostname = $hn }
+EOF
+    run "${evil_env[@]}" setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c 'hostname'
+    check_fail "hostname = $hn with EVIL=evilval in the caller's environment: no env-derived value" \
+        grep -q evilval <<<"$R_OUT$R_ERR"
+    run "${evil_env[@]}" setpriv --reuid=alice --regid=alice --init-groups "$NSH" --check
+    check_fail "hostname = $hn: --check shows no env-derived value" grep -q evilval <<<"$R_OUT$R_ERR"
+done
+sandbox_conf <<'EOF'
+default { network = "isolated"  shell = "${EVILSHELL}" }
+EOF
+run "${evil_env[@]}" setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c "$MARK"
+check_fail 'shell = "${EVILSHELL}": the caller'"'"'s shell never runs' grep -q EVIL-SHELL-RAN <<<"$R_OUT"
+check_eq 'shell = "${EVILSHELL}": refused (an empty value is no absolute path)' 1 "$R_RC"
+sandbox_conf <<'EOF'
+default { network = "${EVILNET:-isolated}" }
+EOF
+run "${evil_env[@]}" setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c 'readlink /proc/self/ns/pid'
+check_eq 'network = "${EVILNET:-isolated}" with EVILNET=host: the login is isolated' 0 "$R_RC"
+check "... in its own PID namespace" test "$R_OUT" != "$(readlink /proc/self/ns/pid)"
+
+# --- --check: the resolved policy and where each key came from ------------------------------
+sandbox_conf <<'EOF'
+exempt_users  = {"root", "carol"}
+exempt_groups = {"admins"}
+default {
+    network     = "isolated"
+    private_tmp = true
+}
+group "students" {
+    hostname    = "stu-%u"
+    private_shm = false
+}
+group "staff" {
+    hostname    = "staff-%u"
+    shell       = "/bin/sh"
+}
+user "alice" {
+    private_tmp = false
+}
+EOF
+before=$(host_state)
+nsh alice --check
+check_eq "--check as alice: exit 0" 0 "$R_RC"
+chk=$R_OUT
+check_match "--check names the user" '^user += alice \(uid 3001\)' "$chk"
+check_match "--check: not exempt" $'\nexempt += no\n' "$chk"
+check_match "--check: a key from the user block (# user alice)" \
+    $'\nprivate_tmp += false +# user alice\n' "$chk"
+check_match "--check: a key from a group block (# group students)" \
+    $'\nhostname += "stu-%u" +# group students\n' "$chk"
+check_match "--check: another key of that group block" \
+    $'\nprivate_shm += false +# group students\n' "$chk"
+check_match "--check: a key from default (# default)" $'\nnetwork += "isolated" +# default\n' "$chk"
+check_match "--check: a key from nowhere (# built-in)" $'\nshell += "/bin/bash" +# built-in\n' "$chk"
+check_match "--check: namespaces built-in" $'\nnamespaces += \\{"pid", "ipc", "mount", "uts", "net"\\} +# built-in' "$chk"
+check_eq "--check changed nothing (mounts, links, /run)" "$before" "$(host_state)"
+check "--check left no process" no_user_procs alice
+nsh dave --check
+check_match "--check: the first matching group block in file order wins, key by key" \
+    $'\nhostname += "stu-%u" +# group students\n.*\nshell += "/bin/sh" +# group staff\n' "$R_OUT"
+check_match "--check: the default applies where no block sets the key" \
+    $'\nprivate_tmp += true +# default\n' "$R_OUT"
+nsh carol --check
+check_match "--check as an exempt user says so" $'\nexempt += yes\n' "$R_OUT"
+as_user alice 'hostname; ls -A /dev/shm | wc -l'
+check_eq "the login follows the resolved policy (hostname, shared /dev/shm)" \
+    "stu-alice $(ls -A /dev/shm | wc -l)" "$(tr '\n' ' ' <<<"$AS_OUT" | sed 's/ $//')"
+
+# --- exempt users and groups ---------------------------------------------------------------
+host_ns() { local n; for n in net pid mnt uts ipc; do readlink "/proc/self/ns/$n"; done; }
+ns_cmd='for n in net pid mnt uts ipc; do readlink /proc/self/ns/$n; done'
+as_user carol "$ns_cmd"
+check_eq "exempt user (exempt_users): a plain shell in the host's namespaces" "$(host_ns)" "$AS_OUT"
+check "the exempt login is logged" sandbox_log_wait '^authpriv\.info ns-shell\[[0-9]+\]: carol \(uid 3003\) is exempt'
+as_user erin "$ns_cmd"
+check_eq "exempt group (exempt_groups): a plain shell in the host's namespaces" "$(host_ns)" "$AS_OUT"
+as_user alice "$ns_cmd"
+check_fail "control: a non-exempt user gets other namespaces" test "$AS_OUT" = "$(host_ns)"
+as_user carol 'id -u; echo "$HOME"; pwd; grep -E "^CapEff" /proc/self/status'
+check_eq "exempt user: own ids, home, no capabilities" \
+    $'3003\n/home/carol\n/home/carol\nCapEff:\t0000000000000000' "$AS_OUT"
+
+# root: exempt by default. Not exempt: refused before any login runs.
+printf 'default { network = "isolated" }\n' | sandbox_conf
+run "$NSH" -c "$ns_cmd"
+check_eq "root (exempt by default): a plain shell in the host's namespaces" "0 $(host_ns)" \
+    "$R_RC $R_OUT"
+printf 'exempt_users = {}\ndefault { network = "isolated" }\n' | sandbox_conf
+run "$NSH" -c "$MARK"
+refused "root not exempt" 'uid/gid 0'
+check_eq "root not exempt: stderr is exactly one line" 1 "$(printf '%s\n' "$R_ERR" | wc -l)"
+
+# --- a subset of namespaces ---------------------------------------------------------------
+sandbox_conf <<'EOF'
+default { network = "isolated" }
+user "uma" { namespaces = {"pid", "mount", "net"} }
+EOF
+as_user uma "$ns_cmd"
+mapfile -t inner <<<"$AS_OUT"
+mapfile -t outer < <(host_ns)
+check_eq "namespaces = {pid, mount, net}: uts and ipc stay the host's" \
+    "${outer[3]} ${outer[4]}" "${inner[3]:-} ${inner[4]:-}"
+check "namespaces = {pid, mount, net}: pid, mount and net are new" \
+    test "${inner[0]:-}" != "${outer[0]}" -a "${inner[1]:-}" != "${outer[1]}" -a "${inner[2]:-}" != "${outer[2]}"
+
+# --- syslog -----------------------------------------------------------------------------------
+printf 'default {\n  network = "bogus"\n}\n' | sandbox_conf
+nsh alice -c "$MARK"
+check "a config error is logged to authpriv with FILE:LINE" \
+    sandbox_log_wait '^authpriv\.err ns-shell\[[0-9]+\]: /etc/security/ns\.conf:2: .*network'
+check "the refusal is logged to authpriv" \
+    sandbox_log_wait '^authpriv\.err ns-shell\[[0-9]+\]: refusing to start a login'
+ok_conf
+as_user alice true
+check "a login is logged to authpriv (info)" \
+    sandbox_log_wait '^authpriv\.info ns-shell\[[0-9]+\]: login of alice \(uid 3001\).*network isolated'
+
+sandbox_finish
