@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,7 +27,7 @@ static int usage(void)
 {
 	fputs("usage: nsctl status [--json]\n"
 	      "       nsctl check [--conf PATH] [--user NAME]\n"
-	      "       nsctl gc [--dry-run]\n"
+	      "       nsctl gc [--dry-run] [--kill]\n"
 	      "       nsctl leases\n"
 	      "       nsctl exec USER -- CMD...\n", stderr);
 	return 2;
@@ -213,7 +214,7 @@ static int cmd_check(const char *conf, const char *user)
 
 struct gc_ctx {
 	const struct ns_globals *g;
-	bool dry;
+	bool dry, kill;
 	int removed, failed;
 	struct ns_nl *nl;
 };
@@ -236,11 +237,51 @@ static int veth_in_use(const struct ns_session_rec *r, void *data)
 	return strcmp(r->veth, (const char *)data) == 0 && ns_session_owner_alive(r);
 }
 
-static void gc_veth(const char *name, const char *alias, void *data)
+/* Pids whose network namespace the host knows by NSID (the peer side of
+ * one of our veths). Admin tool: walks /proc. */
+static size_t pids_in_nsid(struct ns_nl *nl, int nsid, pid_t *out, size_t max)
+{
+	DIR *d = opendir("/proc");
+	size_t n = 0;
+	struct dirent *e;
+	if (!d || nsid < 0) {
+		if (d)
+			closedir(d);
+		return 0;
+	}
+	while ((e = readdir(d)) && n < max) {
+		char path[300];
+		int id = -1;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (ns_nl_netnsid_of_fd(nl, fd, &id) == 0 && id == nsid)
+			out[n++] = (pid_t)atoi(e->d_name);
+		close(fd);
+	}
+	closedir(d);
+	return n;
+}
+
+static void gc_veth(const char *name, const char *alias, int peer_nsid, void *data)
 {
 	struct gc_ctx *x = data;
 	if (ns_session_foreach(x->g->state_dir, veth_in_use, (void *)name) == 1)
 		return;
+	pid_t pids[256];
+	size_t np = pids_in_nsid(x->nl, peer_nsid, pids, ARRAY_SIZE(pids));
+	if (np > 0) {
+		printf("namespace behind %s (%s) is kept alive by %zu process%s outside any session:", name,
+		       alias, np, np == 1 ? "" : "es");
+		for (size_t i = 0; i < np; i++)
+			printf(" %d", (int)pids[i]);
+		printf("%s\n", x->kill ? (x->dry ? " (would kill)" : " (killed)") : " (use --kill to end them)");
+		for (size_t i = 0; x->kill && !x->dry && i < np; i++)
+			kill(pids[i], SIGKILL);
+	}
 	struct ns_err err;
 	printf("%s leaked veth %s (%s)\n", x->dry ? "would delete" : "deleted", name, alias);
 	if (!x->dry && ns_nl_link_delete(x->nl, name, &err) < 0 && err.code != -ENODEV) {
@@ -250,9 +291,9 @@ static void gc_veth(const char *name, const char *alias, void *data)
 	x->removed++;
 }
 
-static int cmd_gc(const struct ns_globals *g, bool dry)
+static int cmd_gc(const struct ns_globals *g, bool dry, bool kill_strays)
 {
-	struct gc_ctx x = { g, dry, 0, 0, NULL };
+	struct gc_ctx x = { g, dry, kill_strays, 0, 0, NULL };
 	struct ns_err err;
 	char lockname[] = "gc";
 	int lock = ns_lock_take(g->state_dir, lockname, 10000, &err);
@@ -366,13 +407,18 @@ int main(int argc, char **argv)
 		}
 		return cmd_check(conf, user);
 	}
-	bool json = false, dry = false;
+	bool json = false, dry = false, kill_strays = false;
 	if (strcmp(sub, "status") == 0 && argc <= 3) {
 		if (argc == 3 && !(json = strcmp(argv[2], "--json") == 0))
 			return usage();
-	} else if (strcmp(sub, "gc") == 0 && argc <= 3) {
-		if (argc == 3 && !(dry = strcmp(argv[2], "--dry-run") == 0))
-			return usage();
+	} else if (strcmp(sub, "gc") == 0) {
+		for (int i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--dry-run") == 0)
+				dry = true;
+			else if (strcmp(argv[i], "--kill") == 0)
+				kill_strays = true;
+			else
+				return usage();
 	} else if (strcmp(sub, "leases") == 0 && argc == 2) {
 	} else if (strcmp(sub, "exec") == 0 && argc >= 5 && strcmp(argv[3], "--") == 0) {
 	} else {
@@ -386,7 +432,7 @@ int main(int argc, char **argv)
 	if (strcmp(sub, "status") == 0)
 		rc = cmd_status(g, json);
 	else if (strcmp(sub, "gc") == 0)
-		rc = cmd_gc(g, dry);
+		rc = cmd_gc(g, dry, kill_strays);
 	else if (strcmp(sub, "leases") == 0)
 		rc = cmd_leases(g);
 	else

@@ -66,6 +66,10 @@ void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, int which, uint8_t 
 
 /* Admin only (nsctl gc), never on a login path: dump the host's links and
  * call FN for each veth whose alias says it is ours. */
-int ns_nl_foreach_ours(struct ns_nl *nl, void (*fn)(const char *name, const char *alias, void *data),
+int ns_nl_foreach_ours(struct ns_nl *nl,
+		       void (*fn)(const char *name, const char *alias, int peer_nsid, void *data),
 		       void *data);
+
+/* The id this namespace's socket knows the namespace FD by (-1: none). */
+int ns_nl_netnsid_of_fd(struct ns_nl *nl, int fd, int *ret_nsid);
 #endif

@@ -5,6 +5,7 @@
  * converted here and never leave this file. */
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <linux/net_namespace.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -341,7 +342,8 @@ void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, int which, uint8_t 
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);   /* unicast, locally administered */
 }
 
-int ns_nl_foreach_ours(struct ns_nl *nl, void (*fn)(const char *name, const char *alias, void *data),
+int ns_nl_foreach_ours(struct ns_nl *nl,
+		       void (*fn)(const char *name, const char *alias, int peer_nsid, void *data),
 		       void *data)
 {
 	struct nl_cache *cache = NULL;
@@ -352,9 +354,50 @@ int ns_nl_foreach_ours(struct ns_nl *nl, void (*fn)(const char *name, const char
 		struct rtnl_link *l = (struct rtnl_link *)o;
 		const char *name = rtnl_link_get_name(l), *alias = rtnl_link_get_ifalias(l);
 		if (name && alias && strncmp(alias, "ns-shell ", 9) == 0 &&
-		    (strncmp(name, "nsu", 3) == 0 || strncmp(name, "nss", 3) == 0))
-			fn(name, alias, data);
+		    (strncmp(name, "nsu", 3) == 0 || strncmp(name, "nss", 3) == 0)) {
+			int32_t nsid = -1;
+			if (rtnl_link_get_link_netnsid(l, &nsid) < 0)
+				nsid = -1;
+			fn(name, alias, nsid, data);
+		}
 	}
 	nl_cache_free(cache);
 	return 0;
+}
+
+int ns_nl_netnsid_of_fd(struct ns_nl *nl, int fd, int *ret_nsid)
+{
+	struct rtgenmsg g = { .rtgen_family = AF_UNSPEC };
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_GETNSID, NLM_F_REQUEST);
+	if (!m)
+		return -ENOMEM;
+	if (nlmsg_append(m, &g, sizeof(g), NLMSG_ALIGNTO) < 0 || nla_put_u32(m, NETNSA_FD, (uint32_t)fd) < 0) {
+		nlmsg_free(m);
+		return -EMSGSIZE;
+	}
+	int r = nl_send_auto(nl->sk, m);
+	nlmsg_free(m);
+	if (r < 0)
+		return nle_to_errno(r);
+	struct sockaddr_nl peer;
+	unsigned char *buf = NULL;
+	int n = nl_recv(nl->sk, &peer, &buf, NULL);
+	if (n <= 0) {
+		free(buf);
+		return n < 0 ? nle_to_errno(n) : -EIO;
+	}
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	r = -EIO;
+	if (nlmsg_ok(h, n) && h->nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr *e = nlmsg_data(h);
+		r = e->error < 0 ? e->error : -EIO;
+	} else if (nlmsg_ok(h, n) && h->nlmsg_type == RTM_NEWNSID) {
+		struct nlattr *tb[NETNSA_MAX + 1];
+		if (nlmsg_parse(h, sizeof(struct rtgenmsg), tb, NETNSA_MAX, NULL) >= 0 && tb[NETNSA_NSID]) {
+			*ret_nsid = (int)nla_get_s32(tb[NETNSA_NSID]);
+			r = 0;
+		}
+	}
+	free(buf);
+	return r;
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2012,SC2016,SC2317  # ls of known names; remote/bash -c text single-quoted on purpose; trap function
+# shellcheck disable=SC2012,SC2016,SC2119,SC2317  # ls of known names; remote/bash -c text single-quoted on purpose; trap function
 # tests/demo.sh — what ns-shell does, shown with real SSH logins (`make demo`).
 #
 # Runs as root, entirely inside the integration tests' throwaway sandbox

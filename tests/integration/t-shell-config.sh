@@ -74,12 +74,12 @@ nsh alice -c "$MARK"
 refused 'explicit network = "bridge" without pam_ns' 'pam_ns\.so'
 
 # --- bad values name FILE:LINE ------------------------------------------------------------
-bad_line() { # DESC LINE KEY < CONFIG
+bad_line() { # DESC LINE WHAT < CONFIG : WHAT is a regex (the key's name)
     sandbox_conf
     nsh alice -c "$MARK"
     refused "$1" "ns\.conf:"
-    check_match "$1: the error names ns.conf:$2 and the key $3" \
-        "/etc/security/ns\.conf:$2: [^"$'\n'"]*$3" "$R_ERR"
+    check_match "$1: the error names ns.conf:$2 and $3" \
+        "(^|"$'\n'")ns-shell: /etc/security/ns\.conf:$2: [^"$'\n'"]*$3" "$R_ERR"
 }
 bad_line "a bad value on line 3" 3 network <<'EOF'
 exempt_users = {"root"}
@@ -108,6 +108,25 @@ bad_line "a bad value on line 3 after a trailing comment" 3 network <<'EOF'
 default {
     private_tmp = true   # fresh /tmp for everyone
     network = "bogus"
+}
+EOF
+bad_line "a syntax error on line 3" 3 "unexpected token" <<'EOF'
+default {
+    network = "isolated"
+    namespaces = = {"pid"}
+}
+EOF
+bad_line "a syntax error on line 3 after a comment line" 3 "unexpected token" <<'EOF'
+# ns.conf of this host
+default {
+    namespaces = = {"pid"}
+}
+EOF
+bad_line "a syntax error on line 4 after a /* */ comment" 4 "unexpected token" <<'EOF'
+/* ns.conf of this host */
+default {
+    network = "isolated"
+    namespaces = = {"pid"}
 }
 EOF
 # The documented sample file (comments throughout) with one bad value.
@@ -239,8 +258,10 @@ check_match "--check: namespaces built-in" $'\nnamespaces += \\{"pid", "ipc", "m
 check_eq "--check changed nothing (mounts, links, /run)" "$before" "$(host_state)"
 check "--check left no process" no_user_procs alice
 nsh dave --check
-check_match "--check: the first matching group block in file order wins, key by key" \
-    $'\nhostname += "stu-%u" +# group students\n.*\nshell += "/bin/sh" +# group staff\n' "$R_OUT"
+check_match "--check: the first matching group block in file order wins" \
+    $'\nhostname += "stu-%u" +# group students\n' "$R_OUT"
+check_match "--check: resolution is key by key (a later group block gives a key the first lacks)" \
+    $'\nshell += "/bin/sh" +# group staff\n' "$R_OUT"
 check_match "--check: the default applies where no block sets the key" \
     $'\nprivate_tmp += true +# default\n' "$R_OUT"
 nsh carol --check
@@ -268,6 +289,8 @@ printf 'default { network = "isolated" }\n' | sandbox_conf
 run "$NSH" -c "$ns_cmd"
 check_eq "root (exempt by default): a plain shell in the host's namespaces" "0 $(host_ns)" \
     "$R_RC $R_OUT"
+run "$NSH" --check
+check_match "root --check: exit 0, exempt" $'^0 .*\nexempt += yes\n' "$R_RC $R_OUT"
 printf 'exempt_users = {}\ndefault { network = "isolated" }\n' | sandbox_conf
 run "$NSH" -c "$MARK"
 refused "root not exempt" 'uid/gid 0'
