@@ -43,8 +43,16 @@ $(B)/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(B)/libns.a
 	    -o $@ $< $(B)/libns.a $(PKG_LIBS) -lpam
 $(B)/tests/%: tests/unit/%.c $(B)/libns.a | $(B)/tests
 	$(CC) $(CFLAGS) $(PIE_LD) $(LDFLAGS) -o $@ $< $(B)/libns.a $(PKG_LIBS) -lcmocka -lpam -ldl
-$(B)/lib $(B)/tests:
+$(B)/lib $(B)/tests $(B)/fault:
 	mkdir -p $@
+
+# Test-only copy of pam_ns.so with fault points (tests/integration crash tests).
+FAULT_OBJ := $(LIB_SRC:lib/%.c=$(B)/fault/%.o)
+$(B)/fault/%.o: lib/%.c $(wildcard include/*.h) | $(B)/fault
+	$(CC) $(CFLAGS) -DNS_FAULT_INJECTION -c -o $@ $<
+$(B)/fault/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(FAULT_OBJ)
+	$(CC) $(CFLAGS) -DNS_FAULT_INJECTION -shared $(LDFLAGS) -Wl,--version-script=pam_module/pam_ns.map \
+	    -o $@ $< $(FAULT_OBJ) $(PKG_LIBS) -lpam
 
 # Installs the Debian build and test packages that are missing (nothing if all are there).
 DEPS := build-essential pkg-config libpam0g-dev libnl-3-dev libnl-route-3-dev libconfuse-dev \
@@ -62,7 +70,7 @@ deps:
 unit: $(UNIT_BIN)
 	@rc=0; for t in $(UNIT_BIN); do $$t || rc=1; done; exit $$rc
 
-integration: all
+integration: all $(B)/fault/pam_ns.so
 	bash tests/integration/run.sh
 
 check: deps

@@ -52,4 +52,14 @@ int ns_parse_ulong(const char *s, unsigned long max, unsigned long *ret);
 /* Start time (field 22 of /proc/PID/stat) in clock ticks: detects pid reuse. */
 int ns_proc_start_time(pid_t pid, unsigned long long *ret);
 
+/* Fault injection for the crash-recovery tests: a no-op in every shipped
+ * build. Only objects compiled with -DNS_FAULT_INJECTION (the test copy of
+ * pam_ns.so under build/fault/) kill themselves with SIGKILL at the point
+ * named by $NS_FAULT_POINT. */
+#ifdef NS_FAULT_INJECTION
+void ns_fault(const char *point);
+#else
+static inline void ns_fault(const char *point) { (void)point; }
+#endif
+
 #endif

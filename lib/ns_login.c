@@ -122,6 +122,7 @@ static int new_netns(struct ctx *x, struct ns_err *err)
 	int r;
 	if (unshare(CLONE_NEWNET) < 0)
 		return ns_fail(err, errno, "creating a network namespace: %s", strerror(errno));
+	ns_fault("unshared");
 	x->netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	r = x->netns_fd < 0 ? ns_fail(err, errno, "opening the new namespace: %s", strerror(errno)) : 0;
 	if (r == 0 && !x->g->pool6.family && (r = disable_ipv6_here()) < 0)
@@ -181,10 +182,12 @@ static int plug_bridge(struct ctx *x, struct ns_err *err)
 				     &x->u.bridge)) < 0)
 		return r;
 	snprintf(x->u.bridge_name, sizeof(x->u.bridge_name), "%s", g->bridge);
+	ns_fault("bridge");
 	if (x->p.address == NS_ADDR_DHCP)
 		return ns_fail(err, -EOPNOTSUPP, "address = dhcp is not supported by this version");
 	if ((r = take_lease(x, &a, err)) < 0)
 		return r;
+	ns_fault("lease");
 
 	struct ns_cidr addr = { .family = AF_INET, .addr.v4 = a, .prefix = g->pool.prefix };
 	ns_cidr_format(&addr, true, x->rec.address, sizeof(x->rec.address));
@@ -214,7 +217,10 @@ static int plug_bridge(struct ctx *x, struct ns_err *err)
 		return r;
 	x->u.veth = true;
 	snprintf(x->u.veth_name, sizeof(x->u.veth_name), "%s", x->rec.veth);
-	return ns_nl_inner_setup(x->inner_nl, &addr, &g->gateway, err);
+	ns_fault("veth");
+	r = ns_nl_inner_setup(x->inner_nl, &addr, &g->gateway, err);
+	ns_fault("inner");
+	return r;
 }
 
 static void undo(struct ctx *x)
@@ -250,6 +256,7 @@ static int open_locked(struct ctx *x, struct ns_err *err)
 	const struct ns_login_who *w = x->w;
 	int r;
 
+	ns_fault("locked");
 	ns_session_foreach(g->state_dir, stale_of_user, x);
 	if ((r = fresh_sid(g->state_dir, x->rec.sid)) < 0)
 		return ns_fail(err, r, "cannot pick a session id");
@@ -293,9 +300,11 @@ static int open_locked(struct ctx *x, struct ns_err *err)
 	if (setns(x->netns_fd, CLONE_NEWNET) < 0)
 		return ns_fail(err, errno, "entering the namespace: %s", strerror(errno));
 	x->u.moved = true;
+	ns_fault("moved");
 	if ((r = ns_session_write(g->state_dir, &x->rec, err)) < 0)
 		return r;
 	x->u.record = true;
+	ns_fault("record");
 	return 0;
 }
 

@@ -96,3 +96,13 @@ int ns_proc_start_time(pid_t pid, unsigned long long *ret)
 	*ret = v;
 	return 0;
 }
+
+#ifdef NS_FAULT_INJECTION
+#include <signal.h>
+void ns_fault(const char *point)
+{
+	const char *want = getenv("NS_FAULT_POINT");   /* test builds only */
+	if (want && strcmp(want, point) == 0)
+		raise(SIGKILL);
+}
+#endif

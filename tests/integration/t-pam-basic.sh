@@ -466,8 +466,11 @@ release e1
 check_eq "the isolated record is gone after logout" "" "$(sids_of 2005)"
 
 # ----------------------------------------------- netns = session ---
-hold d1 dave 'readlink /proc/self/ns/net; ip -br -4 addr show dev eth0; ip -o link show dev eth0'
-hold d2 dave 'readlink /proc/self/ns/net; ip -br -4 addr show dev eth0; ip -o link show dev eth0'
+rm -f /tmp/ready-d1 /tmp/ready-d2
+for d in d1 d2; do
+    hold "$d" dave "readlink /proc/self/ns/net; ip -br -4 addr show dev eth0; ip -o link show dev eth0
+$PY $SB/bin/banner.py 0.0.0.0 8082 DAVE-$d /tmp/ready-$d &"
+done
 check "two held logins of dave (netns = session) have two records" \
     wait_until 10 has_n_records_of 2004 2
 mapfile -t dsids < <(sids_of 2004)
@@ -490,6 +493,15 @@ check "the two per-session namespaces of dave do not share one address on the br
 m1=$(sed -n 's/.*link\/ether \([0-9a-f:]*\) .*/\1/p' "$SB/tmp/hold-d1.out")
 m2=$(sed -n 's/.*link\/ether \([0-9a-f:]*\) .*/\1/p' "$SB/tmp/hold-d2.out")
 check "... nor one MAC address (eth0 inside: '$m1' vs '$m2')" test "$m1" != "$m2"
+wait_until 5 test -e /tmp/ready-d1 -a -e /tmp/ready-d2
+# Which login is behind which record: match the namespace inodes.
+for d in d1 d2; do
+    for s in "$s1" "$s2"; do
+        grep -qx "net:\[$(rec "$s" netns_ino)\]" "$SB/tmp/hold-$d.out" &&
+            check_eq "the host reaches dave's login $d on its own address $(rec "$s" address)" "DAVE-$d" \
+                "$("$PY" "$SB/bin/probe.py" "$(rec "$s" address | cut -d/ -f1)" 8082 2>&1)"
+    done
+done
 release d1 d2
 check_eq "dave's records are gone after logout" "" "$(sids_of 2004)"
 check "both nss veths disappear within 1 s" \
