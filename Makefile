@@ -31,7 +31,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 all: $(B)/libns.a $(B)/ns-shell $(B)/nsctl $(B)/pam_ns.so
 
 $(B)/lib/%.o: lib/%.c $(wildcard include/*.h) | $(B)/lib
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 $(B)/libns.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(B)/ns-shell: shell/ns-shell.c $(B)/libns.a
@@ -49,7 +50,8 @@ $(B)/lib $(B)/tests $(B)/fault:
 # Test-only copy of pam_ns.so with fault points (tests/integration crash tests).
 FAULT_OBJ := $(LIB_SRC:lib/%.c=$(B)/fault/%.o)
 $(B)/fault/%.o: lib/%.c $(wildcard include/*.h) | $(B)/fault
-	$(CC) $(CFLAGS) -DNS_FAULT_INJECTION -c -o $@ $<
+	@echo "  CC      $< (fault points)"
+	@$(CC) $(CFLAGS) -DNS_FAULT_INJECTION -c -o $@ $<
 $(B)/fault/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(FAULT_OBJ)
 	$(CC) $(CFLAGS) -DNS_FAULT_INJECTION -shared $(LDFLAGS) -Wl,--version-script=pam_module/pam_ns.map \
 	    -o $@ $< $(FAULT_OBJ) $(PKG_LIBS) -lpam

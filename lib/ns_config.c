@@ -760,6 +760,36 @@ static bool blank_key(char *text, int line, const char *key)
 	return true;
 }
 
+/* libconfuse 3.3 counts the newline ending a comment more than once (its
+ * line numbers drift after every comment) and rejects a comment inside a
+ * value list. Blank every comment, keeping newlines, before it parses. */
+static void blank_comments(char *t)
+{
+	while (*t) {
+		if (*t == '"' || *t == '\'') {
+			char q = *t++;
+			for (; *t && *t != q; t++)
+				if (*t == '\\' && t[1])
+					t++;
+			t += *t ? 1 : 0;
+		} else if (*t == '#' || (t[0] == '/' && t[1] == '/')) {
+			for (; *t && *t != '\n'; t++)
+				*t = ' ';
+		} else if (t[0] == '/' && t[1] == '*') {
+			t[0] = t[1] = ' ';
+			for (t += 2; *t && !(t[0] == '*' && t[1] == '/'); t++)
+				if (*t != '\n')
+					*t = ' ';
+			if (*t) {
+				t[0] = t[1] = ' ';
+				t += 2;
+			}
+		} else {
+			t++;
+		}
+	}
+}
+
 static int parse_buffer(const char *text, const char *name, struct ns_config **ret,
 			struct ns_errlist *errs)
 {
@@ -787,6 +817,8 @@ static int parse_buffer(const char *text, const char *name, struct ns_config **r
 	 * key (unknown key, bad integer...), blank that line and parse again,
 	 * so every such error is reported, not only the first. */
 	_cleanup_free_ char *work = strdup(text);
+	if (work)
+		blank_comments(work);
 	int pr = CFG_PARSE_ERROR;
 	for (int pass = 0; work && pass < NS_MAX_ERRS; pass++) {
 		if (pass > 0) {

@@ -46,8 +46,13 @@ int ns_mount_proc(struct ns_err *err)
 
 int ns_mount_sys(struct ns_err *err)
 {
-	if (mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+	if (mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		/* EBUSY: the sysfs of this network namespace is mounted on /sys
+		 * already (network = host, or a login started from inside one). */
+		if (errno == EBUSY)
+			return 0;
 		return ns_fail(err, errno, "mounting a fresh /sys: %s", strerror(errno));
+	}
 	return 0;
 }
 

@@ -44,6 +44,7 @@
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games"
 
 static const int forwarded[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2 };
+static mode_t caller_umask = 022;   /* restored for the shell (pam_umask, login.defs) */
 
 /* Everything the login is made of, decided before the first privileged step. */
 struct login {
@@ -83,7 +84,7 @@ static void usage(FILE *f)
 
 /* Setuid hygiene: fds 0-2 open (so nothing we open lands on them), every
  * other inherited fd close-on-exec, default signal dispositions and mask,
- * a sane umask. */
+ * a sane umask while privileged (the caller's is given back to the shell). */
 static void sanitize_process(void)
 {
 	for (int fd = 0; fd < 3; fd++)
@@ -104,7 +105,7 @@ static void sanitize_process(void)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	umask(022);
+	caller_umask = umask(022);
 }
 
 /* Copy the allow-listed environment and SSH_ORIGINAL_COMMAND aside, then
@@ -174,7 +175,8 @@ static void step_network(struct login *l)
 {
 	dev_t dev, host_dev;
 	ino_t ino, host_ino;
-	if (l->policy.network == NS_NET_HOST)
+	/* pam_ns.so skips such a login too: no network namespace of its own. */
+	if (l->policy.network == NS_NET_HOST || !(l->policy.clone_flags & CLONE_NEWNET))
 		return;
 	if (ns_netns_id(0, &dev, &ino) < 0 || ns_netns_id(1, &host_dev, &host_ino) < 0)
 		fail("cannot identify the network namespace");
@@ -275,6 +277,7 @@ static void exec_shell(const struct login *l)
 	}
 	closelog();
 	ns_close_fds_from(3);
+	umask(caller_umask);
 	execve(l->policy.shell, (char *const *)argv, env);
 	fail("cannot run %s: %s", l->policy.shell, strerror(errno));
 }
@@ -297,6 +300,15 @@ static void block_signals(sigset_t *set)
 	sigprocmask(SIG_BLOCK, set, NULL);
 }
 
+/* ^C and ^\ on the terminal: the kernel sent the signal to the whole
+ * foreground process group, which holds the shell (or the shell's own
+ * foreground job holds the terminal and we got nothing). Forwarding it
+ * would deliver it a second (and third) time. */
+static bool from_keyboard(const siginfo_t *si)
+{
+	return (si->si_signo == SIGINT || si->si_signo == SIGQUIT) && si->si_code == SI_KERNEL;
+}
+
 /* Wait for CHILD, forwarding the login signals to it; reap anything else
  * (we may be PID 1 or a subreaper). Returns CHILD's exit code. */
 static int forward_and_wait(pid_t child, const sigset_t *set)
@@ -311,7 +323,7 @@ static int forward_and_wait(pid_t child, const sigset_t *set)
 			return 1;
 		siginfo_t si;
 		int sig = sigwaitinfo(set, &si);
-		if (sig > 0 && sig != SIGCHLD)
+		if (sig > 0 && sig != SIGCHLD && !from_keyboard(&si))
 			kill(child, sig);
 	}
 }
@@ -392,16 +404,22 @@ int main(int argc, char **argv)
 	load_identity(&l);
 	struct ns_config *cfg = load_policy(&l);
 
+	/* root is already root: nothing to drop (and ns_priv_drop refuses uid 0). */
+	bool is_root = l.uid == 0;
 	if (l.inv.mode == NS_MODE_CHECK) {
-		drop(&l);
+		if (!is_root)
+			drop(&l);
 		print_check(&l);
 		return 0;
 	}
 	if (l.exempt) {
 		syslog(LOG_AUTHPRIV | LOG_INFO, "%s (uid %u) is exempt: plain shell", l.user, (unsigned)l.uid);
-		drop(&l);
+		if (!is_root)
+			drop(&l);
 		exec_shell(&l);
 	}
+	if (is_root || l.gid == 0)
+		fail("refusing to run a login as uid/gid 0 (%s): list it in exempt_users", l.user);
 
 	step_network(&l);
 	step_unshare(&l);
