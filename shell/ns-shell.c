@@ -421,6 +421,8 @@ int main(int argc, char **argv)
 	if (is_root || l.gid == 0)
 		fail("refusing to run a login as uid/gid 0 (%s): list it in exempt_users", l.user);
 
+	if (geteuid() != 0)
+		fail("not running as root: ns-shell must be installed setuid root (mode 4755, owner root)");
 	step_network(&l);
 	step_unshare(&l);
 	(void)cfg;

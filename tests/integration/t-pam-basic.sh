@@ -4,7 +4,7 @@
 # bridge; what the host sees; the session record; the policy variants
 # (exempt, host, isolated, netns = session); the PAM environment is not
 # trusted; ns-shell as the login shell on top of pam_ns.
-# shellcheck disable=SC2016  # commands for the users' shells are single-quoted
+# shellcheck disable=SC2016,SC2119,SC2317  # single-quoted remote commands; helpers called via check/wait_until
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh"
 sandbox_enter "$0" "$@"
@@ -331,7 +331,8 @@ check "ns-shell logged the login with its session" \
     sandbox_log_wait '^authpriv\.info ns-shell\[[0-9]+\]: login of alice \(uid 2001\): session [0-9a-f]{8}, network bridge$'
 
 # --------------------------------------- in-process: what pam_ns moves ---
-mkdir -p /run/ns-sb/cwd-probe && cd /run/ns-sb/cwd-probe || sandbox_die "cd"
+mkdir -p "$SB/cwd-probe"
+cd "$SB/cwd-probe" || sandbox_die "cd $SB/cwd-probe"
 : >/tmp/hold-drv
 "$PY" "$SB/bin/pamdrv.py" nstest bob hold=/tmp/hold-drv >"$SB/tmp/drv.out" 2>&1 &
 drv=$!

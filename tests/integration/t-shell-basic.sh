@@ -3,7 +3,7 @@
 # capabilities, the login's PID namespace and its reaper, exit status and
 # signal forwarding, the invocations (-c, ForceCommand, stdin, options),
 # the environment allow-list, the working directory and descriptors.
-# shellcheck disable=SC2016  # commands for the login are single-quoted on purpose
+# shellcheck disable=SC2016,SC2119,SC2317  # single-quoted login commands; helpers called via check
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh"
 sandbox_enter "$0" "$@"
@@ -107,6 +107,9 @@ check_match "the reaper runs as the user (uid everywhere)" 'pid1-status: Uid: 30
 as_user alice 'cat /proc/1/environ >/dev/null 2>&1 && echo readable || echo denied'
 check_eq "the reaper (non-dumpable) is not readable by the user: /proc/1/environ" denied "$AS_OUT"
 
+as_user alice '( (sleep 0.1; exit 0) & ); sleep 0.5; ps -e -o stat=,comm= | grep -c "^Z"; true'
+check_eq "the reaper reaps orphans (no zombie left in the login)" 0 "$AS_OUT"
+
 # --- exit status -----------------------------------------------------------------
 as_user alice 'exit 7'
 check_eq "exit 7 in the login: su -c returns 7" 7 "$AS_RC"
@@ -116,8 +119,8 @@ as_user alice 'kill -KILL $$'
 check_eq "a shell killed by SIGKILL: status 128+9" 137 "$AS_RC"
 nsh alice -c 'kill -TERM $$'
 check_eq "a shell killed by SIGTERM: status 128+15" 143 "$R_RC"
-nsh alice -c 'kill -SEGV $$'
-check_eq "a shell killed by SIGSEGV: status 128+11" 139 "$R_RC"
+nsh alice -c 'kill -USR1 $$'
+check_eq "a shell killed by SIGUSR1: status 128+10" 138 "$R_RC"
 
 # --- signal forwarding -----------------------------------------------------------
 # The outer ns-shell (in the host's PID namespace) forwards HUP INT TERM QUIT
@@ -172,6 +175,55 @@ else
     sandbox_not_ok "the login for the SIGKILL test started"
 fi
 
+# Keyboard signals: each ^C / ^\ on the login's terminal reaches the program once.
+# The kernel sends them to the whole foreground process group (the outer
+# ns-shell, the reaper and the program alike): forwarding them again would
+# deliver each one two or three times (a second KeyboardInterrupt in the
+# middle of a program's cleanup, say).
+cat >"$SB/bin/count.py" <<'EOF'
+import signal, sys, time
+n = {signal.SIGINT: 0, signal.SIGQUIT: 0}
+def h(s, f):
+    n[s] += 1
+signal.signal(signal.SIGINT, h)
+signal.signal(signal.SIGQUIT, h)
+print("ready", flush=True)
+time.sleep(1.0)
+print("count INT=%d QUIT=%d" % (n[signal.SIGINT], n[signal.SIGQUIT]), flush=True)
+EOF
+cat >"$SB/bin/keys.py" <<'EOF'
+# keys.py CMD...: run CMD on a new pty; when it prints "ready", type ^C ^C ^\ ^\.
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+buf, sent, t0 = b"", False, time.time()
+while time.time() - t0 < 10:
+    if select.select([fd], [], [], 0.05)[0]:
+        try:
+            d = os.read(fd, 1024)
+        except OSError:
+            break
+        if not d:
+            break
+        buf += d
+    if not sent and b"ready" in buf:
+        for key in (b"\x03", b"\x03", b"\x1c", b"\x1c"):
+            time.sleep(0.15)
+            os.write(fd, key)
+        sent = True
+os.waitpid(pid, 0)
+print(buf.decode(errors="replace").replace("\r", ""))
+EOF
+chmod 0644 "$SB/bin/count.py" "$SB/bin/keys.py"
+count_cmd="/usr/bin/python3 -I $SB/bin/count.py"
+out=$(/usr/bin/python3 -I "$SB/bin/keys.py" setpriv --reuid=alice --regid=alice --init-groups \
+      /usr/bin/python3 -I "$SB/bin/count.py" 2>&1)
+check_match "control, without ns-shell: ^C ^C ^\\ ^\\ arrive once each" 'count INT=2 QUIT=2' "$out"
+out=$(/usr/bin/python3 -I "$SB/bin/keys.py" setpriv --reuid=alice --regid=alice --init-groups \
+      "$NSH" -c "$count_cmd" 2>&1)
+check_match "ns-shell -c PROGRAM on a terminal: ^C ^C ^\\ ^\\ arrive once each" 'count INT=2 QUIT=2' "$out"
+
 # Daemons started by the login do not outlive it.
 as_user alice '(setsid sleep 300 >/dev/null 2>&1 &); nohup sleep 301 >/dev/null 2>&1 & disown; exit 0'
 check_eq "a login that leaves setsid/nohup daemons exits 0" 0 "$AS_RC"
@@ -208,6 +260,22 @@ R_IN=$SB/tmp/stdin.txt nsh alice
 check_eq "no arguments: the shell runs as a login shell (-bash) reading stdin" \
     "5 from-stdin:-bash" "$R_RC $R_OUT"
 
+# Interactive, on a terminal: job control works, exit status is the shell's.
+out=$(printf 'tty\nsleep 0.2 &\njobs\nwait\necho "done-$((6*7))"\nexit 4\n' |
+      script -qec "su - alice" /dev/null 2>&1 | tr -d '\r'; echo "rc=${PIPESTATUS[1]}")
+check_match "interactive su - on a pty: a terminal, job control" \
+    $'/dev/pts/[0-9]+\n.*\\[1\\] [0-9]+\n.*Running +sleep 0\\.2 &\n' "$out"
+check_match "interactive su - on a pty: commands run, exit 4 is the status" $'done-42\n.*\nrc=4$' "$out"
+check "after the interactive login no process of the user is left" no_user_procs alice
+
+# A home directory that does not exist: a warning, the login starts in /.
+sandbox_add_user homeless 3020
+rmdir /home/homeless
+nsh homeless -c 'pwd; echo "$HOME"'
+check_eq "a missing home: the login still runs, in /, HOME as in passwd" \
+    $'0 /\n/home/homeless' "$R_RC $R_OUT"
+check_match "a missing home: a warning names it" '^ns-shell: warning: .*/home/homeless' "$R_ERR"
+
 # Options.
 nsh alice --version
 check_match "--version: exit 0, prints the version" '^0 ns-shell [0-9]' "$R_RC $R_OUT"
@@ -225,8 +293,22 @@ cat >"$X/bashenv" <<'EOF'
 echo BASH_ENV-RAN
 EOF
 chmod 0644 "$X/bashenv"
+# A preload library that announces every program it gets into.
+cc -shared -fPIC -x c -o "$SB/bin/preload.so" - <<'EOF' || sandbox_die "cannot compile preload.so"
+#include <stdio.h>
+#include <unistd.h>
+__attribute__((constructor)) static void announce(void)
+{
+	char exe[256] = "";
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	fprintf(stderr, "PRELOAD-RAN in %s\n", exe);
+}
+EOF
+chmod 0755 "$SB/bin/preload.so"
 cd /tmp || exit 1
-run env -i LD_LIBRARY_PATH=/nonexistent BASH_ENV="$X/bashenv" ENV="$X/bashenv" FOO=bar \
+run env -i LD_PRELOAD="$SB/bin/preload.so" LD_LIBRARY_PATH=/nonexistent BASH_ENV="$X/bashenv" \
+    ENV="$X/bashenv" FOO=bar \
     LANG=C.UTF-8 TERM=dumb LC_TIME=C TZ=UTC DISPLAY=:7 HOME=/tmp USER=mallory LOGNAME=mallory \
     SHELL=/bin/false PATH=/evil:/usr/bin:/bin IFS=x BASHOPTS=xtrace SHELLOPTS=xtrace \
     'BASH_FUNC_id%%=() { echo hijacked; }' \
@@ -244,6 +326,9 @@ check_eq "allowed values pass unchanged (DISPLAY, LANG, LC_TIME, TERM, TZ)" \
     "DISPLAY=:7 LANG=C.UTF-8 LC_TIME=C TERM=dumb TZ=UTC" \
     "$(grep -E '^(TERM|LANG|LC_TIME|TZ|DISPLAY)=' <<<"$envout" | sort | tr '\n' ' ' | sed 's/ $//')"
 check_fail "BASH_ENV was not run" grep -q BASH_ENV-RAN <<<"$R_OUT"
+check_match "control: LD_PRELOAD was live in the caller (setpriv)" 'PRELOAD-RAN in /usr/bin/setpriv' "$R_ERR"
+check_eq "LD_PRELOAD reached nothing in the login (nor ns-shell)" "" \
+    "$(grep PRELOAD-RAN <<<"$R_ERR" | grep -v 'in /usr/bin/setpriv$')"
 check_match "an exported bash function does not reach the shell" '(^|'$'\n'')alice$' "$R_OUT"
 check_match "the working directory is the home (the caller was in /tmp)" 'cwd=/home/alice' "$R_OUT"
 as_user alice 'pwd; echo "$HOME"'

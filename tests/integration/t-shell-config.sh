@@ -3,7 +3,7 @@
 # pam_ns, bad values with FILE:LINE, unsafe files), ${VAR} never expanded from
 # the caller's environment, --check with provenance, exempt users and groups,
 # a subset of namespaces, and the authpriv log lines.
-# shellcheck disable=SC2016  # commands for the login are single-quoted on purpose
+# shellcheck disable=SC2016,SC2119,SC2317  # single-quoted login commands; helpers called via check
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh"
 sandbox_enter "$0" "$@"
@@ -266,9 +266,11 @@ check_match "--check: the default applies where no block sets the key" \
     $'\nprivate_tmp += true +# default\n' "$R_OUT"
 nsh carol --check
 check_match "--check as an exempt user says so" $'\nexempt += yes\n' "$R_OUT"
-as_user alice 'hostname; ls -A /dev/shm | wc -l'
+echo host >/dev/shm/host-obj
+chmod 0644 /dev/shm/host-obj
+as_user alice 'hostname; cat /dev/shm/host-obj'
 check_eq "the login follows the resolved policy (hostname, shared /dev/shm)" \
-    "stu-alice $(ls -A /dev/shm | wc -l)" "$(tr '\n' ' ' <<<"$AS_OUT" | sed 's/ $//')"
+    $'stu-alice\nhost' "$AS_OUT"
 
 # --- exempt users and groups ---------------------------------------------------------------
 host_ns() { local n; for n in net pid mnt uts ipc; do readlink "/proc/self/ns/$n"; done; }
@@ -296,18 +298,46 @@ run "$NSH" -c "$MARK"
 refused "root not exempt" 'uid/gid 0'
 check_eq "root not exempt: stderr is exactly one line" 1 "$(printf '%s\n' "$R_ERR" | wc -l)"
 
-# --- a subset of namespaces ---------------------------------------------------------------
+# --- a subset of namespaces, network = host, the shell key -----------------------------------
+sandbox_add_user nina 3010
+sandbox_add_user nora 3011
+sandbox_add_user hank 3012
+sandbox_add_user sid 3013
 sandbox_conf <<'EOF'
 default { network = "isolated" }
-user "uma" { namespaces = {"pid", "mount", "net"} }
+user "uma"  { namespaces = {"pid", "mount", "net"} }
+user "nina" { namespaces = {"pid", "mount", "uts", "ipc"}  network = "bridge" }
+user "nora" { namespaces = {"pid", "mount", "uts", "ipc"} }
+user "hank" { network = "host" }
+user "sid"  { shell = "/nonexistent/shell" }
 EOF
+as_user hank "$ns_cmd"
+mapfile -t inner <<<"$AS_OUT"
+mapfile -t outer < <(host_ns)
+check_eq 'network = "host": the login runs, in the host'"'"'s network namespace' \
+    "0 ${outer[0]}" "$AS_RC ${inner[0]:-}"
+check 'network = "host": still a new PID namespace' test -n "${inner[1]:-}" -a "${inner[1]:-}" != "${outer[1]}"
+# pam_ns.so treats a policy whose namespaces lack "net" as network = host
+# (it skips the login); ns-shell must agree, or such a user cannot log in.
+as_user nina "$ns_cmd"
+check_eq 'namespaces without "net", network = "bridge": the login runs (pam_ns.so skipped it)' \
+    "0 ${outer[0]}" "$AS_RC $(head -n 1 <<<"$AS_OUT")"
+as_user nora "$ns_cmd"
+check_eq 'namespaces without "net", network = "isolated": the caller'"'"'s network namespace, as pam_ns.so decides' \
+    "0 ${outer[0]}" "$AS_RC $(head -n 1 <<<"$AS_OUT")"
+as_user sid "$MARK"
+check_eq "a shell that does not exist: exit 1" 1 "$AS_RC"
+check_match "... one line naming it" '^ns-shell: [^'$'\n'']*/nonexistent/shell[^'$'\n'']*$' "$AS_ERR"
+check "... nothing of the user is left" no_user_procs sid
+
 as_user uma "$ns_cmd"
 mapfile -t inner <<<"$AS_OUT"
 mapfile -t outer < <(host_ns)
 check_eq "namespaces = {pid, mount, net}: uts and ipc stay the host's" \
     "${outer[3]} ${outer[4]}" "${inner[3]:-} ${inner[4]:-}"
 check "namespaces = {pid, mount, net}: pid, mount and net are new" \
-    test "${inner[0]:-}" != "${outer[0]}" -a "${inner[1]:-}" != "${outer[1]}" -a "${inner[2]:-}" != "${outer[2]}"
+    test "${#inner[@]}" = 5 -a "${inner[0]:-}" != "${outer[0]}" -a "${inner[1]:-}" != "${outer[1]}" \
+    -a "${inner[2]:-}" != "${outer[2]}"
 
 # --- syslog -----------------------------------------------------------------------------------
 printf 'default {\n  network = "bogus"\n}\n' | sandbox_conf

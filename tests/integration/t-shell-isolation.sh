@@ -2,7 +2,7 @@
 # ns-shell's namespaces, policy network = "isolated", no PAM module: SysV and
 # POSIX IPC, /dev/mqueue, the hostname, the network, /proc and /sys, private
 # /tmp, and the host's mount table (also with / rshared, as on systemd hosts).
-# shellcheck disable=SC2016  # commands for the login are single-quoted on purpose
+# shellcheck disable=SC2016,SC2119,SC2317  # single-quoted login commands; helpers called via check
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh"
 
@@ -149,6 +149,13 @@ callernet=$(sed -n 1p <<<"$out")
 check_match "a login started from a foreign network namespace gets a fresh one" \
     "^net:\[[0-9]+\]"$'\n'"net:\[[0-9]+\]"$'\n'"lo$" "$out"
 check "... which is not the caller's" test "$(sed -n 2p <<<"$out")" != "$callernet"
+
+# A login started from inside a login (the user runs ns-shell again).
+as_user alice "readlink /proc/self/ns/net; $NSH -c 'readlink /proc/self/ns/net; hostname; ls /sys/class/net'"
+check_eq "a nested login runs (exit 0)" 0 "$AS_RC"
+check_match "a nested login: hostname and loopback only" $'\nalice\nlo$' "$AS_OUT"
+check "a nested login: a network namespace of its own" \
+    test "$(sed -n 1p <<<"$AS_OUT")" != "$(sed -n 2p <<<"$AS_OUT")"
 
 # --- /proc ------------------------------------------------------------------------------
 as_user alice 'findmnt -n -o OPTIONS --mountpoint /proc | tail -n 1'

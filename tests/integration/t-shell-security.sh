@@ -4,7 +4,7 @@
 # blocked signals, umask), the non-dumpable outer process, and which network
 # namespace a login may run in: only one named by a root-owned, live
 # session record of the same uid (records written here by hand).
-# shellcheck disable=SC2016  # commands for the login are single-quoted on purpose
+# shellcheck disable=SC2016,SC2119,SC2317  # single-quoted login commands; helpers called via check
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh"
 sandbox_enter "$0" "$@"
@@ -85,18 +85,31 @@ check_match "inside: TIOCSTI with all high bits set fails with EPERM" ' highbits
 check_match "inside: TIOCLINUX fails with EPERM" ' tioclinux=EPERM( |$)' "$out"
 check_match "inside: ioctl through the x32 syscall table fails" ' x32=E[A-Z]+( |$)' "$out"
 check_fail "inside: no variant succeeded" grep -q '=ok' <<<"$out"
-out=$(pty_run "su - alice -c '$tiocsti_cmd'")
-check_match "su login: TIOCSTI fails with EPERM" 'RESULT stdin=EPERM devtty=EPERM highbits=EPERM' "$out"
+# The attack this is for: root runs `su - USER` (interactive, so su keeps its
+# terminal as the login's controlling tty; `su -c` would setsid) and the
+# user's ~/.bash_profile pushes input into root's terminal.
+SHELL_OVERRIDE=/bin/bash sandbox_add_user plain 3009
+for u in plain alice; do
+    printf '%s\nexit 0\n' "$tiocsti_cmd" >"/home/$u/.bash_profile"
+    chown "$u:$u" "/home/$u/.bash_profile"
+done
+ctl=$(pty_run "su - plain")
+check_match "control: su - to a plain bash user: its .bash_profile can push input into root's terminal" \
+    'RESULT stdin=ok devtty=ok' "$ctl"
+out=$(pty_run "su - alice")
+check_match "su - to an ns-shell user: TIOCSTI from .bash_profile fails with EPERM" \
+    'RESULT stdin=EPERM devtty=EPERM highbits=EPERM highbits2=EPERM tioclinux=EPERM' "$out"
+rm -f /home/plain/.bash_profile /home/alice/.bash_profile
 as_user alice 'grep -E "^Seccomp(_filters)?:" /proc/self/status | tr -s "\t" " "'
 check_eq "inside: a seccomp filter is installed (mode 2, one filter)" $'Seccomp: 2\nSeccomp_filters: 1' "$AS_OUT"
 as_user alice 'ls /dev/null >/dev/null && echo ioctl-ok; stty -a </dev/null >/dev/null 2>&1; echo "stty=$?"'
 check_match "inside: ordinary ioctls still work" '^ioctl-ok' "$AS_OUT"
 
 # --- setuid hygiene ---------------------------------------------------------------------
-out=$("${SP_ALICE[@]}" "$NSH" -c 'for f in 0 1 2; do readlink /proc/self/fd/$f || echo closed; done >&2' \
+out=$("${SP_ALICE[@]}" "$NSH" -c 'readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2 >&2; true' \
     <&- >&- 2>"$SB/tmp/fds.err"; cat "$SB/tmp/fds.err")
-check_eq "closed stdin and stdout: the shell gets /dev/null on them (not some other file)" \
-    "/dev/null /dev/null $SB/tmp/fds.err" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+check_match "closed stdin and stdout: the shell gets /dev/null or /dev/full there, not another file" \
+    "^/dev/(null|full) /dev/(null|full) $SB/tmp/fds.err\$" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
 out=$(trap '' INT QUIT TERM HUP USR1
       "${SP_ALICE[@]}" "$NSH" -c 'grep -E "^Sig(Ign|Blk):" /proc/self/status | tr -s "\t" " "' </dev/null 2>&1)
 check_eq "signals ignored by the caller are not ignored in the login; none blocked" \
@@ -110,7 +123,6 @@ account  required   pam_unix.so
 session  required   pam_unix.so
 session  optional   pam_umask.so umask=0027
 EOF
-SHELL_OVERRIDE=/bin/bash sandbox_add_user plain 3009
 as_user plain umask
 check_eq "control: pam_umask sets 0027 for a plain bash login" 0027 "$AS_OUT"
 as_user alice umask
@@ -141,7 +153,7 @@ kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 unshare --net sh -c 'ip link add fveth0 type veth peer name fveth1; ip link set lo up; exec sleep 300' &
 owner=$!
 for ((i = 0; i < 250; i++)); do
-    nsenter --net="/proc/$owner/ns/net" test -e /sys/class/net/fveth0 2>/dev/null && break
+    nsenter --net="/proc/$owner/ns/net" ip link show fveth0 >/dev/null 2>&1 && break
     sleep 0.02
 done
 # A second process in it, so the namespace outlives its record's owner.
@@ -161,7 +173,7 @@ check_eq "isolated, in a namespace no record names: a fresh loopback-only namesp
     "0 lo " "$R_RC $R_OUT"
 
 # write_rec SID USER UID [OWNER_START] : a session record naming the foreign namespace
-mkdir -p -m 0755 /run/ns-shell/sessions
+mkdir -m 0755 /run/ns-shell /run/ns-shell/sessions
 write_rec() {
     local start=${4:-$(awk '{print $22}' "/proc/$owner/stat")}
     printf 'user=%s\nuid=%s\nnetns=ns-%s\nnetns_dev=%s\nnetns_ino=%s\nveth=\naddress=\nowner_pid=%s\nowner_start=%s\nopened=%s\n' \
@@ -180,8 +192,8 @@ check "the sandbox has an /etc/resolv.conf to cover" test -e /etc/resolv.conf
 write_rec 1a2b3c4d bob 3002
 bob_login
 check_eq "a root-owned live record of bob names the namespace: the bridge login runs" 0 "$R_RC"
-check_match "... inside that namespace (fveth1 is there), with the session id and %s" \
-    '^sid=1a2b3c4d host=h-1a2b3c4d net=fveth1 lo ' "$R_OUT"
+check_match "... inside that namespace (its veth pair is there), with the session id and %s" \
+    '^sid=1a2b3c4d host=h-1a2b3c4d net=fveth0 fveth1 lo ' "$R_OUT"
 check_match "... with /etc/netns/ns-bob/resolv.conf over /etc/resolv.conf" 'nameserver 192\.0\.2\.53' "$R_OUT"
 check_fail "the host's /etc/resolv.conf is unchanged" grep -q 192.0.2.53 /etc/resolv.conf
 rm -f /run/ns-shell/sessions/1a2b3c4d
