@@ -58,6 +58,15 @@ int ns_nl_link_alias(struct ns_nl *nl, const char *name, char *buf, size_t size)
 int ns_nl_inner_setup(struct ns_nl *nl, const struct ns_cidr *addr,
 		      const struct ns_cidr *gw, struct ns_err *err);
 
+/* Shape egress of link NAME to RATE_BPS bits/s with a token bucket of
+ * BURST_BYTES (0: 10 ms worth of the rate, at least 3028 bytes). */
+int ns_nl_shape(struct ns_nl *nl, const char *name, uint64_t rate_bps, uint64_t burst_bytes,
+		struct ns_err *err);
+
+/* Inside a namespace: a `prohibit` policy-routing rule for each CIDR, so
+ * the user gets "permission denied"/unreachable for those destinations. */
+int ns_nl_deny(struct ns_nl *nl, const struct ns_cidr *cidrs, size_t n, struct ns_err *err);
+
 /* MAC derived from machine-id and uid: locally administered, unicast.
  * which = 0 host side, 1 peer. */
 void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, int which, uint8_t mac[6]);

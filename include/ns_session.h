@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "ns_config.h"
 #include "ns_names.h"
 #include "ns_util.h"
 
@@ -57,6 +58,14 @@ int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino
  * /proc/<owner_pid>/ns/net, accepted only when pid, start time and the
  * namespace inode all match. Returns an O_CLOEXEC fd or -errno. */
 int ns_session_open_netns(const struct ns_session_rec *r);
+
+/* Per-namespace files written by pam_ns: $(state_dir)/netns/<netns>/resolv.conf
+ * with one `nameserver` line per address. N == 0 removes it. */
+int ns_netns_resolv_write(const char *state_dir, const char *netns, const struct ns_cidr *dns,
+			  size_t n, struct ns_err *err);
+/* Open that file for a bind mount (O_PATH; checked root-owned, regular,
+ * closed to others). -ENOENT when there is none. */
+int ns_netns_resolv_open(const char *state_dir, const char *netns);
 
 /* Take the lock NAME under STATE_DIR/lock/ (flock, blocking up to
  * TIMEOUT_MS). Returns the fd to close for unlocking. */

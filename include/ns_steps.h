@@ -38,6 +38,9 @@ int ns_mount_tmpfs(const char *path, struct ns_err *err);
  * been checked (no '/'). */
 int ns_mount_netns_etc(const char *name, struct ns_err *err);
 
+/* Bind the file behind SRC_FD (an O_PATH fd) over DST, when DST exists. */
+int ns_mount_bind_fd(int src_fd, const char *dst, struct ns_err *err);
+
 /* sethostname. Pre: in a new UTS namespace. */
 int ns_set_hostname(const char *name, struct ns_err *err);
 

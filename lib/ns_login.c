@@ -219,6 +219,12 @@ static int plug_bridge(struct ctx *x, struct ns_err *err)
 	snprintf(x->u.veth_name, sizeof(x->u.veth_name), "%s", x->rec.veth);
 	ns_fault("veth");
 	r = ns_nl_inner_setup(x->inner_nl, &addr, &g->gateway, err);
+	/* Shaping both ways: the host side's egress is the user's download,
+	 * eth0's egress inside is the upload. Set before the user gets in. */
+	if (r == 0 && x->p.rate_bps)
+		r = ns_nl_shape(x->host_nl, x->rec.veth, x->p.rate_bps, x->p.burst_bytes, err);
+	if (r == 0 && x->p.rate_bps)
+		r = ns_nl_shape(x->inner_nl, "eth0", x->p.rate_bps, x->p.burst_bytes, err);
 	ns_fault("inner");
 	return r;
 }
@@ -279,6 +285,10 @@ static int open_locked(struct ctx *x, struct ns_err *err)
 			r = plug_bridge(x, err);
 		else
 			r = ns_nl_lo_up(x->inner_nl, err);
+		if (r == 0 && x->p.n_deny)
+			r = ns_nl_deny(x->inner_nl, x->p.deny, x->p.n_deny, err);
+		if (r == 0)
+			r = ns_netns_resolv_write(g->state_dir, x->rec.netns, x->p.dns, x->p.n_dns, err);
 		if (r < 0)
 			return r;
 	}

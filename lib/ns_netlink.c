@@ -12,7 +12,11 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+#include <linux/fib_rules.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -400,4 +404,67 @@ int ns_nl_netnsid_of_fd(struct ns_nl *nl, int fd, int *ret_nsid)
 	}
 	free(buf);
 	return r;
+}
+
+int ns_nl_shape(struct ns_nl *nl, const char *name, uint64_t rate_bps, uint64_t burst_bytes,
+		struct ns_err *err)
+{
+	int ifindex, r;
+	if ((r = ns_nl_link_index(nl, name, &ifindex)) < 0)
+		return ns_fail(err, r, "shaping %s: %s", name, strerror(-r));
+	uint64_t rate = rate_bps / 8;                 /* bytes per second */
+	if (rate == 0)
+		rate = 1;
+	if (rate > INT32_MAX)
+		rate = INT32_MAX;
+	uint64_t burst = burst_bytes ? burst_bytes : rate / 100;
+	if (burst < 3028)
+		burst = 3028;
+	if (burst > INT32_MAX)
+		burst = INT32_MAX;
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	if (!q)
+		return ns_fail(err, -ENOMEM, "shaping %s: out of memory", name);
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	r = rtnl_tc_set_kind(TC_CAST(q), "tbf");
+	if (r >= 0) {
+		rtnl_qdisc_tbf_set_rate(q, (int)rate, (int)burst, 0);
+		r = rtnl_qdisc_tbf_set_limit_by_latency(q, 50000);   /* 50 ms of queue */
+	}
+	if (r >= 0)
+		r = rtnl_qdisc_add(nl->sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_qdisc_put(q);
+	r = nle_to_errno(r);
+	if (r < 0)
+		return ns_fail(err, r, "shaping %s to %llu bit/s: %s", name, (unsigned long long)rate_bps,
+			       strerror(-r));
+	return 0;
+}
+
+int ns_nl_deny(struct ns_nl *nl, const struct ns_cidr *cidrs, size_t n, struct ns_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		char buf[64];
+		const struct ns_cidr *c = &cidrs[i];
+		_cleanup_nladdr_ struct nl_addr *dst = nl_addr_build(c->family, &c->addr, c->family == AF_INET ? 4 : 16);
+		struct rtnl_rule *rule = rtnl_rule_alloc();
+		int r = (!dst || !rule) ? -ENOMEM : 0;
+		if (r == 0) {
+			nl_addr_set_prefixlen(dst, (int)c->prefix);
+			rtnl_rule_set_family(rule, c->family);
+			rtnl_rule_set_prio(rule, 100);
+			rtnl_rule_set_action(rule, FR_ACT_PROHIBIT);
+			r = nle_to_errno(rtnl_rule_set_dst(rule, dst));
+			if (r == 0)
+				r = nle_to_errno(rtnl_rule_add(nl->sk, rule, NLM_F_CREATE));
+		}
+		if (rule)
+			rtnl_rule_put(rule);
+		if (r < 0 && r != -EEXIST) {
+			ns_cidr_format(c, true, buf, sizeof(buf));
+			return ns_fail(err, r, "deny rule for %s: %s", buf, strerror(-r));
+		}
+	}
+	return 0;
 }

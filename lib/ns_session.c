@@ -332,3 +332,69 @@ int ns_lock_take(const char *state_dir, const char *name, int timeout_ms, struct
 	close(fd);
 	return ns_fail(err, e, "lock %s: %s", name, e == ETIMEDOUT ? "held by another login for too long" : strerror(e));
 }
+
+static bool netns_name_ok(const char *netns)
+{
+	return netns[0] && netns[0] != '.' && !strchr(netns, '/') && strlen(netns) < 64;
+}
+
+int ns_netns_resolv_write(const char *state_dir, const char *netns, const struct ns_cidr *dns,
+			  size_t n, struct ns_err *err)
+{
+	char text[NS_MAX_LIST * 64 + 64];
+	size_t off = 0;
+	if (!netns_name_ok(netns))
+		return ns_fail(err, -EINVAL, "bad namespace name");
+	_cleanup_close_ int top = open_trusted_dir(AT_FDCWD, state_dir, 0755, true);
+	_cleanup_close_ int base = top < 0 ? top : open_trusted_dir(top, "netns", 0755, true);
+	_cleanup_close_ int dir = base < 0 ? base : open_trusted_dir(base, netns, 0755, n > 0);
+	if (dir < 0) {
+		if (n == 0 && dir == -ENOENT)
+			return 0;
+		return ns_fail(err, dir, "%s/netns/%s: %s", state_dir, netns, strerror(-dir));
+	}
+	if (n == 0) {
+		unlinkat(dir, "resolv.conf", 0);
+		return 0;
+	}
+	off += (size_t)snprintf(text, sizeof(text), "# written by pam_ns for %s\n", netns);
+	for (size_t i = 0; i < n && i < NS_MAX_LIST; i++) {
+		char a[64];
+		ns_cidr_format(&dns[i], false, a, sizeof(a));
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "nameserver %s\n", a);
+	}
+	unlinkat(dir, ".resolv.conf.tmp", 0);
+	_cleanup_close_ int fd = openat(dir, ".resolv.conf.tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int r = fd < 0 ? -errno : 0;
+	if (r == 0 && fchmod(fd, 0644) < 0)
+		r = -errno;
+	if (r == 0)
+		r = ns_write_all(fd, text, off);
+	if (r == 0 && renameat(dir, ".resolv.conf.tmp", dir, "resolv.conf") < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dir, ".resolv.conf.tmp", 0);
+		return ns_fail(err, r, "%s/netns/%s/resolv.conf: %s", state_dir, netns, strerror(-r));
+	}
+	return 0;
+}
+
+int ns_netns_resolv_open(const char *state_dir, const char *netns)
+{
+	if (!netns_name_ok(netns))
+		return -EINVAL;
+	_cleanup_close_ int top = open_trusted_dir(AT_FDCWD, state_dir, 0755, false);
+	_cleanup_close_ int base = top < 0 ? top : open_trusted_dir(top, "netns", 0755, false);
+	_cleanup_close_ int dir = base < 0 ? base : open_trusted_dir(base, netns, 0755, false);
+	if (dir < 0)
+		return dir;
+	int fd = openat(dir, "resolv.conf", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}

@@ -113,6 +113,18 @@ int ns_mount_netns_etc(const char *name, struct ns_err *err)
 	return r;
 }
 
+int ns_mount_bind_fd(int src_fd, const char *dst, struct ns_err *err)
+{
+	char src[64];
+	struct stat st;
+	if (stat(dst, &st) < 0)
+		return 0;   /* nothing to cover */
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", src_fd);
+	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		return ns_fail(err, errno, "binding over %s: %s", dst, strerror(errno));
+	return 0;
+}
+
 int ns_set_hostname(const char *name, struct ns_err *err)
 {
 	if (sethostname(name, strlen(name)) < 0)

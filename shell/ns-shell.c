@@ -241,8 +241,16 @@ static void step_mounts(struct login *l)
 		fail("%s", err.msg);
 	if (l->policy.private_tmp && ns_mount_tmpfs("/tmp", &err) < 0)
 		fail("%s", err.msg);
-	if (l->have_rec && ns_mount_netns_etc(l->rec.netns, &err) < 0)
-		fail("%s", err.msg);
+	if (l->have_rec) {
+		/* resolv.conf from the policy's dns, then /etc/netns/<name>/ (wins). */
+		int fd = ns_netns_resolv_open(l->g->state_dir, l->rec.netns);
+		if (fd >= 0 && ns_mount_bind_fd(fd, "/etc/resolv.conf", &err) < 0)
+			fail("%s", err.msg);
+		if (fd >= 0)
+			close(fd);
+		if (ns_mount_netns_etc(l->rec.netns, &err) < 0)
+			fail("%s", err.msg);
+	}
 }
 
 static void drop(const struct login *l)
