@@ -226,7 +226,7 @@ static int gc_record(const struct ns_session_rec *r, void *data)
 		return 0;
 	printf("%s stale session %s of %s (owner %d gone)\n", x->dry ? "would remove" : "removed", r->sid,
 	       r->user, (int)r->owner_pid);
-	if (!x->dry && ns_session_remove(x->g->state_dir, r->sid) < 0)
+	if (!x->dry && ns_session_remove(x->g->state_dir, r->uid, r->sid) < 0)
 		x->failed++;
 	x->removed++;
 	return 0;

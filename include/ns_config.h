@@ -70,6 +70,7 @@ struct ns_globals {
 	char exempt_groups[NS_MAX_LIST][64];
 	struct ns_cidr pool6, gateway6;
 	char dhcp_client[256];
+	char dhcp_script[256];
 	unsigned dhcp_timeout;
 	char state_dir[128];
 	char lease_file[128];

@@ -14,6 +14,9 @@ struct ns_lease {
 	char user[33];
 	struct in_addr addr;
 	long long last_used;
+	char sid[9];          /* "" for the user's sticky lease; a session id for
+			       * the extra address of a concurrent per-session
+			       * namespace (5th field; freed when the session ends) */
 };
 
 struct ns_leases {
@@ -31,19 +34,26 @@ int ns_leases_read(const char *path, struct ns_leases *ret, struct ns_err *err);
 /* Write PATH atomically: temp file in the same directory, then rename. */
 int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *err);
 
-/* Is this uid logged in now? (for taking over least recently used leases) */
-typedef bool (*ns_lease_busy_fn)(uid_t uid, void *data);
+/* What the picker asks about live sessions. */
+struct ns_lease_ops {
+	bool (*uid_busy)(uid_t uid, void *data);          /* any live session of uid */
+	bool (*sid_alive)(const char *sid, void *data);   /* that session is open */
+	bool (*own_addr_busy)(struct in_addr a, void *data); /* a live session of this user has it */
+	void *data;
+};
 
-/* Pick the address of UID/USER in L (changing L): its own lease if it has
- * one; else STATIC (family 0: none); else the first free address of the
- * pool (network, broadcast, gateway and bridge address excluded); else
- * the least recently used lease of a user that BUSY says is not logged in.
- * *ret_new tells whether L gained an entry for this user (for rollback). */
+/* Pick the address of UID/USER in L (changing L). SID is NULL for a
+ * per-user namespace. Order: STATIC (family 0: none); the user's sticky
+ * lease (for a per-session namespace: if no open session of the user holds
+ * it already); a free address of the pool (network, broadcast, gateway and
+ * bridge address excluded) — sticky, or tagged with SID when the sticky one
+ * is in use; the least recently used sticky lease of a user not logged in.
+ * *ret_sid_tagged tells whether the address is tagged with SID. */
 int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, const char *user,
-		  const struct ns_cidr *static_addr, ns_lease_busy_fn busy, void *data,
-		  long long now, struct in_addr *ret, struct ns_err *err);
+		  const char *sid, const struct ns_cidr *static_addr, const struct ns_lease_ops *ops,
+		  long long now, struct in_addr *ret, bool *ret_sid_tagged, struct ns_err *err);
 
-/* Drop the lease of UID (rollback of a new lease). */
-void ns_lease_drop(struct ns_leases *l, uid_t uid);
+/* Drop the lease of UID with tag SID ("" or NULL: the sticky one). */
+void ns_lease_drop(struct ns_leases *l, uid_t uid, const char *sid);
 
 #endif

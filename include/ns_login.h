@@ -22,6 +22,8 @@ struct ns_login {
 	char netns[64];
 	int orig_netns_fd;          /* the caller's own namespace, for close */
 	char state_dir[128];
+	char lease_file[128];
+	bool tagged_lease;          /* drop the session-tagged lease at close */
 	uid_t uid;
 };
 

@@ -30,7 +30,8 @@ int ns_nl_link_index(struct ns_nl *nl, const char *name, int *ret_ifindex);
  * with ADDR (family 0: none) and MTU (0: default). *ret_created tells
  * whether this call made it (for rollback). */
 int ns_nl_bridge_ensure(struct ns_nl *nl, const char *name, bool create,
-			const struct ns_cidr *addr, struct ns_err *err, bool *ret_created);
+			const struct ns_cidr *addr, const uint8_t *mac, struct ns_err *err,
+			bool *ret_created);
 
 struct ns_veth_spec {
 	const char *host_name;          /* nsu<uid> / nss<sid> */
@@ -58,6 +59,10 @@ int ns_nl_link_alias(struct ns_nl *nl, const char *name, char *buf, size_t size)
 int ns_nl_inner_setup(struct ns_nl *nl, const struct ns_cidr *addr,
 		      const struct ns_cidr *gw, struct ns_err *err);
 
+/* Inside a namespace: the first IPv4 address of eth0 (after DHCP). The
+ * dump covers only the user's own namespace (lo and eth0). */
+int ns_nl_eth0_addr(struct ns_nl *nl, struct ns_cidr *ret);
+
 /* Shape egress of link NAME to RATE_BPS bits/s with a token bucket of
  * BURST_BYTES (0: 10 ms worth of the rate, at least 3028 bytes). */
 int ns_nl_shape(struct ns_nl *nl, const char *name, uint64_t rate_bps, uint64_t burst_bytes,
@@ -67,9 +72,10 @@ int ns_nl_shape(struct ns_nl *nl, const char *name, uint64_t rate_bps, uint64_t 
  * the user gets "permission denied"/unreachable for those destinations. */
 int ns_nl_deny(struct ns_nl *nl, const struct ns_cidr *cidrs, size_t n, struct ns_err *err);
 
-/* MAC derived from machine-id and uid: locally administered, unicast.
- * which = 0 host side, 1 peer. */
-void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, int which, uint8_t mac[6]);
+/* MAC derived from machine-id, uid and (per-session namespaces) the
+ * session id: locally administered, unicast. which = 0 host side, 1 peer,
+ * 2 the bridge (uid ignored by callers: pass (uid_t)-1). */
+void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, const char *sid, int which, uint8_t mac[6]);
 
 
 

@@ -33,10 +33,12 @@ int ns_session_parse(const char *text, struct ns_session_rec *ret);
  * mode 0755/0700, not symlinks. */
 int ns_state_prepare(const char *state_dir, struct ns_err *err);
 
-/* Write the record atomically (temp file + rename), mode 0644, root. */
+/* Write the record atomically (temp file + rename), mode 0644, root, and
+ * its entry in the per-uid index $(state_dir)/by-uid/<uid>/<sid>, so that a
+ * login only ever reads its own user's records (O(own sessions), not O(all)). */
 int ns_session_write(const char *state_dir, const struct ns_session_rec *r, struct ns_err *err);
-/* Remove the record of SID (absent: 0). */
-int ns_session_remove(const char *state_dir, const char *sid);
+/* Remove the record of SID and its index entry (absent: 0). */
+int ns_session_remove(const char *state_dir, uid_t uid, const char *sid);
 /* Read the record of SID; refused unless a root-owned regular file. */
 int ns_session_read(const char *state_dir, const char *sid, struct ns_session_rec *ret);
 
@@ -48,6 +50,10 @@ bool ns_session_owner_alive(const struct ns_session_rec *r);
  * Stops and returns FN's value when it is non-zero. */
 int ns_session_foreach(const char *state_dir,
 		       int (*fn)(const struct ns_session_rec *r, void *data), void *data);
+
+/* The same, for the records of UID only (through the per-uid index). */
+int ns_session_foreach_uid(const char *state_dir, uid_t uid,
+			   int (*fn)(const struct ns_session_rec *r, void *data), void *data);
 
 /* Find a record of UID whose namespace is (DEV, INO) and whose owner is
  * alive. -ENOENT when none. */
@@ -63,6 +69,8 @@ int ns_session_open_netns(const struct ns_session_rec *r);
  * with one `nameserver` line per address. N == 0 removes it. */
 int ns_netns_resolv_write(const char *state_dir, const char *netns, const struct ns_cidr *dns,
 			  size_t n, struct ns_err *err);
+/* Make sure $(state_dir)/netns/<netns>/ exists (root, 0755). */
+int ns_netns_dir_prepare(const char *state_dir, const char *netns, struct ns_err *err);
 /* Open that file for a bind mount (O_PATH; checked root-owned, regular,
  * closed to others). -ENOENT when there is none. */
 int ns_netns_resolv_open(const char *state_dir, const char *netns);

@@ -27,6 +27,9 @@
 #include "ns_names.h"
 
 #define NS_CONF_MAX (1024 * 1024)
+#ifndef NS_DHCP_SCRIPT
+#define NS_DHCP_SCRIPT "/usr/lib/ns-shell/udhcpc.script"
+#endif
 
 struct line_rec {
 	char sec[16], title[64], key[64];
@@ -92,7 +95,7 @@ static void add_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void scan_lines(const char *text);
+static int scan_lines(const char *text);
 
 /* libconfuse reads one token ahead: the key's own line is the last place
  * the scan saw KEY in CFG's block at or before libconfuse's line. */
@@ -433,9 +436,11 @@ static int apply_global_key(const char *name, cfg_opt_t *opt, struct ns_globals 
 		*(users ? &g->n_exempt_users : &g->n_exempt_groups) = n;
 		return 0;
 	}
-	if (strcmp(name, "dhcp_client") == 0 || strcmp(name, "state_dir") == 0 ||
-	    strcmp(name, "lease_file") == 0) {
-		char *dst = name[0] == 'd' ? g->dhcp_client : name[0] == 's' ? g->state_dir : g->lease_file;
+	if (strcmp(name, "dhcp_client") == 0 || strcmp(name, "dhcp_script") == 0 ||
+	    strcmp(name, "state_dir") == 0 || strcmp(name, "lease_file") == 0) {
+		char *dst = strcmp(name, "dhcp_client") == 0 ? g->dhcp_client :
+			    strcmp(name, "dhcp_script") == 0 ? g->dhcp_script :
+			    name[0] == 's' ? g->state_dir : g->lease_file;
 		size_t max = name[0] == 'd' ? sizeof(g->dhcp_client) : sizeof(g->state_dir);
 		if (!abs_path_ok(s, max))
 			return WHY("\"%s\" is not an absolute path (under %zu bytes)", s, max);
@@ -513,12 +518,14 @@ static size_t scan_tokens(const char *t, struct tok *out, size_t max)
 	return n;
 }
 
-static void scan_lines(const char *text)
+/* Returns the line of a block left open at the end of the text, or 0. */
+static int scan_lines(const char *text)
 {
+	int open_line = 0;
 	size_t max = strlen(text) + 1;
 	struct tok *tk = calloc(max, sizeof(*tk));
 	if (!tk)
-		return;
+		return 0;
 	size_t n = scan_tokens(text, tk, max);
 	char sec[16] = "root", title[64] = "";
 	int depth = 0;
@@ -539,6 +546,7 @@ static void scan_lines(const char *text)
 			else
 				title[0] = '\0';
 			depth = 1;
+			open_line = tk[i].line;
 			i += tk[i + 1].kind == 's' ? 2 : 1;
 		} else if (tk[i].kind == '}' && depth > 0) {
 			depth = 0;
@@ -547,6 +555,7 @@ static void scan_lines(const char *text)
 		}
 	}
 	free(tk);
+	return depth > 0 ? open_line : 0;
 }
 
 static int line_of(const cfg_t *sec, const char *key)
@@ -655,6 +664,7 @@ static cfg_t *new_cfg(void)
 		CFG_STR("pool6", "", CFGF_NONE),
 		CFG_STR("gateway6", "", CFGF_NONE),
 		CFG_STR("dhcp_client", "/sbin/udhcpc", CFGF_NONE),
+		CFG_STR("dhcp_script", NS_DHCP_SCRIPT, CFGF_NONE),
 		CFG_INT("dhcp_timeout", 10, CFGF_NONE),
 		CFG_STR("state_dir", "/run/ns-shell", CFGF_NONE),
 		CFG_STR("lease_file", "/var/lib/ns-shell/leases", CFGF_NONE),
@@ -844,7 +854,9 @@ static int parse_buffer(const char *text, const char *name, struct ns_config **r
 
 	if (pr == CFG_SUCCESS) {
 		P.n_lines = 0;
-		scan_lines(text);
+		int unclosed = scan_lines(text);
+		if (unclosed)   /* libconfuse 3.3 accepts a block cut off by the end of file */
+			add_error("%s:%d: block is not closed (missing '}')", name, unclosed);
 		validate_all(c);
 		if (c->g.pool.family == AF_INET)
 			cross_checks(c);

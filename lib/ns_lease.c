@@ -44,7 +44,7 @@ int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, s
 	for (const char *p = text; *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char line[256], user[64], addr[64], extra[2];
+		char line[256], user[64], addr[64], sid[16] = "", extra[2];
 		unsigned long long uid, used;
 		lineno++;
 		if (len >= sizeof(line))
@@ -55,15 +55,18 @@ int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, s
 		if (len == 0)
 			continue;
 		struct ns_lease e = { 0 };
-		if (sscanf(line, "%llu %63s %63s %llu %1s", &uid, user, addr, &used, extra) != 4 ||
+		int f = sscanf(line, "%llu %63s %63s %llu %15s %1s", &uid, user, addr, &used, sid, extra);
+		if ((f != 4 && f != 5) || (f == 5 && !ns_sid_valid(sid)) ||
 		    uid > UINT32_MAX - 1 || !ns_user_name_valid(user) || inet_pton(AF_INET, addr, &e.addr) != 1 ||
 		    line[0] < '0' || line[0] > '9')
 			goto bad;
 		e.uid = (uid_t)uid;
 		e.last_used = (long long)used;
 		ns_strlcpy(e.user, user, sizeof(e.user));
+		ns_strlcpy(e.sid, sid, sizeof(e.sid));
 		for (size_t i = 0; i < l.n; i++)
-			if (l.v[i].uid == e.uid || l.v[i].addr.s_addr == e.addr.s_addr)
+			if ((l.v[i].uid == e.uid && strcmp(l.v[i].sid, e.sid) == 0) ||
+			    l.v[i].addr.s_addr == e.addr.s_addr)
 				goto bad;
 		if (push(&l, &e) < 0) {
 			ns_leases_free(&l);
@@ -132,8 +135,8 @@ int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *
 	for (size_t i = 0; r == 0 && i < l->n; i++) {
 		char a[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &l->v[i].addr, a, sizeof(a));
-		off += (size_t)snprintf(text + off, cap - off, "%u %s %s %lld\n", (unsigned)l->v[i].uid,
-					l->v[i].user, a, l->v[i].last_used);
+		off += (size_t)snprintf(text + off, cap - off, "%u %s %s %lld%s%s\n", (unsigned)l->v[i].uid,
+					l->v[i].user, a, l->v[i].last_used, l->v[i].sid[0] ? " " : "", l->v[i].sid);
 	}
 	if (r == 0 && fchmod(fd, 0644) < 0)
 		r = -errno;
@@ -148,17 +151,17 @@ int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *
 	return 0;
 }
 
-static struct ns_lease *find_uid(struct ns_leases *l, uid_t uid)
+static struct ns_lease *find(struct ns_leases *l, uid_t uid, const char *sid)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].uid == uid)
+		if (l->v[i].uid == uid && strcmp(l->v[i].sid, sid ? sid : "") == 0)
 			return &l->v[i];
 	return NULL;
 }
 
-void ns_lease_drop(struct ns_leases *l, uid_t uid)
+void ns_lease_drop(struct ns_leases *l, uid_t uid, const char *sid)
 {
-	struct ns_lease *e = find_uid(l, uid);
+	struct ns_lease *e = find(l, uid, sid);
 	if (e)
 		*e = l->v[--l->n];
 }
@@ -176,46 +179,64 @@ static bool excluded(const struct ns_globals *g, uint32_t a)
 	return (a & mask) != (net & mask);
 }
 
+static int add(struct ns_leases *l, uid_t uid, const char *user, const char *sid,
+	       struct in_addr a, long long now, struct ns_err *err)
+{
+	struct ns_lease e = { .uid = uid, .addr = a, .last_used = now };
+	ns_strlcpy(e.user, user, sizeof(e.user));
+	ns_strlcpy(e.sid, sid ? sid : "", sizeof(e.sid));
+	return push(l, &e) < 0 ? ns_fail(err, -ENOMEM, "leases: out of memory") : 0;
+}
+
 int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, const char *user,
-		  const struct ns_cidr *static_addr, ns_lease_busy_fn busy, void *data,
-		  long long now, struct in_addr *ret, struct ns_err *err)
+		  const char *sid, const struct ns_cidr *static_addr, const struct ns_lease_ops *ops,
+		  long long now, struct in_addr *ret, bool *ret_sid_tagged, struct ns_err *err)
 {
 	char pool[64];
 	ns_cidr_format(&g->pool, true, pool, sizeof(pool));
-	struct ns_lease *own = find_uid(l, uid);
-	/* A uid reused by another user does not inherit the old user's address. */
-	if (own && strcmp(own->user, user) != 0) {
-		ns_lease_drop(l, uid);
-		own = NULL;
-	}
+	*ret_sid_tagged = false;
+
+	/* Session-tagged addresses of sessions that are gone are free again;
+	 * a uid reused by another user does not inherit the old user's address. */
+	for (size_t i = 0; i < l->n;)
+		if ((l->v[i].sid[0] && !(ops->sid_alive && ops->sid_alive(l->v[i].sid, ops->data))) ||
+		    (l->v[i].uid == uid && strcmp(l->v[i].user, user) != 0))
+			l->v[i] = l->v[--l->n];
+		else
+			i++;
+
+	struct ns_lease *own = find(l, uid, NULL);
 	if (static_addr && static_addr->family == AF_INET) {
+		if (sid && ops->own_addr_busy && ops->own_addr_busy(static_addr->addr.v4, ops->data))
+			return ns_fail(err, -EADDRINUSE,
+				       "static address of %s is in use by another of its sessions", user);
 		for (size_t i = 0; i < l->n; i++)
 			if (l->v[i].uid != uid && l->v[i].addr.s_addr == static_addr->addr.v4.s_addr) {
-				if (busy && busy(l->v[i].uid, data))
+				if (ops->uid_busy && ops->uid_busy(l->v[i].uid, ops->data))
 					return ns_fail(err, -EADDRINUSE, "address of %s is in use by %s", user,
 						       l->v[i].user);
-				ns_lease_drop(l, l->v[i].uid);
+				l->v[i] = l->v[--l->n];
 				break;
 			}
-		own = find_uid(l, uid);
+		own = find(l, uid, NULL);
+		*ret = static_addr->addr.v4;
 		if (own) {
 			own->addr = static_addr->addr.v4;
 			own->last_used = now;
-			*ret = own->addr;
 			return 0;
 		}
-		struct ns_lease e = { .uid = uid, .addr = static_addr->addr.v4, .last_used = now };
-		ns_strlcpy(e.user, user, sizeof(e.user));
-		*ret = e.addr;
-		return push(l, &e) < 0 ? ns_fail(err, -ENOMEM, "leases: out of memory") : 0;
+		return add(l, uid, user, NULL, *ret, now, err);
 	}
-	if (own && !excluded(g, ntohl(own->addr.s_addr))) {
+	if (own && excluded(g, ntohl(own->addr.s_addr))) {   /* outside the pool now: pick anew */
+		ns_lease_drop(l, uid, NULL);
+		own = NULL;
+	}
+	bool own_taken = own && sid && ops->own_addr_busy && ops->own_addr_busy(own->addr, ops->data);
+	if (own && !own_taken) {
 		own->last_used = now;
 		*ret = own->addr;
 		return 0;
 	}
-	if (own)   /* outside the pool now (pool changed): pick anew */
-		ns_lease_drop(l, uid);
 
 	uint32_t net = ntohl(g->pool.addr.v4.s_addr), size = 1u << (32 - g->pool.prefix);
 	_cleanup_free_ uint8_t *used = calloc(size / 8 + 1, 1);
@@ -226,23 +247,26 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 		if (off < size)
 			used[off / 8] |= (uint8_t)(1u << (off % 8));
 	}
-	struct ns_lease e = { .uid = uid, .last_used = now };
-	ns_strlcpy(e.user, user, sizeof(e.user));
+	const char *tag = own_taken ? sid : NULL;     /* a user's first address is sticky */
 	for (uint32_t off = 1; off < size; off++)
 		if (!(used[off / 8] & (1u << (off % 8))) && !excluded(g, net + off)) {
-			e.addr.s_addr = htonl(net + off);
-			*ret = e.addr;
-			return push(l, &e) < 0 ? ns_fail(err, -ENOMEM, "leases: out of memory") : 0;
+			ret->s_addr = htonl(net + off);
+			*ret_sid_tagged = tag != NULL;
+			return add(l, uid, user, tag, *ret, now, err);
 		}
-	/* Full: take over the least recently used lease of a user not logged in. */
+	/* Full: take over the least recently used sticky lease of a user not logged in. */
 	struct ns_lease *lru = NULL;
 	for (size_t i = 0; i < l->n; i++)
-		if ((!lru || l->v[i].last_used < lru->last_used) && !(busy && busy(l->v[i].uid, data)))
+		if (!l->v[i].sid[0] && l->v[i].uid != uid && (!lru || l->v[i].last_used < lru->last_used) &&
+		    !(ops->uid_busy && ops->uid_busy(l->v[i].uid, ops->data)))
 			lru = &l->v[i];
 	if (!lru)
 		return ns_fail(err, -EADDRNOTAVAIL, "address pool %s exhausted", pool);
-	e.addr = lru->addr;
-	*lru = e;
-	*ret = e.addr;
+	*ret = lru->addr;
+	lru->uid = uid;
+	ns_strlcpy(lru->user, user, sizeof(lru->user));
+	ns_strlcpy(lru->sid, tag ? tag : "", sizeof(lru->sid));
+	lru->last_used = now;
+	*ret_sid_tagged = tag != NULL;
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ns_dhcp.h"
 #include "ns_lease.h"
 #include "ns_login.h"
 #include "ns_netlink.h"
@@ -48,7 +49,9 @@ struct undo {
 	bool record;
 	bool veth;
 	bool lease;
+	bool lease_tag;        /* the lease is tagged with this session's id */
 	bool bridge;
+	bool dhcp;             /* a DHCP client runs in the new namespace */
 	char veth_name[16];
 	char bridge_name[16];
 };
@@ -64,11 +67,30 @@ struct ctx {
 	struct undo u;
 };
 
+static int same_netns_alive(const struct ns_session_rec *r, void *data)
+{
+	const struct ns_session_rec *dead = data;
+	return r->netns_dev == dead->netns_dev && r->netns_ino == dead->netns_ino &&
+	       strcmp(r->sid, dead->sid) != 0 && ns_session_owner_alive(r);
+}
+
+/* Last session of its namespace gone: stop what keeps the namespace alive
+ * on our behalf (the DHCP client), so the kernel can free it. */
+static void release_netns(const char *state_dir, const struct ns_session_rec *r)
+{
+	if (!ns_dhcp_running(state_dir, r->netns))
+		return;
+	if (ns_session_foreach_uid(state_dir, r->uid, same_netns_alive, (void *)r) != 1)
+		ns_dhcp_stop(state_dir, r->netns, r->netns_dev, r->netns_ino);
+}
+
 static int stale_of_user(const struct ns_session_rec *r, void *data)
 {
 	const struct ctx *x = data;
-	if (r->uid == x->w->uid && !ns_session_owner_alive(r))
-		ns_session_remove(x->g->state_dir, r->sid);
+	if (r->uid == x->w->uid && !ns_session_owner_alive(r)) {
+		ns_session_remove(x->g->state_dir, r->uid, r->sid);
+		release_netns(x->g->state_dir, r);
+	}
 	return 0;
 }
 
@@ -92,7 +114,7 @@ static bool uid_busy(uid_t uid, void *data)
 {
 	const char *state_dir = data;
 	struct live_find f = { uid, NULL, NULL };
-	return ns_session_foreach(state_dir, live_match, &f) == 1;
+	return ns_session_foreach_uid(state_dir, uid, live_match, &f) == 1;
 }
 
 static int disable_ipv6_here(void)
@@ -134,6 +156,39 @@ static int new_netns(struct ctx *x, struct ns_err *err)
 	return r;
 }
 
+static bool sid_alive(const char *sid, void *data)
+{
+	const struct ctx *x = data;
+	struct ns_session_rec r;
+	return ns_session_read(x->g->state_dir, sid, &r) == 0 && ns_session_owner_alive(&r);
+}
+
+struct addr_find {
+	struct in_addr a;
+};
+
+static int addr_match(const struct ns_session_rec *r, void *data)
+{
+	const struct addr_find *f = data;
+	struct ns_cidr c;
+	if (!r->address[0] || ns_cidr_parse(r->address, false, &c) < 0 || c.family != AF_INET)
+		return 0;
+	return c.addr.v4.s_addr == f->a.s_addr && ns_session_owner_alive(r);
+}
+
+static bool own_addr_busy(struct in_addr a, void *data)
+{
+	const struct ctx *x = data;
+	struct addr_find f = { a };
+	return ns_session_foreach_uid(x->g->state_dir, x->w->uid, addr_match, &f) == 1;
+}
+
+static bool uid_busy_ctx(uid_t uid, void *data)
+{
+	const struct ctx *x = data;
+	return uid_busy(uid, (void *)x->g->state_dir);
+}
+
 static int take_lease(struct ctx *x, struct in_addr *ret, struct ns_err *err)
 {
 	_cleanup_close_ int lock = ns_lock_take(x->g->state_dir, "leases", LOCK_TIMEOUT_MS, err);
@@ -143,28 +198,34 @@ static int take_lease(struct ctx *x, struct in_addr *ret, struct ns_err *err)
 	int r = ns_leases_read(x->g->lease_file, &l, err);
 	if (r < 0)
 		return r;
-	bool had = false;
+	bool had = false, tagged = false;
 	for (size_t i = 0; i < l.n; i++)
-		had |= l.v[i].uid == x->w->uid && strcmp(l.v[i].user, x->w->user) == 0;
-	r = ns_lease_pick(&l, x->g, x->w->uid, x->w->user,
-			  x->p.address == NS_ADDR_STATIC ? &x->p.static_addr : NULL,
-			  uid_busy, (void *)x->g->state_dir, (long long)time(NULL), ret, err);
+		had |= l.v[i].uid == x->w->uid && !l.v[i].sid[0] && strcmp(l.v[i].user, x->w->user) == 0;
+	struct ns_lease_ops ops = { uid_busy_ctx, sid_alive, own_addr_busy, x };
+	const char *sid = x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL;
+	r = ns_lease_pick(&l, x->g, x->w->uid, x->w->user, sid,
+			  x->p.address == NS_ADDR_STATIC ? &x->p.static_addr : NULL, &ops,
+			  (long long)time(NULL), ret, &tagged, err);
 	if (r == 0)
 		r = ns_leases_write(x->g->lease_file, &l, err);
-	x->u.lease = r == 0 && !had;
+	if (r == 0) {
+		x->u.lease = !had || tagged;
+		x->u.lease_tag = tagged;
+	}
 	ns_leases_free(&l);
 	return r;
 }
 
-static void drop_lease(struct ctx *x)
+/* Drop the lease of UID tagged SID (NULL: the sticky one). */
+static void drop_lease(const char *state_dir, const char *lease_file, uid_t uid, const char *sid)
 {
 	struct ns_err e;
-	_cleanup_close_ int lock = ns_lock_take(x->g->state_dir, "leases", LOCK_TIMEOUT_MS, &e);
+	_cleanup_close_ int lock = ns_lock_take(state_dir, "leases", LOCK_TIMEOUT_MS, &e);
 	struct ns_leases l;
-	if (lock < 0 || ns_leases_read(x->g->lease_file, &l, &e) < 0)
+	if (lock < 0 || ns_leases_read(lease_file, &l, &e) < 0)
 		return;
-	ns_lease_drop(&l, x->w->uid);
-	ns_leases_write(x->g->lease_file, &l, &e);
+	ns_lease_drop(&l, uid, sid);
+	ns_leases_write(lease_file, &l, &e);
 	ns_leases_free(&l);
 }
 
@@ -178,28 +239,32 @@ static int plug_bridge(struct ctx *x, struct ns_err *err)
 
 	if ((r = ns_nl_open(&x->host_nl, err)) < 0)
 		return r;
-	if ((r = ns_nl_bridge_ensure(x->host_nl, g->bridge, g->create_bridge, &g->bridge_address, err,
-				     &x->u.bridge)) < 0)
+	uint8_t brmac[6];
+	ns_machine_id(mid);
+	ns_mac_for_uid(mid, (uid_t)-1, g->bridge, 2, brmac);
+	if ((r = ns_nl_bridge_ensure(x->host_nl, g->bridge, g->create_bridge, &g->bridge_address, brmac,
+				     err, &x->u.bridge)) < 0)
 		return r;
 	snprintf(x->u.bridge_name, sizeof(x->u.bridge_name), "%s", g->bridge);
 	ns_fault("bridge");
-	if (x->p.address == NS_ADDR_DHCP)
-		return ns_fail(err, -EOPNOTSUPP, "address = dhcp is not supported by this version");
-	if ((r = take_lease(x, &a, err)) < 0)
-		return r;
-	ns_fault("lease");
-
-	struct ns_cidr addr = { .family = AF_INET, .addr.v4 = a, .prefix = g->pool.prefix };
-	ns_cidr_format(&addr, true, x->rec.address, sizeof(x->rec.address));
+	bool dhcp = x->p.address == NS_ADDR_DHCP;
+	struct ns_cidr addr = { 0 };
+	if (!dhcp) {
+		if ((r = take_lease(x, &a, err)) < 0)
+			return r;
+		ns_fault("lease");
+		addr = (struct ns_cidr){ .family = AF_INET, .addr.v4 = a, .prefix = g->pool.prefix };
+		ns_cidr_format(&addr, true, x->rec.address, sizeof(x->rec.address));
+	}
 	ns_veth_name(x->w->uid, x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL, x->rec.veth);
 	snprintf(alias, sizeof(alias), "ns-shell user=%s uid=%u", x->w->user, (unsigned)x->w->uid);
-	ns_machine_id(mid);
 	struct ns_veth_spec spec = {
 		.host_name = x->rec.veth, .alias = alias, .bridge = g->bridge, .netns_fd = x->netns_fd,
 		.mtu = g->mtu, .isolated = g->isolate_ports,
 	};
-	ns_mac_for_uid(mid, x->w->uid, 0, spec.host_mac);
-	ns_mac_for_uid(mid, x->w->uid, 1, spec.peer_mac);
+	const char *msid = x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL;
+	ns_mac_for_uid(mid, x->w->uid, msid, 0, spec.host_mac);
+	ns_mac_for_uid(mid, x->w->uid, msid, 1, spec.peer_mac);
 
 	r = ns_nl_veth_create(x->host_nl, &spec, err);
 	if (r == -EEXIST) {
@@ -218,7 +283,14 @@ static int plug_bridge(struct ctx *x, struct ns_err *err)
 	x->u.veth = true;
 	snprintf(x->u.veth_name, sizeof(x->u.veth_name), "%s", x->rec.veth);
 	ns_fault("veth");
-	r = ns_nl_inner_setup(x->inner_nl, &addr, &g->gateway, err);
+	r = ns_nl_inner_setup(x->inner_nl, dhcp ? NULL : &addr, dhcp ? NULL : &g->gateway, err);
+	if (r == 0 && dhcp) {
+		/* The client configures eth0 through our script; it runs on. */
+		r = ns_dhcp_start(g, x->rec.netns, x->netns_fd, err);
+		x->u.dhcp = r == 0;
+		if (r == 0 && ns_nl_eth0_addr(x->inner_nl, &addr) == 0)
+			ns_cidr_format(&addr, true, x->rec.address, sizeof(x->rec.address));
+	}
 	/* Shaping both ways: the host side's egress is the user's download,
 	 * eth0's egress inside is the upload. Set before the user gets in. */
 	if (r == 0 && x->p.rate_bps)
@@ -235,11 +307,16 @@ static void undo(struct ctx *x)
 	if (x->u.moved)
 		setns(x->orig_fd, CLONE_NEWNET);
 	if (x->u.record)
-		ns_session_remove(x->g->state_dir, x->rec.sid);
+		ns_session_remove(x->g->state_dir, x->rec.uid, x->rec.sid);
+	if (x->u.dhcp && x->netns_fd >= 0) {
+		struct stat st;
+		if (fstat(x->netns_fd, &st) == 0)
+			ns_dhcp_stop(x->g->state_dir, x->rec.netns, st.st_dev, st.st_ino);
+	}
 	if (x->u.veth && x->host_nl)
 		ns_nl_link_delete(x->host_nl, x->u.veth_name, &e);
 	if (x->u.lease)
-		drop_lease(x);
+		drop_lease(x->g->state_dir, x->g->lease_file, x->w->uid, x->u.lease_tag ? x->rec.sid : NULL);
 	if (x->u.bridge && x->host_nl)
 		ns_nl_link_delete(x->host_nl, x->u.bridge_name, &e);
 }
@@ -263,7 +340,7 @@ static int open_locked(struct ctx *x, struct ns_err *err)
 	int r;
 
 	ns_fault("locked");
-	ns_session_foreach(g->state_dir, stale_of_user, x);
+	ns_session_foreach_uid(g->state_dir, w->uid, stale_of_user, x);
 	if ((r = fresh_sid(g->state_dir, x->rec.sid)) < 0)
 		return ns_fail(err, r, "cannot pick a session id");
 	ns_netns_name(w->user, x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL, x->rec.netns,
@@ -272,7 +349,7 @@ static int open_locked(struct ctx *x, struct ns_err *err)
 	if (x->p.netns == NS_NETNS_USER) {
 		struct ns_session_rec live;
 		struct live_find f = { w->uid, x->rec.netns, &live };
-		if (ns_session_foreach(g->state_dir, live_match, &f) == 1 &&
+		if (ns_session_foreach_uid(g->state_dir, w->uid, live_match, &f) == 1 &&
 		    (x->netns_fd = ns_session_open_netns(&live)) >= 0) {
 			memcpy(x->rec.veth, live.veth, sizeof(live.veth));
 			memcpy(x->rec.address, live.address, sizeof(live.address));
@@ -358,6 +435,8 @@ int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
 		ns_strlcpy(ret->state_dir, x.g->state_dir, sizeof(ret->state_dir));
 		ret->uid = w->uid;
 		ret->orig_netns_fd = x.orig_fd;
+		ret->tagged_lease = x.u.lease_tag;
+		ns_strlcpy(ret->lease_file, x.g->lease_file, sizeof(ret->lease_file));
 	}
 	if (x.netns_fd >= 0)
 		close(x.netns_fd);
@@ -372,7 +451,13 @@ int ns_login_close(struct ns_login *s, struct ns_err *err)
 	int r = 0;
 	snprintf(lockname, sizeof(lockname), "user-%u", (unsigned)s->uid);
 	int lock = ns_lock_take(s->state_dir, lockname, LOCK_TIMEOUT_MS, NULL);
-	ns_session_remove(s->state_dir, s->sid);
+	struct ns_session_rec rec;
+	bool have = ns_session_read(s->state_dir, s->sid, &rec) == 0;
+	ns_session_remove(s->state_dir, s->uid, s->sid);
+	if (have)
+		release_netns(s->state_dir, &rec);
+	if (s->tagged_lease)   /* the extra address of a concurrent per-session login */
+		drop_lease(s->state_dir, s->lease_file, s->uid, s->sid);
 	if (s->orig_netns_fd >= 0 && setns(s->orig_netns_fd, CLONE_NEWNET) < 0)
 		r = ns_fail(err, errno, "returning to the original network namespace: %s", strerror(errno));
 	if (lock >= 0)

@@ -102,7 +102,9 @@ int ns_nl_link_index(struct ns_nl *nl, const char *name, int *ret_ifindex)
 	return 0;
 }
 
-static int set_up(struct ns_nl *nl, int ifindex)
+/* Bring a link up, optionally setting its alias in the same request (the
+ * kernel ignores IFLA_IFALIAS when it creates a link). */
+static int set_up_alias(struct ns_nl *nl, int ifindex, const char *alias)
 {
 	_cleanup_link_ struct rtnl_link *orig = rtnl_link_alloc();
 	_cleanup_link_ struct rtnl_link *chg = rtnl_link_alloc();
@@ -110,7 +112,14 @@ static int set_up(struct ns_nl *nl, int ifindex)
 		return -ENOMEM;
 	rtnl_link_set_ifindex(orig, ifindex);
 	rtnl_link_set_flags(chg, IFF_UP);
+	if (alias)
+		rtnl_link_set_ifalias(chg, alias);
 	return nle_to_errno(rtnl_link_change(nl->sk, orig, chg, 0));
+}
+
+static int set_up(struct ns_nl *nl, int ifindex)
+{
+	return set_up_alias(nl, ifindex, NULL);
 }
 
 int ns_nl_lo_up(struct ns_nl *nl, struct ns_err *err)
@@ -146,7 +155,8 @@ static int add_address(struct ns_nl *nl, int ifindex, const struct ns_cidr *c, b
 }
 
 int ns_nl_bridge_ensure(struct ns_nl *nl, const char *name, bool create,
-			const struct ns_cidr *addr, struct ns_err *err, bool *ret_created)
+			const struct ns_cidr *addr, const uint8_t *mac, struct ns_err *err,
+			bool *ret_created)
 {
 	int ifindex, r;
 	*ret_created = false;
@@ -169,6 +179,14 @@ int ns_nl_bridge_ensure(struct ns_nl *nl, const char *name, bool create,
 		return ns_fail(err, -ENOMEM, "bridge %s: out of memory", name);
 	rtnl_link_set_name(br, name);
 	rtnl_link_set_flags(br, IFF_UP);
+	/* A fixed MAC: otherwise the bridge takes its lowest port's, and every
+	 * login or logout could change the gateway's MAC under users' feet. */
+	_cleanup_nladdr_ struct nl_addr *bmac = NULL;
+	if (mac) {
+		bmac = nl_addr_build(AF_LLC, mac, 6);
+		if (bmac)
+			rtnl_link_set_addr(br, bmac);
+	}
 	r = nle_to_errno(rtnl_link_add(nl->sk, br, NLM_F_CREATE | NLM_F_EXCL));
 	if (r == -EEXIST)     /* another login made it meanwhile */
 		return 0;
@@ -230,8 +248,6 @@ int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *s, struct ns_
 	rtnl_link_set_name(host, s->host_name);
 	rtnl_link_set_addr(host, hmac);
 	rtnl_link_set_master(host, br_index);
-	if (s->alias)
-		rtnl_link_set_ifalias(host, s->alias);
 	if (mtu)
 		rtnl_link_set_mtu(host, mtu);
 
@@ -251,8 +267,9 @@ int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *s, struct ns_
 	if (s->isolated && (r = set_port_isolated(nl, ifindex, true)) < 0)
 		return ns_fail(err, r, "veth %s: cannot set the bridge port isolated: %s", s->host_name,
 			       strerror(-r));
-	if ((r = set_up(nl, ifindex)) < 0)
-		return ns_fail(err, r, "veth %s: cannot bring it up: %s", s->host_name, strerror(-r));
+	if ((r = set_up_alias(nl, ifindex, s->alias)) < 0)
+		return ns_fail(err, r, "veth %s: cannot set its alias and bring it up: %s", s->host_name,
+			       strerror(-r));
 	return 0;
 }
 
@@ -332,14 +349,16 @@ int ns_nl_inner_setup(struct ns_nl *nl, const struct ns_cidr *addr,
 	return 0;
 }
 
-void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, int which, uint8_t mac[6])
+void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, const char *sid, int which, uint8_t mac[6])
 {
-	/* FNV-1a over machine-id, uid and side: stable, spread, not secret. */
+	/* FNV-1a over machine-id, uid, session id and side: stable, spread, not secret. */
 	uint64_t h = 1469598103934665603ULL;
 	for (int i = 0; i < 16; i++)
 		h = (h ^ machine_id[i]) * 1099511628211ULL;
 	for (int i = 0; i < 4; i++)
 		h = (h ^ ((uid >> (8 * i)) & 0xff)) * 1099511628211ULL;
+	for (const char *p = sid; p && *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
 	h = (h ^ (uint8_t)which) * 1099511628211ULL;
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)(h >> (8 * i));
@@ -467,4 +486,30 @@ int ns_nl_deny(struct ns_nl *nl, const struct ns_cidr *cidrs, size_t n, struct n
 		}
 	}
 	return 0;
+}
+
+int ns_nl_eth0_addr(struct ns_nl *nl, struct ns_cidr *ret)
+{
+	int ifindex, r = ns_nl_link_index(nl, "eth0", &ifindex);
+	if (r < 0)
+		return r;
+	struct nl_cache *cache = NULL;
+	if ((r = rtnl_addr_alloc_cache(nl->sk, &cache)) < 0)
+		return nle_to_errno(r);
+	r = -EADDRNOTAVAIL;
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		struct nl_addr *local = rtnl_addr_get_local(a);
+		if (rtnl_addr_get_ifindex(a) != ifindex || rtnl_addr_get_family(a) != AF_INET || !local ||
+		    nl_addr_get_len(local) != 4)
+			continue;
+		memset(ret, 0, sizeof(*ret));
+		ret->family = AF_INET;
+		memcpy(&ret->addr.v4, nl_addr_get_binary_addr(local), 4);
+		ret->prefix = (unsigned)rtnl_addr_get_prefixlen(a);
+		r = 0;
+		break;
+	}
+	nl_cache_free(cache);
+	return r;
 }

@@ -138,7 +138,7 @@ static int open_sub(const char *state_dir, const char *sub, bool create)
 
 int ns_state_prepare(const char *state_dir, struct ns_err *err)
 {
-	const char *subs[] = { "sessions", "lock" };
+	const char *subs[] = { "sessions", "lock", "by-uid" };
 	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
 		int fd = open_sub(state_dir, subs[i], true);
 		if (fd < 0)
@@ -158,6 +158,18 @@ int ns_session_write(const char *state_dir, const struct ns_session_rec *r, stru
 	_cleanup_close_ int dir = open_sub(state_dir, "sessions", false);
 	if (dir < 0)
 		return ns_fail(err, dir, "session record %s: %s/sessions: %s", r->sid, state_dir, strerror(-dir));
+	/* Index entry first: an entry without a record is cleaned on sight; a
+	 * record without an entry would be invisible to its user's logins. */
+	char uidname[16];
+	snprintf(uidname, sizeof(uidname), "%u", (unsigned)r->uid);
+	_cleanup_close_ int idx = open_sub(state_dir, "by-uid", true);
+	_cleanup_close_ int udir = idx < 0 ? idx : open_trusted_dir(idx, uidname, 0755, true);
+	if (udir < 0)
+		return ns_fail(err, udir, "session index %s/by-uid/%s: %s", state_dir, uidname, strerror(-udir));
+	int ifd = openat(udir, r->sid, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (ifd < 0)
+		return ns_fail(err, errno, "session index entry %s: %s", r->sid, strerror(errno));
+	close(ifd);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", r->sid);
 	unlinkat(dir, tmp, 0);
 	_cleanup_close_ int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -173,16 +185,26 @@ int ns_session_write(const char *state_dir, const struct ns_session_rec *r, stru
 	return 0;
 }
 
-int ns_session_remove(const char *state_dir, const char *sid)
+static void index_remove(const char *state_dir, uid_t uid, const char *sid)
+{
+	char uidname[16];
+	snprintf(uidname, sizeof(uidname), "%u", (unsigned)uid);
+	_cleanup_close_ int idx = open_sub(state_dir, "by-uid", false);
+	_cleanup_close_ int udir = idx < 0 ? idx : open_trusted_dir(idx, uidname, 0755, false);
+	if (udir >= 0)
+		unlinkat(udir, sid, 0);
+}
+
+int ns_session_remove(const char *state_dir, uid_t uid, const char *sid)
 {
 	if (!ns_sid_valid(sid))
 		return -EINVAL;
 	_cleanup_close_ int dir = open_sub(state_dir, "sessions", false);
 	if (dir < 0)
 		return dir;
-	if (unlinkat(dir, sid, 0) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
+	int r = (unlinkat(dir, sid, 0) < 0 && errno != ENOENT) ? -errno : 0;
+	index_remove(state_dir, uid, sid);
+	return r;
 }
 
 static int read_at(int dir, const char *sid, struct ns_session_rec *ret)
@@ -252,6 +274,40 @@ int ns_session_foreach(const char *state_dir,
 	return rc;
 }
 
+int ns_session_foreach_uid(const char *state_dir, uid_t uid,
+			   int (*fn)(const struct ns_session_rec *r, void *data), void *data)
+{
+	char uidname[16];
+	snprintf(uidname, sizeof(uidname), "%u", (unsigned)uid);
+	_cleanup_close_ int sessions = open_sub(state_dir, "sessions", false);
+	_cleanup_close_ int idx = open_sub(state_dir, "by-uid", false);
+	int udir = idx < 0 ? idx : open_trusted_dir(idx, uidname, 0755, false);
+	if (sessions < 0 || udir < 0) {
+		if (udir >= 0)
+			close(udir);
+		return (sessions == -ENOENT || udir == -ENOENT || sessions >= 0) ? 0 : sessions;
+	}
+	DIR *d = fdopendir(udir);
+	if (!d) {
+		close(udir);
+		return -errno;
+	}
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d))) {
+		struct ns_session_rec r;
+		if (!ns_sid_valid(e->d_name))
+			continue;
+		int rr = read_at(sessions, e->d_name, &r);
+		if (rr == -ENOENT)
+			unlinkat(dirfd(d), e->d_name, 0);   /* entry of a removed record */
+		else if (rr == 0 && r.uid == uid)
+			rc = fn(&r, data);
+	}
+	closedir(d);
+	return rc;
+}
+
 struct find_ctx {
 	uid_t uid;
 	dev_t dev;
@@ -274,7 +330,7 @@ int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino
 			  struct ns_session_rec *ret)
 {
 	struct find_ctx c = { uid, dev, ino, ret };
-	int r = ns_session_foreach(state_dir, match_netns, &c);
+	int r = ns_session_foreach_uid(state_dir, uid, match_netns, &c);
 	if (r < 0)
 		return r;
 	return r == 1 ? 0 : -ENOENT;
@@ -376,6 +432,18 @@ int ns_netns_resolv_write(const char *state_dir, const char *netns, const struct
 		unlinkat(dir, ".resolv.conf.tmp", 0);
 		return ns_fail(err, r, "%s/netns/%s/resolv.conf: %s", state_dir, netns, strerror(-r));
 	}
+	return 0;
+}
+
+int ns_netns_dir_prepare(const char *state_dir, const char *netns, struct ns_err *err)
+{
+	if (!netns_name_ok(netns))
+		return ns_fail(err, -EINVAL, "bad namespace name");
+	_cleanup_close_ int top = open_trusted_dir(AT_FDCWD, state_dir, 0755, true);
+	_cleanup_close_ int base = top < 0 ? top : open_trusted_dir(top, "netns", 0755, true);
+	_cleanup_close_ int dir = base < 0 ? base : open_trusted_dir(base, netns, 0755, true);
+	if (dir < 0)
+		return ns_fail(err, dir, "%s/netns/%s: %s", state_dir, netns, strerror(-dir));
 	return 0;
 }
 

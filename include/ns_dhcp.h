@@ -1,0 +1,24 @@
+/* ns_dhcp.h — address = "dhcp": a DHCP client run inside the user's
+ * namespace, kept running for renewals while the namespace lives. */
+#ifndef NS_DHCP_H
+#define NS_DHCP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "ns_config.h"
+#include "ns_util.h"
+
+/* Run the configured client (udhcpc) on eth0 inside NETNS_FD and wait at
+ * most dhcp_timeout seconds for a lease. On success the client has gone
+ * to the background (pid file under state_dir/netns/<netns>/dhcp.pid). */
+int ns_dhcp_start(const struct ns_globals *g, const char *netns, int netns_fd, struct ns_err *err);
+
+/* Is there a pid file of a client for NETNS? (cheap: one lstat) */
+bool ns_dhcp_running(const char *state_dir, const char *netns);
+
+/* Stop the client of NETNS if it still runs inside the namespace (DEV,
+ * INO): it releases its lease on the way out. */
+void ns_dhcp_stop(const char *state_dir, const char *netns, dev_t dev, ino_t ino);
+
+#endif
