@@ -3,6 +3,7 @@ PREFIX     ?= /usr
 SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/lib/ns-shell
 PAMDIR     ?= /usr/lib/x86_64-linux-gnu/security
 SYSCONFDIR ?= /etc
 DESTDIR    ?=
@@ -17,7 +18,8 @@ HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter \
            $(HARDEN) -fPIC -Iinclude $(PKG_CFLAGS) \
-           -DNS_VERSION=\"$(VERSION)\" -DNS_CONF_PATH=\"$(SYSCONFDIR)/security/ns.conf\"
+           -DNS_VERSION=\"$(VERSION)\" -DNS_CONF_PATH=\"$(SYSCONFDIR)/security/ns.conf\" \
+           -DNS_DHCP_SCRIPT=\"$(LIBEXECDIR)/udhcpc.script\"
 LDFLAGS += -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 PIE_LD  := -pie
 
@@ -59,7 +61,7 @@ $(B)/fault/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(FAULT_OBJ)
 # Installs the Debian build and test packages that are missing (nothing if all are there).
 DEPS := build-essential pkg-config libpam0g-dev libnl-3-dev libnl-route-3-dev libconfuse-dev \
         libcmocka-dev openssh-server openssh-client pamtester iproute2 python3 util-linux \
-        login procps valgrind groff-base man-db strace
+        login procps valgrind groff-base man-db strace udhcpc dnsmasq-base nftables curl
 deps:
 	@missing=""; for p in $(DEPS); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
@@ -85,11 +87,12 @@ demo: deps
 	bash tests/demo.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PAMDIR) \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 4755 -o root -g root $(B)/ns-shell $(DESTDIR)$(BINDIR)/ns-shell
 	install -m 0755 $(B)/nsctl $(DESTDIR)$(SBINDIR)/nsctl
 	install -m 0644 $(B)/pam_ns.so $(DESTDIR)$(PAMDIR)/pam_ns.so
+	install -m 0755 conf/udhcpc.script $(DESTDIR)$(LIBEXECDIR)/udhcpc.script
 	[ -e $(DESTDIR)$(SYSCONFDIR)/security/ns.conf ] || \
 	    install -m 0644 -o root -g root conf/ns.conf $(DESTDIR)$(SYSCONFDIR)/security/ns.conf
 	for m in man/*.5; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/ || true; done
@@ -97,7 +100,9 @@ install: all
 	if [ -z "$(DESTDIR)" ]; then grep -qx '$(BINDIR)/ns-shell' /etc/shells || echo '$(BINDIR)/ns-shell' >> /etc/shells; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ns-shell $(DESTDIR)$(SBINDIR)/nsctl $(DESTDIR)$(PAMDIR)/pam_ns.so
+	rm -f $(DESTDIR)$(BINDIR)/ns-shell $(DESTDIR)$(SBINDIR)/nsctl $(DESTDIR)$(PAMDIR)/pam_ns.so \
+	    $(DESTDIR)$(LIBEXECDIR)/udhcpc.script
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$m); done
 	for m in man/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
 	if [ -z "$(DESTDIR)" ] && [ -f /etc/shells ]; then sed -i '\|^$(BINDIR)/ns-shell$$|d' /etc/shells; fi

@@ -187,6 +187,24 @@ static int cmd_check(const char *conf, const char *user)
 			       "it inside logins, other programs are exposed\n");
 		fclose(t);
 	}
+	/* A loopback stub resolver on the host is unreachable from a user's
+	 * own network namespace. */
+	struct ns_policy def;
+	ns_policy_resolve(c, "", NULL, 0, &def);
+	FILE *rf = fopen("/etc/resolv.conf", "re");
+	char rl[256];
+	while (rf && fgets(rl, sizeof(rl), rf)) {
+		char ns[64];
+		if (sscanf(rl, " nameserver %63s", ns) == 1 &&
+		    (strncmp(ns, "127.", 4) == 0 || strcmp(ns, "::1") == 0) && def.n_dns == 0) {
+			printf("warning: /etc/resolv.conf points at a loopback resolver (%s): logins in their own "
+			       "network namespace get no DNS; set `dns` in ns.conf (or /etc/netns/NAME/resolv.conf)\n",
+			       ns);
+			break;
+		}
+	}
+	if (rf)
+		fclose(rf);
 	int rc = 0;
 	if (user) {
 		struct passwd *pw = getpwnam(user);
