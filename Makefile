@@ -29,7 +29,7 @@ LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all install uninstall check unit integration clean deps demo
+.PHONY: all install uninstall check unit integration clean deps demo bench
 all: $(B)/libns.a $(B)/ns-shell $(B)/nsctl $(B)/pam_ns.so
 
 $(B)/lib/%.o: lib/%.c $(wildcard include/*.h) | $(B)/lib
@@ -81,6 +81,14 @@ check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
+
+$(B)/ns-bench: bench/ns-bench.c $(B)/libns.a
+	$(CC) $(CFLAGS) $(PIE_LD) $(LDFLAGS) -o $@ $< $(B)/libns.a $(PKG_LIBS) -lpam
+
+# Login latency table (root; runs in a throwaway sandbox). QUICK=1: N = 0 and 100 only.
+bench: deps
+	$(MAKE) all $(B)/ns-bench
+	bash bench/run.sh $(if $(QUICK),--quick)
 
 demo: deps
 	$(MAKE) all

@@ -33,7 +33,11 @@ enum { NS_LOGIN_OPENED = 0, NS_LOGIN_IGNORED = 1 };
  * NS_LOGIN_OPENED with the caller moved into the user's namespace,
  * NS_LOGIN_IGNORED (exempt user, or network = host; *why says which), or
  * -errno with everything this call made undone and the caller where it was. */
+/* BEFORE_ENTER, when not NULL, runs once everything is made, right before
+ * the caller moves into the namespace: the place to log (a syslog socket
+ * opened after the move would belong to, and pin, the user's namespace). */
 int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
+		  void (*before_enter)(const struct ns_login *s, void *data), void *data,
 		  struct ns_login *ret, const char **why, struct ns_err *err);
 
 /* Close: remove the record and move the caller back to its own network

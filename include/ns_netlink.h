@@ -54,6 +54,9 @@ int ns_nl_link_delete(struct ns_nl *nl, const char *name, struct ns_err *err);
 /* Read the alias of link NAME into buf ("" when none). */
 int ns_nl_link_alias(struct ns_nl *nl, const char *name, char *buf, size_t size);
 
+/* Add ADDR (no DAD) to link NAME. */
+int ns_nl_add_address(struct ns_nl *nl, const char *name, const struct ns_cidr *addr, struct ns_err *err);
+
 /* Inside a namespace (socket opened there): bring up eth0, give it ADDR,
  * default route via GW (family 0: none). */
 int ns_nl_inner_setup(struct ns_nl *nl, const struct ns_cidr *addr,

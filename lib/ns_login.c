@@ -65,6 +65,8 @@ struct ctx {
 	struct ns_nl *host_nl, *inner_nl;
 	struct ns_session_rec rec;
 	struct undo u;
+	void (*before_enter)(const struct ns_login *s, void *data);
+	void *data;
 };
 
 static int same_netns_alive(const struct ns_session_rec *r, void *data)
@@ -117,23 +119,54 @@ static bool uid_busy(uid_t uid, void *data)
 	return ns_session_foreach_uid(state_dir, uid, live_match, &f) == 1;
 }
 
-static int disable_ipv6_here(void)
+static int write_sysctl(const char *path, const char *value)
 {
-	const char *paths[] = { "/proc/sys/net/ipv6/conf/all/disable_ipv6",
-				"/proc/sys/net/ipv6/conf/default/disable_ipv6" };
-	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
-		int fd = open(paths[i], O_WRONLY | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT)  /* no IPv6 in this kernel */
-				return 0;
-			return -errno;
-		}
-		int r = ns_write_all(fd, "1", 1);
-		close(fd);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;   /* no IPv6 in this kernel */
+	int r = ns_write_all(fd, value, strlen(value));
+	close(fd);
+	return r;
+}
+
+/* IPv6 inside a new namespace, set before eth0 appears: off unless pool6
+ * is set (each new interface would otherwise send DAD/RS/MLD to the whole
+ * bridge); with pool6 on, no DAD, no router solicitations, and router
+ * advertisements ignored (addresses and routes come from pam_ns only). */
+static int ipv6_policy_here(bool on)
+{
+	static const char *const off[][2] = {
+		{ "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1" },
+		{ "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1" },
+	};
+	static const char *const quiet[][2] = {
+		{ "/proc/sys/net/ipv6/conf/default/accept_dad", "0" },
+		{ "/proc/sys/net/ipv6/conf/default/dad_transmits", "0" },
+		{ "/proc/sys/net/ipv6/conf/default/router_solicitations", "0" },
+		{ "/proc/sys/net/ipv6/conf/default/accept_ra", "0" },
+		{ "/proc/sys/net/ipv6/conf/all/accept_ra", "0" },
+	};
+	const char *const(*t)[2] = on ? quiet : off;
+	size_t n = on ? ARRAY_SIZE(quiet) : ARRAY_SIZE(off);
+	for (size_t i = 0; i < n; i++) {
+		int r = write_sysctl(t[i][0], t[i][1]);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+/* The IPv6 address of a user: pool6 plus the host part of its IPv4 lease
+ * (unique and sticky like the lease), or of the uid when there is none. */
+static void v6_for(const struct ns_globals *g, const struct ns_cidr *v4, uid_t uid, struct ns_cidr *ret)
+{
+	uint32_t host = v4 && v4->family == AF_INET
+		? ntohl(v4->addr.v4.s_addr) & ~(~0u << (32 - g->pool.prefix))
+		: (uint32_t)uid + 0x10000;
+	*ret = g->pool6;
+	for (int i = 0; i < 4; i++)
+		ret->addr.v6.s6_addr[15 - i] |= (uint8_t)(host >> (8 * i));
+	ret->prefix = g->pool6.prefix;
 }
 
 /* Make a fresh network namespace without leaving the caller in it:
@@ -147,8 +180,8 @@ static int new_netns(struct ctx *x, struct ns_err *err)
 	ns_fault("unshared");
 	x->netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	r = x->netns_fd < 0 ? ns_fail(err, errno, "opening the new namespace: %s", strerror(errno)) : 0;
-	if (r == 0 && !x->g->pool6.family && (r = disable_ipv6_here()) < 0)
-		ns_fail(err, r, "switching IPv6 off in the new namespace: %s", strerror(-r));
+	if (r == 0 && (r = ipv6_policy_here(x->g->pool6.family != 0)) < 0)
+		ns_fail(err, r, "setting IPv6 up in the new namespace: %s", strerror(-r));
 	if (r == 0)
 		r = ns_nl_open(&x->inner_nl, err);
 	if (setns(x->orig_fd, CLONE_NEWNET) < 0)
@@ -245,6 +278,12 @@ static int plug_bridge(struct ctx *x, struct ns_err *err)
 	if ((r = ns_nl_bridge_ensure(x->host_nl, g->bridge, g->create_bridge, &g->bridge_address, brmac,
 				     err, &x->u.bridge)) < 0)
 		return r;
+	if (x->u.bridge && g->gateway6.family) {   /* a bridge we made gets the IPv6 gateway too */
+		struct ns_cidr gw6 = g->gateway6;
+		gw6.prefix = g->pool6.prefix;
+		if ((r = ns_nl_add_address(x->host_nl, g->bridge, &gw6, err)) < 0)
+			return r;
+	}
 	snprintf(x->u.bridge_name, sizeof(x->u.bridge_name), "%s", g->bridge);
 	ns_fault("bridge");
 	bool dhcp = x->p.address == NS_ADDR_DHCP;
@@ -271,12 +310,19 @@ static int plug_bridge(struct ctx *x, struct ns_err *err)
 		/* A veth of ours with no live session (we hold the user's lock and
 		 * found none): the old namespace is still being destroyed. */
 		char old[96] = "";
-		if (ns_nl_link_alias(x->host_nl, x->rec.veth, old, sizeof(old)) == 0 &&
-		    strncmp(old, "ns-shell ", 9) == 0 &&
-		    ns_nl_link_delete(x->host_nl, x->rec.veth, err) >= 0)
+		int st = ns_nl_link_alias(x->host_nl, x->rec.veth, old, sizeof(old));
+		if (st == 0 && strncmp(old, "ns-shell ", 9) == 0)
+			st = ns_nl_link_delete(x->host_nl, x->rec.veth, err);
+		else if (st == 0)
+			st = -EEXIST;
+		/* -ENODEV: the kernel finished destroying it meanwhile. */
+		if (st >= 0 || st == -ENODEV)
 			r = ns_nl_veth_create(x->host_nl, &spec, err);
-		else
+		else if (st == -EEXIST)
 			r = ns_fail(err, -EEXIST, "veth %s exists and is not one of ours", x->rec.veth);
+		else
+			r = ns_fail(err, st, "veth %s: cannot remove the stale one: %s", x->rec.veth,
+				    strerror(-st));
 	}
 	if (r < 0)
 		return r;
@@ -284,6 +330,11 @@ static int plug_bridge(struct ctx *x, struct ns_err *err)
 	snprintf(x->u.veth_name, sizeof(x->u.veth_name), "%s", x->rec.veth);
 	ns_fault("veth");
 	r = ns_nl_inner_setup(x->inner_nl, dhcp ? NULL : &addr, dhcp ? NULL : &g->gateway, err);
+	if (r == 0 && g->pool6.family) {
+		struct ns_cidr a6;
+		v6_for(g, dhcp ? NULL : &addr, x->w->uid, &a6);
+		r = ns_nl_inner_setup(x->inner_nl, &a6, &g->gateway6, err);
+	}
 	if (r == 0 && dhcp) {
 		/* The client configures eth0 through our script; it runs on. */
 		r = ns_dhcp_start(g, x->rec.netns, x->netns_fd, err);
@@ -382,6 +433,12 @@ static int open_locked(struct ctx *x, struct ns_err *err)
 	x->rec.owner_start = start;
 	x->rec.opened = (long long)time(NULL);
 
+	if (x->before_enter) {
+		struct ns_login view = { .orig_netns_fd = -1, .uid = w->uid };
+		memcpy(view.sid, x->rec.sid, sizeof(view.sid));
+		memcpy(view.netns, x->rec.netns, sizeof(view.netns));
+		x->before_enter(&view, x->data);
+	}
 	/* Move first, then publish: a record always names a namespace its
 	 * owner is in (other logins check exactly that). */
 	if (setns(x->netns_fd, CLONE_NEWNET) < 0)
@@ -396,9 +453,11 @@ static int open_locked(struct ctx *x, struct ns_err *err)
 }
 
 int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
+		  void (*before_enter)(const struct ns_login *s, void *data), void *data,
 		  struct ns_login *ret, const char **why, struct ns_err *err)
 {
-	struct ctx x = { .c = c, .g = ns_config_globals(c), .w = w, .orig_fd = -1, .netns_fd = -1 };
+	struct ctx x = { .c = c, .g = ns_config_globals(c), .w = w, .orig_fd = -1, .netns_fd = -1,
+			 .before_enter = before_enter, .data = data };
 	char lockname[32];
 	int r;
 

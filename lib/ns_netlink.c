@@ -513,3 +513,13 @@ int ns_nl_eth0_addr(struct ns_nl *nl, struct ns_cidr *ret)
 	nl_cache_free(cache);
 	return r;
 }
+
+int ns_nl_add_address(struct ns_nl *nl, const char *name, const struct ns_cidr *addr, struct ns_err *err)
+{
+	int ifindex, r;
+	char a[64];
+	ns_cidr_format(addr, true, a, sizeof(a));
+	if ((r = ns_nl_link_index(nl, name, &ifindex)) < 0 || (r = add_address(nl, ifindex, addr, true)) < 0)
+		return ns_fail(err, r, "adding %s to %s: %s", a, name, strerror(-r));
+	return 0;
+}

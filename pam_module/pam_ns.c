@@ -51,6 +51,21 @@ static void cleanup_session(pam_handle_t *pamh, void *data, int error_status)
 	free(s);
 }
 
+struct log_ctx {
+	pam_handle_t *pamh;
+	const char *user;
+	uid_t uid;
+};
+
+/* Logged while still in the caller's own namespace: a syslog socket made
+ * after the move would belong to the user's namespace and keep it alive. */
+static void log_before_enter(const struct ns_login *s, void *data)
+{
+	const struct log_ctx *lc = data;
+	pam_syslog(lc->pamh, LOG_INFO, "%s (uid %u): session %s in network namespace %s", lc->user,
+		   (unsigned)lc->uid, s->sid, s->netns);
+}
+
 PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct args a;
@@ -88,7 +103,9 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	struct ns_login *s = calloc(1, sizeof(*s));
 	struct ns_err err = { 0 };
 	const char *why = NULL;
-	int r = s ? ns_login_open(cfg, &who, s, &why, &err) : ns_fail(&err, -ENOMEM, "out of memory");
+	struct log_ctx lc = { pamh, pw->pw_name, pw->pw_uid };
+	int r = s ? ns_login_open(cfg, &who, log_before_enter, &lc, s, &why, &err)
+		  : ns_fail(&err, -ENOMEM, "out of memory");
 	free(groups);
 	ns_config_free(cfg);
 
@@ -113,8 +130,6 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		free(s);
 		return PAM_SESSION_ERR;
 	}
-	pam_syslog(pamh, LOG_INFO, "%s (uid %u): session %s in network namespace %s", user,
-		   (unsigned)pw->pw_uid, s->sid, s->netns);
 	return PAM_SUCCESS;
 }
 

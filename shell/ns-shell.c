@@ -16,6 +16,7 @@
  *     stderr and in syslog (authpriv), exit 1.
  *  5. The shell gets fds 0-2 only, the allow-listed environment, and one
  *     execve with the command string verbatim. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
@@ -28,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/mount.h>
 #include <syslog.h>
 
 #include "ns_config.h"
@@ -224,6 +226,58 @@ static void step_unshare(struct login *l)
 	}
 }
 
+/* sshd's agent-forwarding directories of this user (/tmp/ssh-XXXXXXXXXX,
+ * made by sshd as the user, mode 0700, before it runs the login shell).
+ * A private /tmp would hide them and leave SSH_AUTH_SOCK pointing at
+ * nothing, so they are carried over into the fresh /tmp. Found by listing
+ * /tmp, never from the environment; only directories the user owns and only
+ * through descriptors opened without following links. Best effort. */
+#define AGENT_DIRS_MAX 16
+struct agent_dirs {
+	int fd[AGENT_DIRS_MAX];
+	char name[AGENT_DIRS_MAX][16];
+	size_t n;
+};
+
+static void agent_dirs_open(uid_t uid, struct agent_dirs *a)
+{
+	a->n = 0;
+	DIR *d = opendir("/tmp");
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) && a->n < AGENT_DIRS_MAX) {
+		struct stat st;
+		if (strncmp(e->d_name, "ssh-", 4) != 0 || strlen(e->d_name) != 14)
+			continue;
+		int fd = openat(dirfd(d), e->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) < 0 || st.st_uid != uid || (st.st_mode & 07777) != 0700) {
+			close(fd);
+			continue;
+		}
+		a->fd[a->n] = fd;
+		memcpy(a->name[a->n], e->d_name, 15);
+		a->name[a->n][15] = '\0';
+		a->n++;
+	}
+	closedir(d);
+}
+
+static void agent_dirs_bind(const struct login *l, struct agent_dirs *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		char src[64], dst[64];
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", a->fd[i]);
+		snprintf(dst, sizeof(dst), "/tmp/%s", a->name[i]);
+		if (mkdir(dst, 0700) == 0 && chown(dst, l->uid, l->gid) == 0)
+			(void)mount(src, dst, NULL, MS_BIND, NULL);
+		close(a->fd[i]);
+	}
+	a->n = 0;
+}
+
 /* Steps in PID 1 of the new PID namespace, root, private mount tree. */
 static void step_mounts(struct login *l)
 {
@@ -239,8 +293,13 @@ static void step_mounts(struct login *l)
 		fail("%s", err.msg);
 	if (l->policy.private_shm && ns_mount_tmpfs("/dev/shm", &err) < 0)
 		fail("%s", err.msg);
-	if (l->policy.private_tmp && ns_mount_tmpfs("/tmp", &err) < 0)
-		fail("%s", err.msg);
+	if (l->policy.private_tmp) {
+		struct agent_dirs agents;
+		agent_dirs_open(l->uid, &agents);
+		if (ns_mount_tmpfs("/tmp", &err) < 0)
+			fail("%s", err.msg);
+		agent_dirs_bind(l, &agents);
+	}
 	if (l->have_rec) {
 		/* resolv.conf from the policy's dns, then /etc/netns/<name>/ (wins). */
 		int fd = ns_netns_resolv_open(l->g->state_dir, l->rec.netns);

@@ -276,7 +276,7 @@ release a1
 check_eq "both records are gone after both logouts" "" "$(sids_of 2001)"
 check "nsu2001 disappears within 1 s of the last logout" wait_until 1 link_absent nsu2001
 as_user alice 'ip -o link show dev eth0; ip -br -4 addr show dev eth0'
-check_login "an immediate re-login works"
+check_login "a re-login after the last logout works"
 check_match "the re-login gets the same address" "$addr/16" "$AS_OUT"
 check_match "eth0's MAC is stable across logins of a user" "link/ether $mac1 " "$AS_OUT"
 settle 2001
@@ -301,8 +301,11 @@ haddr=$(lease_of hugo)
 out=$(su hugo -c 'readlink /proc/self/ns/net; ip -br -4 addr show dev eth0' </dev/null 2>&1)
 check_match "a new login with a stale nsu2008 of ours present succeeds" \
     "eth0(@[a-z0-9]+)? +UP +$haddr/16" "$out"
+newns=$(grep '^net:' <<<"$out")
 check "... in a new namespace, not the leftover one" \
-    test "$(grep '^net:' <<<"$out")" != "net:[$(netns_of_pid "${left:-0}")]"
+    test -n "$newns" -a "$newns" != "net:[$(netns_of_pid "${left:-0}")]"
+check_eq "... the stale veth was deleted: the leftover namespace has only lo now" "lo" \
+    "$(nsenter --net="/proc/${left:-0}/ns/net" ip -br link 2>&1 | awk '{ print $1 }' | xargs)"
 check_eq "pam_ns refused no login of hugo" "" "$(grep 'session of hugo refused' "$SB_SYSLOG")"
 [[ -n $left ]] && kill "$left" 2>/dev/null
 settle 2008
@@ -481,8 +484,10 @@ check "the two logins have different namespaces" \
 check_eq "their namespaces are named ns-dave-<sid>" "ns-dave-$s1 ns-dave-$s2" \
     "$(rec "$s1" netns) $(rec "$s2" netns)"
 check_eq "their veths are nss<sid>" "nss$s1 nss$s2" "$(rec "$s1" veth) $(rec "$s2" veth)"
+i=0
 for s in "$s1" "$s2"; do
-    check_match "nss$s exists on the host with master nsbr0 and dave's alias" \
+    i=$((i + 1))
+    check_match "dave's veth #$i (nss<sid>) is on the host with master nsbr0 and dave's alias" \
         'master nsbr0.*alias ns-shell user=dave uid=2004' "$(ip -d link show dev "nss$s" 2>&1 | tr '\n' ' ')"
 done
 check_fail "no per-user veth nsu2004 for a per-session user" ip link show dev nsu2004

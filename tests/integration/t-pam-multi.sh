@@ -187,6 +187,60 @@ wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 8080 ||
     sandbox_die "the host's test listener did not start"
 probe() { echo "$PY $SB/bin/probe.py $*"; }   # the command line, for su -c
 
+# ------------------------- 20 users at once, no bridge yet; the bridge ---
+check_fail "no bridge before the first logins" ip link show dev nsbr0
+for n in $(seq -w 1 20); do
+    hold "c$n" "u$n" "ip -br -4 addr show dev eth0; $(probe 10.213.0.1 8080)"
+done
+check "20 users logging in at once all get a session" \
+    wait_until 20 bash -c "[[ \$(ls $SESS | wc -l) == 20 ]]"
+inos=() addrs=() veths=0 okout=0
+for n in $(seq -w 1 20); do
+    s=$(sids_of "30$n")
+    inos+=("$(rec "$s" netns_ino)")
+    addrs+=("$(rec "$s" address)")
+    [[ $(ip -o link show dev "nsu30$n" 2>/dev/null) == *"master nsbr0"* ]] && veths=$((veths + 1))
+    wait_until 5 grep -q GATEWAY "$SB/tmp/hold-c$n.out"
+    grep -q "UP *$(lease_of "u$n")/16" "$SB/tmp/hold-c$n.out" &&
+        grep -qx GATEWAY-8080 "$SB/tmp/hold-c$n.out" && okout=$((okout + 1))
+done
+check_eq "20 distinct namespaces" 20 "$(printf '%s\n' "${inos[@]}" | grep . | sort -u | wc -l)"
+check_eq "... none of them the host's" 0 "$(printf '%s\n' "${inos[@]}" | grep -cx "$HOSTNET")"
+check_eq "20 distinct addresses" 20 "$(printf '%s\n' "${addrs[@]}" | grep . | sort -u | wc -l)"
+check_eq "20 veths nsu3001..nsu3020 on nsbr0" 20 "$veths"
+check_eq "each of the 20 logins has its leased address on eth0 and reaches the gateway" 20 "$okout"
+check_eq "no login was refused while they raced to make the bridge" "" \
+    "$(grep 'refused' "$SB_SYSLOG")"
+check_match "the bridge was made once, with 10.213.0.1/16" '^nsbr0 +UP +10\.213\.0\.1/16' \
+    "$(ip -br addr show dev nsbr0 2>&1)"
+check_eq "no address is leased twice" "$(wc -l <"$LEASES")" "$(awk '{ print $3 }' "$LEASES" | sort -u | wc -l)"
+# A bridge without a MAC address of its own takes the smallest MAC of its
+# ports, and changes it as they come and go: which port lent it, if any?
+bmac=$(cat /sys/class/net/nsbr0/address)
+owner_dev=$(for f in /sys/class/net/nsu*/address; do
+    [[ $(cat "$f") == "$bmac" ]] && basename "$(dirname "$f")"; done | head -n 1)
+check_eq "the bridge has a MAC address of its own, not one of a user's port" "" "$owner_dev"
+# The user whose port lent its MAC to the bridge logs out (any user when the
+# bridge has a MAC of its own); another one, u$vn, who just talked to the
+# gateway (its neighbour entry holds the bridge's MAC), must keep reaching it.
+ln=01
+[[ $owner_dev == nsu30?? ]] && ln=${owner_dev#nsu30}
+vn=01; [[ $ln == 01 ]] && vn=02
+su "u$vn" -c "$(probe 10.213.0.1 8080)" </dev/null >/dev/null 2>&1
+release "c$ln"
+wait_until 2 link_absent "nsu30$ln"
+check_eq "the bridge's MAC does not change when nsu30$ln${owner_dev:+ (whose MAC it had)} leaves" \
+    "$bmac" "$(cat /sys/class/net/nsbr0/address)"
+check_eq "u$vn still reaches the gateway right after nsu30$ln left" "GATEWAY-8080" \
+    "$(su "u$vn" -c "$(probe 10.213.0.1 8080 2)" </dev/null 2>&1)"
+tags=()
+for n in $(seq -w 1 20); do [[ $n != "$ln" ]] && tags+=("c$n"); done
+release "${tags[@]}"
+check_eq "after the 20 users log out no record is left" 0 "$(n_records)"
+check "their veths are gone within 2 s" \
+    wait_until 2 bash -c '! ip -o link show | grep -q " nsu"'
+check_eq "the leases stay (20 users)" 20 "$(wc -l <"$LEASES")"
+
 # ------------------------------------------------- two users at once ---
 rm -f /tmp/ready-alice
 hold A alice "$PY $SB/bin/banner.py 0.0.0.0 8081 ALICE-8081 /tmp/ready-alice &"
@@ -251,58 +305,6 @@ check_eq "10 back-to-back logins of alice all succeed (the last one's veth still
     "0 failed" "$fails failed$( ((fails)) && printf '\n%s' "$(grep -v 'UP' <<<"$outs" | sort | uniq -c)")"
 check_eq "... and all got alice's address" 10 "$(grep -c "UP *$addr/16" <<<"$outs")"
 settle 2001
-
-# ------------------------------------- 20 users at once, the bridge ---
-hold L0 alice
-wait_until 10 has_n_records_of 2001 1
-bmac0=$(cat /sys/class/net/nsbr0/address)
-for n in $(seq -w 1 20); do
-    hold "c$n" "u$n" "ip -br -4 addr show dev eth0; $(probe 10.213.0.1 8080)"
-done
-check "20 users logging in at once all get a session" \
-    wait_until 20 bash -c "[[ \$(ls $SESS | wc -l) == 21 ]]"
-inos=() addrs=() veths=0 okout=0
-for n in $(seq -w 1 20); do
-    s=$(sids_of "30$n")
-    inos+=("$(rec "$s" netns_ino)")
-    addrs+=("$(rec "$s" address)")
-    [[ $(ip -o link show dev "nsu30$n" 2>/dev/null) == *"master nsbr0"* ]] && veths=$((veths + 1))
-    wait_until 5 grep -q GATEWAY "$SB/tmp/hold-c$n.out"
-    grep -q "UP *$(lease_of "u$n")/16" "$SB/tmp/hold-c$n.out" &&
-        grep -qx GATEWAY-8080 "$SB/tmp/hold-c$n.out" && okout=$((okout + 1))
-done
-check_eq "20 distinct namespaces" 20 "$(printf '%s\n' "${inos[@]}" | grep . | sort -u | wc -l)"
-check_eq "... none of them the host's" 0 "$(printf '%s\n' "${inos[@]}" | grep -cx "$HOSTNET")"
-check_eq "20 distinct addresses" 20 "$(printf '%s\n' "${addrs[@]}" | grep . | sort -u | wc -l)"
-check_eq "20 veths nsu3001..nsu3020 on nsbr0" 20 "$veths"
-check_eq "each of the 20 logins has its leased address on eth0 and reaches the gateway" 20 "$okout"
-check_eq "no address is leased twice" "$(wc -l <"$LEASES")" "$(awk '{ print $3 }' "$LEASES" | sort -u | wc -l)"
-# The bridge took the smallest port MAC as its own (it has no fixed one):
-# which user's port is that?
-bmac=$(cat /sys/class/net/nsbr0/address)
-owner_dev=$(for f in /sys/class/net/nsu*/address; do
-    [[ $(cat "$f") == "$bmac" ]] && basename "$(dirname "$f")"; done | head -n 1)
-check_eq "the bridge's MAC did not change while 20 ports came" "$bmac0" "$bmac"
-# The user whose port lent its MAC to the bridge logs out (any user when the
-# bridge has a MAC of its own); another one, u$vn, who just talked to the
-# gateway (its neighbour entry holds the bridge's MAC), must keep reaching it.
-ln=01
-[[ $owner_dev == nsu30?? ]] && ln=${owner_dev#nsu30}
-vn=01; [[ $ln == 01 ]] && vn=02
-su "u$vn" -c "$(probe 10.213.0.1 8080)" </dev/null >/dev/null 2>&1
-release "c$ln"
-wait_until 2 link_absent "nsu30$ln"
-check_eq "the bridge's MAC does not change when nsu30$ln${owner_dev:+ (whose MAC it had)} leaves" \
-    "$bmac" "$(cat /sys/class/net/nsbr0/address)"
-check_eq "u$vn still reaches the gateway right after nsu30$ln left" "GATEWAY-8080" \
-    "$(su "u$vn" -c "$(probe 10.213.0.1 8080 2)" </dev/null 2>&1)"
-tags=(L0)
-for n in $(seq -w 1 20); do [[ $n != "$ln" ]] && tags+=("c$n"); done
-release "${tags[@]}"
-check_eq "after the 20 users log out no record is left" 0 "$(n_records)"
-check "their veths are gone within 2 s" \
-    wait_until 2 bash -c '! ip -o link show | grep -q " nsu"'
-check_eq "the leases stay (alice, bob, 20 users)" 22 "$(wc -l <"$LEASES")"
 
 # ------------------------------------------ 10 logins of one user at once ---
 for n in $(seq 1 10); do hold "k$n" alice 'readlink /proc/self/ns/net'; done

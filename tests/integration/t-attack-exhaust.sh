@@ -1,0 +1,232 @@
+#!/bin/bash
+# Exhaustion and odd identities against pam_ns.so + ns-shell (issue #7,
+# classes 13 and 14): an ordinary user freezing everyone's logins by
+# stopping her own su while pam_ns holds the global "leases" lock; a lock
+# of one user held forever by a stopped root process; a fork bomb under
+# `ulimit -u`; 50 logins in quick succession; uids 65534, 2^31-1 and
+# 2^32-2, a 32-byte name, names with dots, dashes and a leading digit; a
+# uid reused by a new user name.
+# shellcheck disable=SC2016,SC2317  # single-quoted login commands; helpers via check
+# shellcheck source=sandbox.sh
+. "$(dirname "$0")/sandbox.sh"
+sandbox_enter "$0" "$@"
+
+SESS=/run/ns-shell/sessions
+LEASES=/var/lib/ns-shell/leases
+PY=$SB_PYTHON
+ATT=$NS_REPO/tests/integration/attack
+PUB=$SB/pub
+mkdir -m 0755 "$PUB"
+mkdir -m 1777 "$SB/x"
+X=$SB/x
+
+sandbox_install_ns_shell
+sandbox_add_user alice 3001
+sandbox_add_user bob 3002
+sandbox_add_user carol 3003
+: | sandbox_conf          # built-in defaults: bridge, per-user namespace, pool
+for s in su su-l; do
+    sandbox_pam "$s" <<EOF
+auth     sufficient pam_rootok.so
+auth     required   pam_unix.so nodelay
+account  required   pam_unix.so
+session  required   pam_unix.so
+session  required   $PAM_NS_SO debug
+EOF
+done
+sandbox_pam nstest <<EOF
+session  required   $PAM_NS_SO
+EOF
+cc -O2 -Wall -o "$SB/bin/lockstop" "$ATT/lockstop.c" || sandbox_die "cannot compile lockstop.c"
+printf '%s\n' "$SB_USER_PASSWORD" >"$PUB/pw"
+chmod 0644 "$PUB/pw"
+
+ms_since() { echo $(( (${EPOCHREALTIME/./} - ${1/./}) / 1000 )); }
+wait_until() { # SECONDS CMD...
+    local secs=$1 i; shift
+    for ((i = 0; i <= secs * 50; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.02
+    done
+    return 1
+}
+procs_of() { ps -eo pid=,ruid=,euid=,args= | awk -v u="$1" '$2 == u || $3 == u'; }
+no_procs_of() { [[ -z $(procs_of "$1") ]]; }
+n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
+lease_of() { awk -v u="$1" '$2 == u && NF == 4 { print $3 }' "$LEASES" 2>/dev/null; }
+no_ns_links() { ! ip -o link show | grep -q ' ns[us][0-9a-f]'; }
+# timed_login USER : su USER -c 'echo IN-$USER' as root; sets T_MS T_RC T_OUT
+timed_login() {
+    local t0=$EPOCHREALTIME
+    T_RC=0
+    T_OUT=$(timeout -k 2 30 su "$1" -c 'echo "IN-$USER"' </dev/null 2>&1) || T_RC=$?
+    T_MS=$(ms_since "$t0")
+}
+
+# ======================== class 13: a lock held forever by a stopped root process ===
+timed_login alice   # makes the state directories
+( exec 9<>/run/ns-shell/lock/user-3001; flock 9; exec sleep 300 ) &
+holder=$!
+wait_until 2 grep -q "FLOCK.* $holder " /proc/locks
+kill -STOP "$holder"
+timed_login bob
+check_eq "alice's lock held by a stopped root process: bob logs in" "0 IN-bob" "$T_RC $T_OUT"
+check "... within 2 s (${T_MS} ms)" test "$T_MS" -lt 2000
+timed_login alice
+check_fail "alice's own login is refused while her lock is held (fails closed)" test "$T_RC" = 0
+check "... after a bounded wait, not forever (${T_MS} ms)" test "$T_MS" -lt 15000
+check "... and the log says why" sandbox_log_wait 'pam_ns.*alice.*lock.*held by another login' 1
+kill -KILL "$holder"; wait "$holder" 2>/dev/null
+timed_login alice
+check_eq "once the holder is gone alice logs in again" "0 IN-alice" "$T_RC $T_OUT"
+
+# ====== class 13: alice freezes everyone else's logins with her own stopped su ===
+# su is setuid root but keeps the caller's real uid, so its caller may
+# SIGSTOP it; /proc/locks (world-readable) shows when it holds two flocks
+# (its user lock and the global leases lock).
+wait_until 2 no_ns_links
+R_RC=0
+R_OUT=$(setpriv --reuid=alice --regid=alice --init-groups \
+        "$SB/bin/lockstop" "$PUB/pw" 300 /bin/su alice -c true </dev/null 2>&1) || R_RC=$?
+stopped=$(sed -n 's/^held pid=\([0-9]*\) .*/\1/p' <<<"$R_OUT")
+if [[ -n $stopped ]]; then
+    sandbox_ok "alice stopped her own su while it held the leases lock ($R_OUT)"
+    timed_login carol
+    check_eq "carol's first login is not blocked by alice's stopped su" "0 IN-carol" "$T_RC $T_OUT"
+    check "... and takes less than 3 s (${T_MS} ms)" test "$T_MS" -lt 3000
+    setpriv --reuid=alice --regid=alice --init-groups kill -CONT "$stopped"
+    wait_until 10 test ! -e "/proc/$stopped"
+else
+    sandbox_ok "alice could not stop her su while it held the leases lock in 300 tries ($R_OUT)"
+fi
+wait_until 3 no_procs_of 3001
+timed_login carol
+check_eq "after alice lets go, carol logs in" "0 IN-carol" "$T_RC $T_OUT"
+
+# ===================================== class 13: a fork bomb under ulimit -u ===
+cat >"$PUB/bomb.py" <<'EOF'
+import os, resource, sys, time
+resource.setrlimit(resource.RLIMIT_NPROC, (80, 80))
+n = 0
+while n < 10000:
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(60)
+        os._exit(0)
+    n += 1
+open(sys.argv[1], "w").write("%d\n" % n)
+time.sleep(60)
+EOF
+chmod 0644 "$PUB/bomb.py"
+rm -f "$X/bomb"
+su alice -c "$PY -I $PUB/bomb.py $X/bomb" </dev/null >/dev/null 2>&1 &
+bomb_su=$!
+if wait_until 20 test -s "$X/bomb"; then
+    sandbox_ok "alice's fork bomb stopped at her process limit ($(cat "$X/bomb") children)"
+    timed_login bob
+    check_eq "bob logs in while alice is at her process limit" "0 IN-bob" "$T_RC $T_OUT"
+    check "... within 3 s (${T_MS} ms)" test "$T_MS" -lt 3000
+else
+    sandbox_not_ok "alice's fork bomb ran"
+fi
+kill -TERM "$bomb_su"; wait "$bomb_su" 2>/dev/null
+check "when alice's login ends, every process of the bomb is gone" wait_until 5 no_procs_of 3001
+
+# ================================ class 13: 50 logins in quick succession ===
+users=(alice bob carol alice bob)
+fails=0
+for i in $(seq 0 49); do
+    pamtester nstest "${users[i % 5]}" open_session close_session >/dev/null 2>&1 || fails=$((fails + 1))
+done
+check_eq "50 pamtester logins in a row (alice, bob, carol) all succeed" 0 "$fails"
+check_eq "... no session record is left" 0 "$(n_records)"
+check "... no veth is left after 2 s" wait_until 2 no_ns_links
+check_eq "... no temp file is left in the state directories" "" \
+    "$(find /run/ns-shell /var/lib/ns-shell -name '*tmp*' 2>/dev/null)"
+check_eq "... one lease per user" "3" "$(awk 'NF == 4' "$LEASES" | wc -l)"
+check_eq "... no process holds a flock" "" "$(grep FLOCK /proc/locks)"
+
+# ================================================ class 14: names and ids ===
+# Appended by hand (useradd would refuse some of them).
+add_raw() { # NAME UID GID
+    printf '%s:x:%s:%s::/home/%s:%s\n' "$1" "$2" "$3" "$1" "$SB/bin/ns-shell" >>"$SB/etc/passwd"
+    printf '%s:%s:19000:0:99999:7:::\n' "$1" "$SB_PW_HASH" >>"$SB/etc/shadow"
+    grep -q "^[^:]*:x:$3:" "$SB/etc/group" || printf 'g%s:x:%s:\n' "$3" "$3" >>"$SB/etc/group"
+    mkdir -p -m 0700 "/home/$1" && chown "$2:$3" "/home/$1"
+}
+name32=u2345678901234567890123456789012     # 32 bytes
+odd=(nobody big31 big32 "$name32" 1st.user-x a.b a-b)
+add_raw big31 2147483647 2147483647
+add_raw big32 4294967294 4294967294
+add_raw "$name32" 3010 3010
+add_raw 1st.user-x 3011 3011
+add_raw a.b 3012 3012
+add_raw a-b 3013 3013
+usermod_shell() { # the existing nobody gets ns-shell and a home for this test
+    local c
+    c=$(awk -F: -v OFS=: -v s="$SB/bin/ns-shell" '$1 == "nobody" { $6 = "/home/nobody"; $7 = s } { print }' "$SB/etc/passwd")
+    printf '%s\n' "$c" >"$SB/etc/passwd"
+    mkdir -p -m 0700 /home/nobody && chown nobody /home/nobody
+}
+usermod_shell
+check_eq "control: the tools see uid 4294967294" "big32" "$(getent passwd 4294967294 | cut -d: -f1)"
+declare -A HOLD
+for u in "${odd[@]}"; do
+    rm -f "$X/out-$u"
+    : >"$X/hold-$u"
+    su "$u" -c "{ hostname; ip -br -4 addr show dev eth0; cat /sys/class/net/eth0/address; } >$X/out-$u; while [ -e $X/hold-$u ]; do sleep 0.05; done" \
+        </dev/null >"$SB/tmp/su-$u.log" 2>&1 &
+    HOLD[$u]=$!
+done
+for u in "${odd[@]}"; do wait_until 10 test -s "$X/out-$u"; done
+ok_n=0
+for u in "${odd[@]}"; do
+    [[ -s $X/out-$u ]] && ok_n=$((ok_n + 1)) || sed 's/^/# /' "$SB/tmp/su-$u.log"
+done
+check_eq "all 7 odd users are logged in at once (65534, 2^31-1, 2^32-2, 32-byte name, 1st.user-x, a.b, a-b)" 7 "$ok_n"
+check "interfaces nsu65534, nsu2147483647, nsu4294967294 exist side by side" \
+    bash -c 'ip link show dev nsu65534 && ip link show dev nsu2147483647 && ip link show dev nsu4294967294'
+recs=$(for f in "$SESS"/*; do sed -n 's/^netns=//p; s/^veth=//p; s/^address=//p' "$f" | tr '\n' ' '; echo; done)
+check_eq "7 records with 7 distinct namespace names" 7 "$(awk '{ print $1 }' <<<"$recs" | sort -u | grep -c .)"
+check_eq "... 7 distinct veths" 7 "$(awk '{ print $2 }' <<<"$recs" | sort -u | grep -c .)"
+check_eq "... 7 distinct addresses" 7 "$(awk '{ print $3 }' <<<"$recs" | sort -u | grep -c .)"
+check_eq "... the namespace names are ns-<user>" \
+    "$(for u in "${odd[@]}"; do echo "ns-$u"; done | sort)" "$(awk '{ print $1 }' <<<"$recs" | sort)"
+macs=$(cat "$X"/out-* | grep -E '^([0-9a-f]{2}:){5}[0-9a-f]{2}$' | sort -u | wc -l)
+check_eq "7 distinct MAC addresses inside" 7 "$macs"
+for u in "${odd[@]}"; do
+    a=$(lease_of "$u")
+    check_match "$u: eth0 holds its own lease ($a) and the hostname is its name" \
+        "^${u//./\\.}
+eth0(@[^ ]*)? +UP +${a//./\\.}/16" "$(cat "$X/out-$u")"
+done
+for u in "${odd[@]}"; do rm -f "$X/hold-$u"; done
+for u in "${odd[@]}"; do wait "${HOLD[$u]}"; done
+name33=${name32}3
+add_raw "$name33" 3014 3014
+R_RC=0
+R_OUT=$(su "$name33" -c 'echo IN' </dev/null 2>&1) || R_RC=$?
+check_fail "a 33-byte user name is not let in un-isolated (the session is refused)" grep -qx IN <<<"$R_OUT"
+
+# ============================ class 14: a uid reused by another user name ===
+wait_until 2 no_ns_links
+rm -f "$LEASES"
+add_raw olduser 3100 3100
+timed_login olduser
+old_addr=$(lease_of olduser)
+timed_login bob
+timed_login carol
+check "olduser (uid 3100) had the first address of the pool ($old_addr)" test -n "$old_addr"
+c=$(sed 's/^olduser:/newuser:/' "$SB/etc/passwd"); printf '%s\n' "$c" >"$SB/etc/passwd"
+c=$(sed 's/^olduser:/newuser:/' "$SB/etc/shadow"); printf '%s\n' "$c" >"$SB/etc/shadow"
+mkdir -m 0700 /home/newuser && chown 3100:3100 /home/newuser
+R_OUT=$(su newuser -c 'ip -br -4 addr show dev eth0' </dev/null 2>&1)
+new_addr=$(lease_of newuser)
+check "uid 3100 now named newuser logs in with an address ($new_addr)" test -n "$new_addr"
+check_fail "newuser does not inherit olduser's address $old_addr" test "$new_addr" = "$old_addr"
+check_eq "olduser's lease is gone from the file" "" "$(lease_of olduser)"
+
+sandbox_finish

@@ -1,0 +1,292 @@
+#!/bin/bash
+# Configuration and state trust (issue #7, classes 3 and 5): ns.conf as a
+# FIFO, a 100 MB sparse file, a device, a directory, a symlink to a valid
+# root file, a user's file, group/other-writable (each refused by ns-shell
+# and pam_ns in under 1 s, with a line that says why); ${VAR} in the
+# config with the variables set in su's environment; squatted state paths
+# (/run/ns-shell a symlink or a user's directory, sessions/ or lock/ a
+# user's, lock files and the lease file as symlinks or FIFOs, a planted
+# leases.tmp symlink, a user-owned lease directory) never followed, with a
+# clear log line; fixed modes and owners whatever the umask; nothing in
+# $HOME opened as root (root-only bait behind symlinks, watched by inotify).
+# shellcheck disable=SC2016,SC2317  # single-quoted login commands; helpers via check
+# shellcheck source=sandbox.sh
+. "$(dirname "$0")/sandbox.sh"
+sandbox_enter "$0" "$@"
+
+NSH=$SB/bin/ns-shell
+PY=$SB_PYTHON
+ATT=$NS_REPO/tests/integration/attack
+STATE=/run/ns-shell
+LEASES=/var/lib/ns-shell/leases
+CONF=$SB/security/ns.conf
+PUB=$SB/pub
+X=$SB/x
+mkdir -m 0755 "$PUB"
+mkdir -m 1777 "$X"
+SP_ALICE=(setpriv --reuid=alice --regid=alice --init-groups)
+
+sandbox_install_ns_shell
+sandbox_add_user alice 3001
+sandbox_add_user bob 3002
+cp "$ATT/baitwatch.py" "$SB/bin/" && chmod 0755 "$SB/bin/baitwatch.py"
+GOOD_CONF='default { network = "isolated" }'
+printf '%s\n' "$GOOD_CONF" | sandbox_conf
+pam_with_ns() { # SERVICE...
+    local s
+    for s in "$@"; do
+        sandbox_pam "$s" <<EOF
+auth     sufficient pam_rootok.so
+auth     required   pam_unix.so nodelay
+account  required   pam_unix.so
+session  required   pam_unix.so
+session  required   $PAM_NS_SO debug
+EOF
+    done
+}
+pam_with_ns su su-l
+sandbox_pam nstest <<EOF
+session  required   $PAM_NS_SO debug
+EOF
+printf '%s\n' "$SB_USER_PASSWORD" >"$PUB/pw"
+chmod 0644 "$PUB/pw"
+
+ms_since() { echo $(( (${EPOCHREALTIME/./} - ${1/./}) / 1000 )); }
+run() { # CMD... : sets R_OUT R_ERR R_RC R_MS (stdin /dev/null, 20 s timeout)
+    local t0=$EPOCHREALTIME
+    R_RC=0
+    timeout -k 2 20 "$@" </dev/null >"$SB/tmp/r.out" 2>"$SB/tmp/r.err" || R_RC=$?
+    R_MS=$(ms_since "$t0")
+    R_OUT=$(cat "$SB/tmp/r.out")
+    R_ERR=$(cat "$SB/tmp/r.err")
+}
+wait_until() { # SECONDS CMD...
+    local secs=$1 i; shift
+    for ((i = 0; i <= secs * 50; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.02
+    done
+    return 1
+}
+log_mark() { LOG_MARK=$(wc -l <"$SB_SYSLOG"); }
+log_since() { tail -n +"$((LOG_MARK + 1))" "$SB_SYSLOG"; }
+reset_state() { rm -rf "$STATE" "$LEASES" "$LEASES".tmp /var/lib/ns-shell/*; }
+fingerprint() { stat -c '%s %Y %Z %a %U' "$1"; sha256sum <"$1"; }
+
+# ============================================== class 3: untrusted ns.conf ===
+# Each variant replaces ns.conf (bind-mounted dir $SB/security); ns-shell
+# (alice, from a user shell) and pam_ns (pamtester) must refuse within 1 s.
+conf_variant() { # NAME : make ns.conf that way
+    rm -rf "$CONF"
+    case $1 in
+    fifo) mkfifo -m 0644 "$CONF" ;;
+    sparse100M) truncate -s 100M "$CONF"; printf '%s\n' "$GOOD_CONF" | dd of="$CONF" conv=notrunc status=none ;;
+    device) mknod -m 0644 "$CONF" c 1 5 ;;      # /dev/zero
+    directory) mkdir -m 0755 "$CONF" ;;
+    symlink) printf '%s\n' "$GOOD_CONF" >"$PUB/good.conf"; chmod 0644 "$PUB/good.conf"; ln -s "$PUB/good.conf" "$CONF" ;;
+    user-owned) printf '%s\n' "$GOOD_CONF" >"$CONF"; chown alice "$CONF"; chmod 0644 "$CONF" ;;
+    group-writable) printf '%s\n' "$GOOD_CONF" >"$CONF"; chmod 0664 "$CONF" ;;
+    other-writable) printf '%s\n' "$GOOD_CONF" >"$CONF"; chmod 0646 "$CONF" ;;
+    esac
+}
+declare -A why=(
+    [fifo]='not a regular file' [sparse100M]='larger than|too large|too big' [device]='not a regular file'
+    [directory]='not a regular file|directory' [symlink]='symbolic link|symlink'
+    [user-owned]='not owned by root' [group-writable]='writable' [other-writable]='writable'
+)
+for v in fifo sparse100M device directory symlink user-owned group-writable other-writable; do
+    conf_variant "$v"
+    run "${SP_ALICE[@]}" "$NSH" -c 'echo SHELL-RAN'
+    check_eq "ns.conf $v: ns-shell refuses (exit 1, no shell)" "1 " "$R_RC $R_OUT"
+    check "... within 1 s (${R_MS} ms)" test "$R_MS" -lt 1000
+    check_match "... its first line says why: ${why[$v]}" "^ns-shell: [^
+]*(${why[$v]})" "$R_ERR"
+    check_fail "... every line starts with 'ns-shell: '" grep -qv '^ns-shell: ' <<<"$R_ERR"
+    log_mark
+    run pamtester nstest alice open_session close_session
+    check_fail "ns.conf $v: pam_ns refuses the session" test "$R_RC" = 0
+    check "... within 1 s (${R_MS} ms)" test "$R_MS" -lt 1000
+    check_match "... and logs why" "pam_ns[^
+]*(${why[$v]})" "$(log_since)"
+done
+rm -rf "$CONF"
+# A parent directory of ns.conf that is a symlink is followed (it is the
+# admin's /etc); that the file itself is a symlink is what matters above.
+# A 1 MiB config of garbage (the size limit) is still refused quickly.
+"$PY" -c 'print("".join("key%d = %d\n" % (i, i) for i in range(80000))[:1000000])' | sandbox_conf
+run "${SP_ALICE[@]}" "$NSH" -c 'echo SHELL-RAN'
+check_eq "a 1 MB ns.conf of unknown keys: refused" "1 " "$R_RC $R_OUT"
+check "... within 1 s (${R_MS} ms)" test "$R_MS" -lt 1000
+
+# ${VAR} in ns.conf, with the variables set in su's environment (su is
+# setuid root, so a user controls the environment pam_ns runs in).
+sandbox_conf <<'EOF'
+state_dir  = "/run/ns-shell${NSX}"
+lease_file = "${NSL:-/var/lib/ns-shell/leases}"
+default { network = "bridge" }
+EOF
+reset_state
+run "${SP_ALICE[@]}" sh -c "NSX=/../../$X/evil-state NSL=$X/evil-leases exec su alice -c 'echo IN' <$PUB/pw"
+check_eq "\${VAR} in state_dir and lease_file with NSX/NSL set by alice for su: the login runs" "0 IN" \
+    "$R_RC $(tail -n 1 <<<"$R_OUT")"
+check "... the state is in /run/ns-shell" test -d "$STATE/sessions"
+check_eq "... nothing was made where the variables pointed" "" "$(ls -A "$X" | grep evil)"
+printf '%s\n' 'default { network = "bridge" }' | sandbox_conf
+
+# ==================================================== class 5: squatting ===
+SHADOW=$SB/shadow-copy                  # a root-only file an attacker wants
+cp /etc/shadow "$SHADOW"
+chmod 0600 "$SHADOW"
+FP=$(fingerprint "$SHADOW")
+# squat NAME DESC SETUP... : reset the state, run SETUP, then a pamtester
+# login of alice must fail closed quickly with a log line matching LOGRE,
+# and $SHADOW must be unchanged.
+squat() {
+    local desc=$1 logre=$2; shift 2
+    reset_state
+    "$@"
+    log_mark
+    run pamtester nstest alice open_session close_session
+    check_fail "$desc: alice's session is refused" test "$R_RC" = 0
+    check "... within 1 s (${R_MS} ms)" test "$R_MS" -lt 1000
+    check_match "... the log names the problem" "pam_ns[^
+]*(${logre})" "$(log_since)"
+    check_eq "... the symlink target was not touched" "$FP" "$(fingerprint "$SHADOW")"
+}
+mk_state() { mkdir -m 0755 "$STATE" "$STATE/sessions"; mkdir -m 0700 "$STATE/lock"; }
+mkdir -m 0755 "$X/evil"; chown alice "$X/evil"
+squat "/run/ns-shell a symlink to alice's directory" "$STATE|state" \
+    ln -s "$X/evil" "$STATE"
+check_eq "... nothing was created in alice's directory" "" "$(ls -A "$X/evil")"
+squat "/run/ns-shell owned by alice" "$STATE|state" \
+    bash -c "mkdir -m 0755 $STATE && chown alice $STATE"
+squat "/run/ns-shell/sessions owned by alice" "sessions" \
+    bash -c "mkdir -m 0755 $STATE $STATE/sessions && chown alice $STATE/sessions"
+squat "/run/ns-shell/lock a symlink to alice's directory" "lock" \
+    bash -c "mkdir -m 0755 $STATE && ln -s $X/evil $STATE/lock"
+check_eq "... nothing was created in alice's directory" "" "$(ls -A "$X/evil")"
+squat "lock file user-3001 a symlink to a root-only file" "lock|user-3001" \
+    bash -c "mkdir -m 0755 $STATE && mkdir -m 0700 $STATE/lock && ln -s $SHADOW $STATE/lock/user-3001"
+squat "lock file user-3001 a FIFO" "lock|user-3001" \
+    bash -c "mkdir -m 0755 $STATE && mkdir -m 0700 $STATE/lock && mkfifo -m 0600 $STATE/lock/user-3001"
+squat "lock file leases a symlink to a root-only file" "lock|leases" \
+    bash -c "mkdir -m 0755 $STATE && mkdir -m 0700 $STATE/lock && ln -s $SHADOW $STATE/lock/leases"
+squat "the lease file a symlink to a root-only file" "lease" ln -s "$SHADOW" "$LEASES"
+squat "the lease file a FIFO" "lease" mkfifo -m 0600 "$LEASES"
+# A planted leases.tmp symlink: the login works, the target is untouched.
+reset_state
+ln -s "$SHADOW" "$LEASES.tmp"
+run pamtester nstest alice open_session close_session
+check_eq "a planted leases.tmp symlink: the session still opens" 0 "$R_RC"
+check_eq "... and the symlink's target is untouched" "$FP" "$(fingerprint "$SHADOW")"
+check_match "... the lease file is a real root-owned file" '^regular file root 644$' \
+    "$(stat -c '%F %U %a' "$LEASES")"
+
+# A lease directory the user owns: she can delete the lease file and be
+# handed the address of a user who is logged in right now.
+reset_state
+chown alice /var/lib/ns-shell
+: >"$X/hold-bob"
+su bob -c "while [ -e $X/hold-bob ]; do sleep 0.05; done" </dev/null >/dev/null 2>&1 &
+bob_su=$!
+wait_until 10 grep -qs ' bob ' "$LEASES"
+bob_addr=$(awk '$2 == "bob" { print $3 }' "$LEASES")
+run "${SP_ALICE[@]}" rm -f "$LEASES"
+log_mark
+run su alice -c 'ip -br -4 addr show dev eth0'
+alice_addr=$(grep -oE '10\.[0-9.]+' <<<"$R_OUT" | head -n 1)
+check_fail "a user-owned lease directory: alice (who deleted the lease file) does not get bob's live address $bob_addr" \
+    test "$alice_addr" = "$bob_addr"
+if [[ $R_RC != 0 ]]; then
+    check_match "... her login is refused with a line naming the lease directory" 'pam_ns[^
+]*(/var/lib/ns-shell|lease)' "$(log_since)"
+fi
+rm -f "$X/hold-bob"; wait "$bob_su" 2>/dev/null
+chown root /var/lib/ns-shell
+# The same through a lease directory that is a symlink to alice's directory.
+reset_state
+sandbox_conf <<EOF
+lease_file = "/var/lib/ns-shell/d/leases"
+default { network = "bridge" }
+EOF
+mkdir -m 0755 "$X/leasedir"; chown alice "$X/leasedir"
+ln -s "$X/leasedir" /var/lib/ns-shell/d
+log_mark
+run pamtester nstest alice open_session close_session
+check_fail "a lease directory that is a symlink to alice's directory: refused" test "$R_RC" = 0
+check_eq "... no lease was written into alice's directory" "" "$(ls -A "$X/leasedir")"
+rm -f /var/lib/ns-shell/d
+
+# ================================== class 5: fixed modes whatever the umask ===
+sandbox_conf <<EOF
+lease_file = "/var/lib/ns-shell/new/leases"
+default { network = "bridge" }
+EOF
+for um in 000 077; do
+    reset_state
+    : >"$X/hold"
+    ( umask "$um"; exec "${SP_ALICE[@]}" sh -c "exec su alice -c 'while [ -e $X/hold ]; do sleep 0.05; done' <$PUB/pw" ) \
+        </dev/null >/dev/null 2>&1 &
+    held=$!
+    wait_until 10 bash -c "ls $STATE/sessions/???????? >/dev/null 2>&1"
+    rec=$(ls "$STATE"/sessions/???????? 2>/dev/null | head -n 1)
+    got=$(stat -c '%n %a' "$STATE" "$STATE/sessions" "$STATE/lock" "$STATE"/lock/* \
+          "$rec" /var/lib/ns-shell/new /var/lib/ns-shell/new/leases 2>&1 | sed "s|$STATE/sessions/[0-9a-f]*|RECORD|")
+    check_eq "umask $um in alice's su: state modes are fixed (dirs 0755, lock dir 0700, files 0644, locks 0600)" \
+        "$STATE 755
+$STATE/sessions 755
+$STATE/lock 700
+$STATE/lock/leases 600
+$STATE/lock/user-3001 600
+RECORD 644
+/var/lib/ns-shell/new 755
+/var/lib/ns-shell/new/leases 644" "$got"
+    check_eq "umask $um in alice's su: the state pam_ns made belongs to root:root (not to alice's group)" "" \
+        "$(find "$STATE" /var/lib/ns-shell/new ! -group root -printf '%p %u:%g\n' | sed "s|$STATE/sessions/[0-9a-f]*$|RECORD|")"
+    rm -f "$X/hold"; wait "$held" 2>/dev/null
+done
+printf '%s\n' 'default { network = "bridge" }' | sandbox_conf
+reset_state
+
+# =============================== class 5: nothing in $HOME is touched as root ===
+B=$SB/bait
+mkdir -m 0700 "$B" "$B/dir"
+for f in file1 file2 file3 file4 file5 file6 file7 file8; do : >"$B/$f"; chmod 0600 "$B/$f"; done
+mkfifo -m 0600 "$B/fifo"
+H=/home/alice
+ln -s "$B/file1" "$H/.pam_environment"
+ln -s "$B/file2" "$H/.hushlogin"
+ln -s "$B/file3" "$H/.profile"
+ln -s "$B/file4" "$H/.bash_profile"
+ln -s "$B/fifo" "$H/.bashrc"
+ln -s "$B/file5" "$H/.ns-shell"
+ln -s "$B/file6" "$H/.ssh"
+ln -s "$B/dir" "$H/.config"
+ln -s "$B/file7" "$H/.Xauthority"
+ln -s "$B/file8" "$H/.bash_history"
+chown -h alice:alice "$H"/.[a-zA-Z]*
+rm -f "$SB/tmp/bait.log" "$SB/tmp/bait.ready"
+"$PY" -I "$SB/bin/baitwatch.py" "$SB/tmp/bait.ready" "$SB/tmp/bait.log" "$B" "$B"/* \
+    </dev/null >"$SB/tmp/bait.err" 2>&1 &
+bait=$!
+wait_until 5 test -e "$SB/tmp/bait.ready" || sandbox_die "the bait watcher did not start"
+run su - alice -c 'echo IN; cd; pwd'
+check_eq "su - alice with \$HOME full of symlinks to root-only bait: the login runs" "0 IN /home/alice" \
+    "$R_RC $(tr '\n' ' ' <<<"$R_OUT" | sed 's/ $//')"
+run "${SP_ALICE[@]}" "$NSH" -c 'echo IN'
+run pamtester nstest alice open_session close_session
+sleep 0.2
+check_eq "... no bait behind \$HOME was opened (su, pam_ns, ns-shell)" "" "$(sort -u "$SB/tmp/bait.log")"
+kill "$bait" 2>/dev/null
+check_eq "... and the bait is unchanged" "0 0 0 0 0 0 0 0" "$(stat -c %s "$B"/file* | tr '\n' ' ' | sed 's/ $//')"
+# The home directory itself a symlink to a root-only directory: the shell
+# must not start in it (chdir happens as the user).
+mkdir -m 0700 "$SB/rootonly"
+c=$(awk -F: -v OFS=: '$1 == "bob" { $6 = "/home/bob-link" } { print }' "$SB/etc/passwd")
+printf '%s\n' "$c" >"$SB/etc/passwd"
+ln -s "$SB/rootonly" /home/bob-link
+run su - bob -c 'pwd; ls -a . 2>&1 | head -n 3'
+check_fail "home a symlink to a root-only directory: the shell is not in it" \
+    grep -qx "$SB/rootonly\|/home/bob-link" <<<"$(head -n 1 <<<"$R_OUT")"
+
+sandbox_finish

@@ -1,0 +1,292 @@
+#!/bin/bash
+# Recovery from crashes outside pam_ns: a quick re-login while the previous
+# namespace's veth is still being destroyed; an su or sshd session process
+# SIGKILLed (no close_session), with and without processes of the login
+# living on; a reboot (empty /run/ns-shell, leases kept); a stale or held
+# user lock (other users are not blocked; the blocked one gets a clear
+# error after the lock timeout); and the gateway staying reachable for the
+# others when a user's veth leaves the bridge.
+# shellcheck disable=SC2016,SC2119,SC2317  # single-quoted user commands; helpers called via check/wait_until
+# shellcheck source=sandbox.sh
+. "$(dirname "$0")/sandbox.sh"
+sandbox_enter "$0" "$@"
+
+# ------------------------------------------------------------- helpers ---
+SESS=/run/ns-shell/sessions
+LEASES=/var/lib/ns-shell/leases
+PY=$SB_PYTHON
+NSCTL=$NS_BUILD/nsctl
+
+rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
+sids_of() {
+    local f
+    for f in "$SESS"/*; do
+        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
+    done
+    return 0
+}
+n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
+lease_of() { awk -v u="$1" '$2 == u { print $3 }' "$LEASES" 2>/dev/null; }
+wait_until() {
+    local secs=$1 i; shift
+    for ((i = 0; i <= secs * 50; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.02
+    done
+    return 1
+}
+has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
+link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
+pids_in_netns() {
+    local p
+    for p in /proc/[1-9]*; do
+        [[ $(stat -L -c %i "$p/ns/net" 2>/dev/null) == "$1" ]] && echo "${p#/proc/}"
+    done | sort -n | xargs
+}
+mac_of() { cat "/sys/class/net/$1/address" 2>/dev/null; }
+check_login() { # DESC : the last as_user/as_ssh exited 0
+    if [[ $AS_RC == 0 ]]; then sandbox_ok "$1"
+    else sandbox_not_ok "$1" "exit status: $AS_RC
+stderr: $AS_ERR
+syslog: $(grep -E 'pam_ns|ns-shell' "$SB_SYSLOG" | tail -n 3)"; fi
+}
+
+declare -A HOLD_PID
+hold() { # TAG USER [PRE] : su USER -c "PRE; read x <FIFO" in the background
+    local tag=$1 user=$2 pre=${3:-}
+    rm -f "/tmp/hold-$tag"
+    mkfifo -m 0666 "/tmp/hold-$tag"
+    su "$user" -c "${pre:+$pre
+}read x </tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
+    HOLD_PID[$tag]=$!
+}
+release() {
+    local t
+    for t in "$@"; do
+        timeout 5 sh -c "echo >/tmp/hold-$t" || true
+        wait "${HOLD_PID[$t]}" 2>/dev/null || true
+        rm -f "/tmp/hold-$t"
+    done
+}
+kill_all_of() { # INODE : SIGKILL every process in that network namespace
+    local p
+    # shellcheck disable=SC2046
+    for p in $(pids_in_netns "$1"); do kill -KILL "$p" 2>/dev/null; done
+}
+probe_cmd() { echo "$PY $SB/bin/probe.py 10.213.0.1 8080"; }
+
+# ---------------------------------------------------------------- setup ---
+sandbox_install_ns_shell
+sandbox_add_user alice 2001
+sandbox_add_user bob 2002
+sandbox_add_user carol 2003
+: | sandbox_conf
+for s in su su-l sshd; do
+    sandbox_pam "$s" <<EOF
+auth     sufficient pam_rootok.so
+auth     required   pam_unix.so nodelay
+account  required   pam_unix.so
+session  required   pam_unix.so
+session  required   $PAM_NS_SO
+EOF
+done
+sandbox_pam nstest <<EOF
+session  required   $PAM_NS_SO
+EOF
+cat >"$SB/bin/banner.py" <<'EOF'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"HOST-8080\n")
+    c.close()
+EOF
+cat >"$SB/bin/probe.py" <<'EOF'
+import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]) if len(sys.argv) > 3 else 2)
+    print(c.recv(100).decode().strip())
+except Exception as e:
+    print("probe failed: %s" % e); sys.exit(1)
+EOF
+chmod 0644 "$SB/bin/"*.py
+"$PY" "$SB/bin/banner.py" </dev/null >/dev/null 2>&1 &
+wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 8080 || sandbox_die "the host listener did not start"
+
+# --------------------------------------------------- quick re-logins ---
+# pamtester's namespace dies with it; the veth goes tens of ms later. A
+# login right after must treat that veth as stale (DESIGN: Runtime state).
+fails=0 detail=""
+for i in $(seq 1 20); do
+    out=$(pamtester nstest alice open_session close_session 2>&1) || {
+        fails=$((fails + 1)); detail+="#$i: $out; "; }
+done
+check_eq "20 quick re-logins of alice in a row all work" 0 "$fails"
+[[ -n $detail ]] && printf '%s\n' "$detail" "$(grep pam_ns "$SB_SYSLOG" | grep -i refused | tail -n 2)" | _sb_detail
+wait_until 2 link_absent nsu2001
+addr_alice=$(lease_of alice)
+
+# --------------------------------- su killed, the login lives on ---
+hold a1 alice 'sleep 300 &'
+wait_until 10 has_n_records_of 2001 1 || sandbox_die "alice's login did not open" "$(cat "$SB/tmp/hold-a1.out")"
+old_sid=$(sids_of 2001)
+old_ino=$(rec "$old_sid" netns_ino)
+wait_until 5 pgrep -u 2001 -x sleep
+kill -KILL "${HOLD_PID[a1]}"
+wait "${HOLD_PID[a1]}" 2>/dev/null
+check "su killed: processes of the login still hold the old namespace" test -n "$(pids_in_netns "$old_ino")"
+check "su killed: the old veth nsu2001 is still there" ip link show dev nsu2001
+as_user alice "ip -br -4 addr show dev eth0; $(probe_cmd)"
+check_login "su killed, login lives on: the next login of alice works"
+check_match "the next login has alice's leased address and reaches the gateway" \
+    "^eth0(@[^ ]+)? +UP +${addr_alice//./\\.}/16 *
+HOST-8080$" "$AS_OUT"
+check "the next login reaped the stale record" test ! -e "$SESS/$old_sid"
+check_eq "no record of alice is left after that login" "" "$(sids_of 2001)"
+kill_all_of "$old_ino"
+wait_until 2 link_absent nsu2001
+
+# --------------------------------- su killed with the whole login ---
+hold a2 alice
+wait_until 10 has_n_records_of 2001 1
+old_sid=$(sids_of 2001)
+old_ino=$(rec "$old_sid" netns_ino)
+kill -KILL "${HOLD_PID[a2]}"
+wait "${HOLD_PID[a2]}" 2>/dev/null
+kill_all_of "$old_ino"
+check "the killed login's namespace goes with its processes (veth gone within 1 s)" \
+    wait_until 1 link_absent nsu2001
+check_eq "its record stays behind, stale" "$old_sid" "$(sids_of 2001)"
+as_user alice "ip -br -4 addr show dev eth0; $(probe_cmd)"
+check_login "whole login killed: the next login of alice works"
+check_match "it has alice's address and reaches the gateway" \
+    "^eth0(@[^ ]+)? +UP +${addr_alice//./\\.}/16 *
+HOST-8080$" "$AS_OUT"
+check "it reaped the stale record" test ! -e "$SESS/$old_sid"
+wait_until 2 link_absent nsu2001
+
+# ------------------------------------------- sshd session killed ---
+sandbox_sshd
+sandbox_ssh_authorize bob
+rm -f /tmp/hold-ssh; mkfifo -m 0666 /tmp/hold-ssh
+"${SB_SSH[@]}" bob@127.0.0.1 'read x </tmp/hold-ssh' </dev/null >"$SB/tmp/ssh-hold.out" 2>&1 &
+ssh_client=$!
+wait_until 10 has_n_records_of 2002 1 || sandbox_die "bob's ssh login did not open" \
+    "$(cat "$SB/tmp/ssh-hold.out"; tail -n 5 "$SB/sshd.log")"
+ssh_sid=$(sids_of 2002)
+ssh_owner=$(rec "$ssh_sid" owner_pid)
+ssh_ino=$(rec "$ssh_sid" netns_ino)
+addr_bob=$(lease_of bob)
+check_match "the sshd session's owner is an sshd process" '^sshd' "$(cat "/proc/$ssh_owner/comm")"
+kill -KILL "$ssh_owner"
+# The connection's other sshd processes may not notice at once: give the
+# client 3 s, then end it (and the shell's read) ourselves.
+wait_until 3 sh -c "! kill -0 $ssh_client 2>/dev/null"
+{ kill "$ssh_client"; wait "$ssh_client"; } 2>/dev/null
+timeout 2 sh -c 'echo >/tmp/hold-ssh' 2>/dev/null
+sleep 0.2
+as_ssh bob "ip -br -4 addr show dev eth0; $(probe_cmd)"
+check_login "sshd session process killed: bob's next ssh login works"
+check_match "it has bob's address and reaches the gateway" \
+    "^eth0(@[^ ]+)? +UP +${addr_bob//./\\.}/16 *
+HOST-8080$" "$AS_OUT"
+check "it reaped the stale record of the killed session" test ! -e "$SESS/$ssh_sid"
+check "no record of bob is left" wait_until 2 has_n_records_of 2002 0
+kill_all_of "$ssh_ino"
+kill "$SB_SSHD_PID" 2>/dev/null
+wait_until 2 link_absent nsu2002
+
+# ---------------------------------------------------------- reboot ---
+hold a3 alice
+wait_until 10 has_n_records_of 2001 1
+old_ino=$(rec "$(sids_of 2001)" netns_ino)
+kill -KILL "${HOLD_PID[a3]}"
+wait "${HOLD_PID[a3]}" 2>/dev/null
+kill_all_of "$old_ino"
+wait_until 2 link_absent nsu2001
+leases_before=$(cat "$LEASES")
+rm -rf /run/ns-shell
+as_user alice "ip -br -4 addr show dev eth0; $(probe_cmd)"
+check_login "after a reboot (empty /run/ns-shell, leases kept) alice logs in"
+check_match "she keeps her address and reaches the gateway" \
+    "^eth0(@[^ ]+)? +UP +${addr_alice//./\\.}/16 *
+HOST-8080$" "$AS_OUT"
+check_eq "the state directories are made again, root-owned, closed to others" \
+    "/run/ns-shell 755 root /run/ns-shell/lock 700 root /run/ns-shell/sessions 755 root" \
+    "$(stat -c '%n %a %U' /run/ns-shell /run/ns-shell/lock /run/ns-shell/sessions | xargs)"
+check_eq "the lease file kept every lease (only last-used times move)" \
+    "$(awk '{ print $1, $2, $3 }' <<<"$leases_before")" "$(awk '{ print $1, $2, $3 }' "$LEASES")"
+check_eq "no record is left" 0 "$(n_records)"
+wait_until 2 link_absent nsu2001
+
+# ------------------------------------------------------ stale locks ---
+# A lock file left behind (no holder) is no obstacle.
+touch /run/ns-shell/lock/user-2001
+chmod 0600 /run/ns-shell/lock/user-2001
+as_user alice true
+check_login "a left-behind lock file of alice does not block her login"
+wait_until 2 link_absent nsu2001
+
+# A holder that hangs (SIGSTOPped while holding the flock).
+flock /run/ns-shell/lock/user-2001 sleep 100 </dev/null >/dev/null 2>&1 &
+holder=$!
+wait_until 2 pgrep -P "$holder" -x sleep
+holder_child=$(pgrep -P "$holder" -x sleep)
+kill -STOP "$holder" "$holder_child"
+check_fail "the lock of alice is held" flock -n /run/ns-shell/lock/user-2001 true
+t0=$EPOCHREALTIME
+( AS_TIMEOUT=30 as_user alice true; echo "$AS_RC" >"$SB/tmp/blocked.rc"
+  echo "$AS_ERR" >"$SB/tmp/blocked.err"; echo "$EPOCHREALTIME" >"$SB/tmp/blocked.end" ) &
+blocked=$!
+sleep 0.5
+for u in bob carol; do
+    s=$EPOCHREALTIME
+    as_user "$u" "$(probe_cmd)"
+    ms=$(( (${EPOCHREALTIME/./} - ${s/./}) / 1000 ))
+    check_login "while alice's lock hangs, $u logs in"
+    check "... within 3 s (${ms} ms)" test "$ms" -lt 3000
+    check_eq "... and reaches the gateway" HOST-8080 "$AS_OUT"
+done
+check "nsctl status is not blocked by the user's lock" timeout 3 "$NSCTL" status
+check "nsctl gc is not blocked by the user's lock" timeout 3 "$NSCTL" gc
+check "nsctl leases is not blocked by the user's lock" timeout 3 "$NSCTL" leases
+wait "$blocked"
+ms=$(( ($(tr -d . <"$SB/tmp/blocked.end") - ${t0/./}) / 1000 ))
+check_match "the blocked login of alice fails" '^[1-9][0-9]*$' "$(cat "$SB/tmp/blocked.rc")"
+check "... after the lock timeout (10 s; took ${ms} ms)" test "$ms" -ge 9500 -a "$ms" -lt 20000
+check "... with a clear reason in the log" sandbox_log_wait \
+    'pam_ns\(su-l:session\): session of alice refused: lock user-2001: held by another login for too long' 1
+check_match "... and su says the session could not be opened" 'cannot open session' \
+    "$(cat "$SB/tmp/blocked.err")"
+check_eq "the failed attempt left no record of alice" "" "$(sids_of 2001)"
+{ kill -KILL "$holder_child" "$holder"; wait "$holder"; } 2>/dev/null
+as_user alice true
+check_login "once the holder is gone alice logs in again"
+wait_until 2 link_absent nsu2001
+
+# ------------------------------------------- the gateway's MAC ---
+# Start from no bridge, as at boot: pam_ns makes it.
+ip link del nsbr0
+hold g1 alice
+wait_until 10 has_n_records_of 2001 1
+hold g2 bob
+wait_until 10 has_n_records_of 2002 1
+sleep 0.2
+m1=$(mac_of nsbr0)
+if [[ $m1 == "$(mac_of nsu2001)" ]]; then leaver=g1 stayer=bob
+else leaver=g2 stayer=alice; fi
+# shellcheck disable=SC2046  # the probe command line, split on purpose
+out=$("$NSCTL" exec "$stayer" -- $(probe_cmd) 2>&1)
+check_eq "with alice and bob on the bridge, $stayer reaches the gateway" HOST-8080 "$out"
+release "$leaver"
+wait_until 2 link_absent "nsu$([[ $leaver == g1 ]] && echo 2001 || echo 2002)"
+check_eq "the bridge keeps its MAC when a user's veth leaves it" "$m1" "$(mac_of nsbr0)"
+# shellcheck disable=SC2046
+out=$("$NSCTL" exec "$stayer" -- $(probe_cmd) 1 2>&1)
+check_eq "$stayer still reaches the gateway right after the other user's veth left" HOST-8080 "$out"
+release g1 g2 2>/dev/null
+
+sandbox_finish

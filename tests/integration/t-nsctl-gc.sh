@@ -1,0 +1,322 @@
+#!/bin/bash
+# nsctl gc: stale session records go; a leaked veth of ours (its session's
+# owner killed while processes of the user keep the namespace alive) is
+# reported with the stray pids and deleted; --kill ends the strays and the
+# namespace goes; --dry-run changes nothing; links that are not ours are
+# never touched; and a live session survives every gc untouched (record,
+# veth, connectivity).
+# shellcheck disable=SC2016,SC2119,SC2317  # single-quoted user commands; helpers called via check/wait_until
+# shellcheck source=sandbox.sh
+. "$(dirname "$0")/sandbox.sh"
+sandbox_enter "$0" "$@"
+
+# ------------------------------------------------------------- helpers ---
+SESS=/run/ns-shell/sessions
+LEASES=/var/lib/ns-shell/leases
+PY=$SB_PYTHON
+NSCTL=$NS_BUILD/nsctl
+NL=$'\n'
+
+rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
+sids_of() {
+    local f
+    for f in "$SESS"/*; do
+        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
+    done
+    return 0
+}
+n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
+wait_until() {
+    local secs=$1 i; shift
+    for ((i = 0; i <= secs * 50; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.02
+    done
+    return 1
+}
+has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
+link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
+link_present() { ip link show dev "$1" >/dev/null 2>&1; }
+pids_in_netns() { # INODE : the pids in that network namespace, sorted
+    local p
+    for p in /proc/[1-9]*; do
+        [[ $(stat -L -c %i "$p/ns/net" 2>/dev/null) == "$1" ]] && echo "${p#/proc/}"
+    done | sort -n | xargs
+}
+none_alive() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+all_alive() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null || return 1; done; return 0; }
+run() {
+    RC=0
+    "$@" >"$SB/tmp/run.out" 2>"$SB/tmp/run.err" </dev/null || RC=$?
+    OUT=$(cat "$SB/tmp/run.out")
+    # shellcheck disable=SC2034  # ERR: for checks that want it
+    ERR=$(cat "$SB/tmp/run.err")
+}
+# state : what gc may change (records with content, our links, stray pids)
+state() {
+    local f
+    for f in "$SESS"/*; do [[ -f $f ]] && { echo "== $f"; cat "$f"; }; done
+    ip -o link show | awk -F': ' '{ print $2 }' | sort
+    for p in ${STRAYS:-}; do kill -0 "$p" 2>/dev/null && echo "alive $p"; done
+    cat "$LEASES" 2>/dev/null
+}
+
+declare -A HOLD_PID
+# hold TAG USER [PRE] : su USER -c "PRE; read x <FIFO" in the background
+hold() {
+    local tag=$1 user=$2 pre=${3:-}
+    rm -f "/tmp/hold-$tag"
+    mkfifo -m 0666 "/tmp/hold-$tag"
+    su "$user" -c "${pre:+$pre
+}read x </tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
+    HOLD_PID[$tag]=$!
+}
+release() {
+    local t
+    for t in "$@"; do
+        timeout 5 sh -c "echo >/tmp/hold-$t" || true
+        wait "${HOLD_PID[$t]}" 2>/dev/null || true
+        rm -f "/tmp/hold-$t"
+    done
+}
+dead_pid() { sleep 0 & wait $!; echo $!; }   # a pid that no longer exists
+
+# ---------------------------------------------------------------- setup ---
+sandbox_install_ns_shell
+sandbox_add_user alice 2001
+sandbox_add_user bob 2002
+sandbox_add_user carol 2003
+: | sandbox_conf
+# The bridge, made here with a fixed MAC: a bridge pam_ns creates takes the
+# lowest MAC of its ports, so another user's veth leaving changes the
+# gateway's MAC under bob (see t-crash-recovery.sh); that is not gc's doing.
+ip link add nsbr0 address 02:00:5e:00:02:13 type bridge
+ip addr add 10.213.0.1/16 dev nsbr0
+ip link set nsbr0 up
+sandbox_pam su <<EOF
+auth     sufficient pam_rootok.so
+account  required   pam_unix.so
+session  required   pam_unix.so
+session  required   $PAM_NS_SO
+EOF
+cat >"$SB/bin/banner.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"HOST-8080\n")
+    c.close()
+EOF
+cat >"$SB/bin/probe.py" <<'EOF'
+import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+    print(c.recv(100).decode().strip())
+except Exception as e:
+    print("probe failed: %s" % e); sys.exit(1)
+EOF
+"$PY" "$SB/bin/banner.py" 8080 </dev/null >/dev/null 2>&1 &
+wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 8080 || sandbox_die "the host listener did not start"
+
+# ------------------------------------------------------- nothing to do ---
+run "$NSCTL" gc
+check_eq "gc with no state at all: exit 0, nothing to clean" "0 nothing to clean" "$RC $OUT"
+
+# A live session: bob. It must come through every gc below untouched.
+hold bob bob
+wait_until 10 has_n_records_of 2002 1 || sandbox_die "bob's login did not open" \
+    "$(cat "$SB/tmp/hold-bob.out"; tail -n 5 "$SB_SYSLOG")"
+sid_bob=$(sids_of 2002)
+rec_bob=$(cat "$SESS/$sid_bob")
+idx_bob=$(cat /sys/class/net/nsu2002/ifindex)
+bob_live_ok() { # DESC : bob's session is exactly as it was and still works
+    local why=""
+    [[ $(cat "$SESS/$sid_bob" 2>/dev/null) == "$rec_bob" ]] || why+="record changed or gone; "
+    [[ $(cat /sys/class/net/nsu2002/ifindex 2>/dev/null) == "$idx_bob" ]] || why+="veth nsu2002 changed or gone; "
+    [[ $(cat /sys/class/net/nsu2002/master/ifindex 2>/dev/null) == "$(cat /sys/class/net/nsbr0/ifindex)" ]] ||
+        why+="veth off the bridge; "
+    kill -0 "${HOLD_PID[bob]}" 2>/dev/null || why+="su of bob died; "
+    local p
+    p=$("$NSCTL" exec bob -- "$PY" "$SB/bin/probe.py" 10.213.0.1 8080 2>&1) || why+="no connectivity: $p; "
+    [[ $p == HOST-8080 ]] || why+="probe said '$p'; "
+    if [[ -z $why ]]; then sandbox_ok "$1"; else sandbox_not_ok "$1" "$why"; fi
+}
+bob_live_ok "bob's held login works before any gc"
+run "$NSCTL" gc
+check_eq "gc with only a live session: exit 0, nothing to clean" "0 nothing to clean" "$RC $OUT"
+bob_live_ok "gc leaves a live session untouched (record, veth, connectivity)"
+run "$NSCTL" gc --kill
+check_eq "gc --kill with only a live session: nothing to clean" "0 nothing to clean" "$RC $OUT"
+bob_live_ok "gc --kill leaves a live session untouched"
+
+# ------------------------------------------------------- stale record ---
+dead=$(dead_pid)
+stale=0badc0de
+sed "s/^owner_pid=.*/owner_pid=$dead/" "$SESS/$sid_bob" >"$SESS/$stale"
+chmod 0644 "$SESS/$stale"
+before=$(state)
+run "$NSCTL" gc --dry-run
+check_eq "gc --dry-run: exit 0" 0 "$RC"
+check_eq "gc --dry-run names the stale record" \
+    "would remove stale session $stale of bob (owner $dead gone)" "$OUT"
+check_eq "gc --dry-run changes nothing" "$before" "$(state)"
+run "$NSCTL" gc
+check_eq "gc: exit 0" 0 "$RC"
+check_eq "gc reports the stale record it removed" \
+    "removed stale session $stale of bob (owner $dead gone)" "$OUT"
+check "gc removed the stale record" test ! -e "$SESS/$stale"
+bob_live_ok "gc of a stale copy of bob's record left his live session alone"
+run "$NSCTL" gc
+check_eq "a second gc: nothing to clean" "nothing to clean" "$OUT"
+
+# A record that is not root's or is group-writable is never trusted, so
+# never acted on either (gc does not remove what it cannot read as a record).
+sed "s/^owner_pid=.*/owner_pid=$dead/" "$SESS/$sid_bob" >"$SESS/0000beef"
+chmod 0664 "$SESS/0000beef"
+run "$NSCTL" gc
+check_eq "gc ignores a group-writable record (not trusted)" "0 nothing to clean" "$RC $OUT"
+rm -f "$SESS/0000beef"
+
+# ---------------------------------------------- a leaked veth: alice ---
+# alice's login starts a background job, then su (the session owner) is
+# SIGKILLed: no close_session, the record goes stale, and the job (with the
+# login's shell) keeps the namespace and its veth alive.
+hold alice alice 'sleep 300 &'
+wait_until 10 has_n_records_of 2001 1 || sandbox_die "alice's login did not open" \
+    "$(cat "$SB/tmp/hold-alice.out"; tail -n 5 "$SB_SYSLOG")"
+sid_alice=$(sids_of 2001)
+ino_alice=$(rec "$sid_alice" netns_ino)
+wait_until 5 pgrep -u 2001 -x sleep
+kill -KILL "${HOLD_PID[alice]}"
+wait "${HOLD_PID[alice]}" 2>/dev/null
+sleep 0.2
+STRAYS=$(pids_in_netns "$ino_alice")
+check "after su is killed, processes still hold alice's namespace ($STRAYS)" test -n "$STRAYS"
+check "a sleep of alice is among them" pgrep -u 2001 -x sleep
+check "alice's veth nsu2001 is still there" link_present nsu2001
+check_eq "alice's record is still there (stale)" "$sid_alice" "$(sids_of 2001)"
+run "$NSCTL" status --json
+check_match "status flags alice's session stale" '"user": "alice".*"stale": true' "$OUT"
+
+before=$(state)
+run "$NSCTL" gc --dry-run
+check_eq "gc --dry-run (leak): exit 0" 0 "$RC"
+check_match "gc --dry-run names alice's stale session" \
+    "stale session $sid_alice of alice \(owner ${HOLD_PID[alice]} gone\)" "$OUT"
+check_match "gc --dry-run reports the namespace behind nsu2001 with the stray pids" \
+    "namespace behind nsu2001 \(ns-shell user=alice uid=2001\) is kept alive by [0-9]+ process(es)? outside any session: $STRAYS \(use --kill to end them\)" "$OUT"
+check_match "gc --dry-run would delete the leaked veth" \
+    "would delete leaked veth nsu2001 \(ns-shell user=alice uid=2001\)" "$OUT"
+check_eq "gc --dry-run (leak) changes nothing" "$before" "$(state)"
+run "$NSCTL" gc --dry-run --kill
+check_match "gc --dry-run --kill says it would kill" "$STRAYS \(would kill\)" "$OUT"
+check_eq "gc --dry-run --kill changes nothing (no process killed)" "$before" "$(state)"
+
+run "$NSCTL" gc
+check_eq "gc (leak): exit 0" 0 "$RC"
+check_match "gc reports the namespace with the stray pids" \
+    "namespace behind nsu2001 \(ns-shell user=alice uid=2001\) is kept alive by [0-9]+ process(es)? outside any session: $STRAYS \(use --kill to end them\)" "$OUT"
+check_match "gc deleted the leaked veth" "(^|$NL)deleted leaked veth nsu2001 \(ns-shell user=alice uid=2001\)" "$OUT"
+# (whether the stale record goes now or with the strays is gc's choice)
+check "nsu2001 is gone" link_absent nsu2001
+# shellcheck disable=SC2086
+check "without --kill the stray processes live on" all_alive $STRAYS
+bob_live_ok "the leak gc left bob's live session untouched"
+# The hint said "use --kill to end them": following it must end them.
+run "$NSCTL" gc --kill
+# shellcheck disable=SC2086
+check "following the hint, gc --kill then ends alice's strays" wait_until 2 none_alive $STRAYS
+check_eq "... and then no record of alice is left" "" "$(sids_of 2001)"
+# shellcheck disable=SC2086
+kill -KILL $STRAYS 2>/dev/null   # ours; whatever gc did, end them now
+bob_live_ok "gc --kill left bob's live session untouched"
+
+# ----------------------------------------- a leaked veth: gc --kill ---
+hold carol carol 'sleep 300 &'
+wait_until 10 has_n_records_of 2003 1 || sandbox_die "carol's login did not open" \
+    "$(cat "$SB/tmp/hold-carol.out"; tail -n 5 "$SB_SYSLOG")"
+sid_carol=$(sids_of 2003)
+ino_carol=$(rec "$sid_carol" netns_ino)
+addr_carol=$(rec "$sid_carol" address)
+wait_until 5 pgrep -u 2003 -x sleep
+kill -KILL "${HOLD_PID[carol]}"
+wait "${HOLD_PID[carol]}" 2>/dev/null
+sleep 0.2
+STRAYS=$(pids_in_netns "$ino_carol")
+check "processes hold carol's namespace after her su is killed ($STRAYS)" test -n "$STRAYS"
+run "$NSCTL" gc --kill
+check_eq "gc --kill: exit 0" 0 "$RC"
+check_match "gc --kill removed carol's stale record" "removed stale session $sid_carol of carol" "$OUT"
+check_match "gc --kill reports and kills the stray pids" \
+    "namespace behind nsu2003 \(ns-shell user=carol uid=2003\) is kept alive by [0-9]+ process(es)? outside any session: $STRAYS \(killed\)" "$OUT"
+check_match "gc --kill deleted the veth" "deleted leaked veth nsu2003" "$OUT"
+# shellcheck disable=SC2086
+check "the stray processes are gone" wait_until 2 none_alive $STRAYS
+check_eq "no process is left in carol's namespace (it is freed)" "" "$(pids_in_netns "$ino_carol")"
+check "nsu2003 is gone" link_absent nsu2003
+check_eq "carol's record is gone" "" "$(sids_of 2003)"
+check_fail "no process of carol is left" pgrep -u 2003
+bob_live_ok "gc --kill of carol's leak left bob's live session untouched"
+run "$NSCTL" gc --kill
+check_eq "afterwards gc --kill has nothing to clean" "nothing to clean" "$OUT"
+
+# carol logs in again, cleanly, and keeps her address
+hold carol2 carol
+wait_until 10 has_n_records_of 2003 1
+check_eq "carol's next login gets her old address" "$addr_carol" "$(rec "$(sids_of 2003)" address)"
+release carol2
+
+# -------------------------------------------- links that are not ours ---
+# A veth of ours with nothing behind it (both ends on the host): deleted.
+ip link add nsu2999 type veth peer name nsx2999p
+ip link set nsu2999 alias "ns-shell user=ghost uid=2999"
+# Not ours: a name we use but no alias, and our alias on a foreign name.
+ip link add nsu3000 type veth peer name nsx3000p
+ip link add foreign0 type veth peer name foreign0p
+ip link set foreign0 alias "ns-shell user=ghost uid=3001"
+ip link add nss12345 type veth peer name nss12345p
+run "$NSCTL" gc --dry-run
+check_eq "gc --dry-run lists only the orphan veth of ours" \
+    "would delete leaked veth nsu2999 (ns-shell user=ghost uid=2999)" "$OUT"
+check "gc --dry-run kept nsu2999" link_present nsu2999
+run "$NSCTL" gc
+check_eq "gc deletes only the orphan veth of ours" \
+    "0 deleted leaked veth nsu2999 (ns-shell user=ghost uid=2999)" "$RC $OUT"
+check "nsu2999 is gone (and its peer)" link_absent nsx2999p
+check "nsu3000 without our alias is untouched" link_present nsu3000
+check "foreign0 with our alias but not our name is untouched" link_present foreign0
+check "nss12345 (no alias) is untouched" link_present nss12345
+check "the bridge is untouched" link_present nsbr0
+bob_live_ok "bob's live session is untouched after all of it"
+
+# ------------------------------------------- gc racing with logins ---
+# A login makes its veth before its record (under the user's lock): gc,
+# run over and over meanwhile, must never take a login's veth away. Each
+# login proves it has its network (a TCP probe to the gateway).
+( for i in $(seq 1 25); do
+      out=$(su alice -c "$PY $SB/bin/probe.py 10.213.0.1 8080" 2>&1 </dev/null)
+      [[ $out == HOST-8080 ]] || echo "login $i: $out"
+  done >"$SB/tmp/race.out" 2>&1 ) &
+racer=$!
+n_gc=0 gc_fail=""
+while kill -0 "$racer" 2>/dev/null; do
+    out=$("$NSCTL" gc 2>&1) || gc_fail+="$out$NL"
+    n_gc=$((n_gc + 1))
+done
+wait "$racer"
+check_eq "25 logins of alice with gc running $n_gc times meanwhile: each had its network" "" \
+    "$(cat "$SB/tmp/race.out"; grep -E 'pam_ns\(su:session\): session of alice refused' "$SB_SYSLOG" | head -n 3)"
+check_eq "... and no gc run failed" "" "$(head -n 4 <<<"$gc_fail")"
+bob_live_ok "bob's live session is untouched after the race"
+
+release bob
+wait_until 5 has_n_records_of 2002 0
+wait_until 2 link_absent nsu2002
+run "$NSCTL" gc
+check_eq "after bob's logout: nothing to clean" "0 nothing to clean" "$RC $OUT"
+check_eq "no records are left" 0 "$(n_records)"
+
+sandbox_finish

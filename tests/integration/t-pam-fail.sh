@@ -1,0 +1,454 @@
+#!/bin/bash
+# pam_ns.so when a login cannot be set up: every failure denies the login
+# (session required), says why in the log, and undoes what the attempt
+# made (no record, no veth, no lease, no bridge it created, the caller back
+# in its own network namespace). Also: exhausted and taken-over leases,
+# broken or untrusted configuration, foreign interfaces in the way, a
+# corrupt lease file, a crashed session owner, `optional` in the stack.
+# shellcheck disable=SC2016,SC2119,SC2317  # single-quoted remote commands; helpers called via check/wait_until
+# shellcheck source=sandbox.sh
+. "$(dirname "$0")/sandbox.sh"
+sandbox_enter "$0" "$@"
+
+# ------------------------------------------------------------- helpers ---
+# (each t-pam-*.sh carries its own copy: run.sh runs every t-*.sh file)
+SESS=/run/ns-shell/sessions
+LEASES=/var/lib/ns-shell/leases
+PY=$SB_PYTHON
+
+t_helpers() {
+    # banner.py HOST PORT TEXT [READY_FILE]: answer every connection with TEXT.
+    cat >"$SB/bin/banner.py" <<'EOF'
+import socket, sys
+host, port, text = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((host, port))
+s.listen(64)
+if len(sys.argv) > 4:
+    open(sys.argv[4], "w").close()
+while True:
+    c, _ = s.accept()
+    try:
+        c.sendall((text + "\n").encode())
+    except OSError:
+        pass
+    c.close()
+EOF
+    # probe.py HOST PORT [TIMEOUT]: print the first line the listener sends.
+    cat >"$SB/bin/probe.py" <<'EOF'
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+t = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
+try:
+    c = socket.create_connection((host, port), timeout=t)
+    c.settimeout(t)
+    print(c.recv(200).decode().strip())
+except Exception as e:
+    print("probe %s:%d failed: %s" % (host, port, e))
+    sys.exit(1)
+EOF
+    # hold.sh FILE: wait while FILE exists (at most 60 s).
+    cat >"$SB/bin/hold.sh" <<'EOF'
+i=0
+while [ -e "$1" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+EOF
+    # pamdrv.py SERVICE USER [KEY=VALUE...]: open and close a PAM session in
+    # this very process; print what changed. Options: preset=ENV (put ENV
+    # into the PAM environment before opening), hold=FILE (keep the session
+    # open while FILE exists).
+    cat >"$SB/bin/pamdrv.py" <<'EOF'
+import ctypes, os, sys, time
+from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char_p, c_int,
+                    c_void_p)
+pam = ctypes.CDLL("libpam.so.0")
+class Msg(Structure): _fields_ = [("style", c_int), ("msg", c_char_p)]
+class Resp(Structure): _fields_ = [("resp", c_char_p), ("code", c_int)]
+CONV = CFUNCTYPE(c_int, c_int, POINTER(POINTER(Msg)), POINTER(POINTER(Resp)), c_void_p)
+class Conv(Structure): _fields_ = [("conv", CONV), ("data", c_void_p)]
+conv_cb = CONV(lambda n, m, r, d: 19)   # PAM_CONV_ERR: nothing to ask here
+pam.pam_getenv.restype = c_char_p
+pam.pam_strerror.restype = c_char_p
+service, user = sys.argv[1].encode(), sys.argv[2].encode()
+opts = dict(a.split("=", 1) for a in sys.argv[3:])
+def state(tag):
+    st = os.stat("/")
+    print("%s_net=%s" % (tag, os.readlink("/proc/self/ns/net")))
+    print("%s_mnt=%s" % (tag, os.readlink("/proc/self/ns/mnt")))
+    print("%s_cwd=%s" % (tag, os.getcwd()))
+    print("%s_root=%d:%d" % (tag, st.st_dev, st.st_ino))
+h = c_void_p()
+conv = Conv(conv_cb, None)
+r = pam.pam_start(service, user, byref(conv), byref(h))
+if r != 0:
+    print("pam_start=%d" % r); sys.exit(2)
+if "preset" in opts:
+    pam.pam_putenv(h, opts["preset"].encode())
+state("before")
+r = pam.pam_open_session(h, 0)
+print("open=%d %s" % (r, pam.pam_strerror(h, r).decode()))
+state("during")
+v = pam.pam_getenv(h, b"NS_SHELL_SESSION")
+print("env_sid=%s" % (v.decode() if v else ""))
+sys.stdout.flush()
+if "hold" in opts:
+    for _ in range(1200):
+        if not os.path.exists(opts["hold"]): break
+        time.sleep(0.05)
+if r == 0:
+    r = pam.pam_close_session(h, 0)
+    print("close=%d %s" % (r, pam.pam_strerror(h, r).decode()))
+state("after")
+pam.pam_end(h, 0)
+EOF
+    chmod 0644 "$SB/bin/"*.py "$SB/bin/hold.sh"
+}
+
+# kv KEY TEXT : the value of KEY=VALUE in TEXT
+kv() { sed -n "s/^$1=//p" <<<"$2" | head -n 1; }
+# rec SID KEY : a key of a session record
+rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
+# sids_of UID : the session ids whose record has this uid
+sids_of() {
+    local f
+    for f in "$SESS"/*; do
+        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
+    done
+    return 0
+}
+n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
+lease_of() { awk -v u="$1" '$2 == u { print $3 }' "$LEASES" 2>/dev/null; }
+# wait_until SECONDS CMD... : poll CMD every 20 ms
+wait_until() {
+    local secs=$1 i; shift
+    for ((i = 0; i <= secs * 50; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.02
+    done
+    return 1
+}
+has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
+link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
+# settle UID : let the veth of a closed per-user namespace go (at most 2 s),
+# so that the next check does not depend on the kernel's teardown timing.
+settle() { wait_until 2 link_absent "nsu$1"; }
+# check_login DESC : the last as_user/as_ssh exited 0 (else show its stderr)
+check_login() {
+    if [[ $AS_RC == 0 ]]; then sandbox_ok "$1"
+    else sandbox_not_ok "$1" "exit status: $AS_RC
+stderr: $AS_ERR"; fi
+}
+netns_of_pid() { stat -L -c %i "/proc/$1/ns/net"; }
+
+declare -A HOLD_PID
+# hold TAG USER [CMD] : `su USER -c "CMD; wait while /tmp/hold-TAG exists"`
+# in the background (the login stays open until release TAG).
+hold() {
+    local tag=$1 user=$2 pre=${3:-}
+    : >"/tmp/hold-$tag"
+    su "$user" -c "${pre:+$pre
+}sh $SB/bin/hold.sh /tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
+    HOLD_PID[$tag]=$!
+}
+# release TAG... : end these held logins (all at once) and wait for them
+release() {
+    local t
+    for t in "$@"; do rm -f "/tmp/hold-$t"; done
+    for t in "$@"; do wait "${HOLD_PID[$t]}"; done
+}
+
+pam_with_ns() { # SERVICE [EXTRA SESSION LINES...]
+    local s=$1 extra
+    shift
+    extra=$(printf '%s\n' "$@")
+    sandbox_pam "$s" <<EOF
+auth     sufficient pam_rootok.so
+auth     required   pam_unix.so nodelay
+account  required   pam_unix.so
+session  required   pam_unix.so
+$extra
+session  required   $PAM_NS_SO debug
+EOF
+}
+
+# ---------------------------------------------------------------- setup ---
+t_helpers
+sandbox_install_ns_shell
+sandbox_add_user alice 2001
+sandbox_add_user bob 2002
+SHELL_OVERRIDE=/bin/sh sandbox_add_user carol 2003
+pam_with_ns su
+pam_with_ns su-l
+sandbox_pam nstest <<EOF
+session  required   $PAM_NS_SO
+EOF
+HOSTNET=$(stat -L -c %i /proc/self/ns/net)
+
+# nothing_of NAME UID DESC : no record, no veth, no lease of this user
+nothing_of() {
+    check_eq "$3: no record of $1" "" "$(sids_of "$2")"
+    check_fail "$3: no veth nsu$2" ip link show dev "nsu$2"
+    check_eq "$3: no lease of $1" "" "$(lease_of "$1")"
+}
+# refused LOGREGEX DESC : a pam_ns line saying why the session was refused
+refused() {
+    check "$2" sandbox_log_wait "^authpriv\.err [a-zA-Z0-9_.-]+(\[[0-9]+\])?: pam_ns\([a-z-]+:session\): $1" 3
+}
+# fresh : no lease file, no bridge (each case below starts from nothing)
+fresh() {
+    rm -f "$LEASES"
+    ip link del nsbr0 2>/dev/null
+    return 0
+}
+
+# --------------------------------- the bridge is missing, may not be made ---
+sandbox_conf <<'EOF'
+bridge        = "nonexistent0"
+create_bridge = false
+EOF
+check_fail "pamtester open_session fails when the bridge is missing (create_bridge = false)" \
+    pamtester nstest alice open_session close_session
+refused 'session of alice refused: bridge nonexistent0 does not exist \(create_bridge = false\)$' \
+    "pam_ns logs that the bridge nonexistent0 does not exist"
+nothing_of alice 2001 "missing bridge"
+check_fail "... and no bridge nonexistent0 was made" ip link show dev nonexistent0
+check_fail "... nor nsbr0" ip link show dev nsbr0
+check_eq "... the host has only lo" "lo" "$(ip -o link show | awk -F': ' '{ print $2 }' | xargs)"
+d=$("$PY" "$SB/bin/pamdrv.py" nstest alice 2>&1)
+check_match "in-process: open_session fails with a session error" '^open=[1-9][0-9]* ' \
+    "$(grep '^open=' <<<"$d")"
+check_eq "... and the caller is still in its own network namespace" \
+    "$(kv before_net "$d")" "$(kv during_net "$d")"
+check_eq "... the host's" "net:[$HOSTNET]" "$(kv during_net "$d")"
+check_eq "... with no NS_SHELL_SESSION in the PAM environment" "" "$(kv env_sid "$d")"
+rm -f /tmp/ran-alice
+as_user alice 'touch /tmp/ran-alice'
+check_fail "su - alice is denied" test "$AS_RC" = 0
+check_match "... su says the session could not be opened" 'cannot open session' "$AS_ERR"
+check_fail "... and no command of alice ran" test -e /tmp/ran-alice
+nothing_of alice 2001 "denied su"
+check_eq "no state file of the failed logins" "" "$(ls -A "$SESS" 2>/dev/null)"
+
+# ------------------------------------------------- broken ns.conf ---
+conf_case() { # DESC LOGREGEX < CONF
+    sandbox_conf
+    fresh
+    : >"$SB_SYSLOG"
+    check_fail "$1: pamtester is denied" pamtester nstest alice open_session close_session
+    refused "$2" "$1: the log names the problem"
+    refused 'session of alice refused: configuration /etc/security/ns\.conf is not valid$' \
+        "$1: the log says the session was refused for the configuration"
+    nothing_of alice 2001 "$1"
+    check_fail "$1: no bridge was made" ip link show dev nsbr0
+}
+conf_case "an unknown key" '/etc/security/ns\.conf:3: .*bogus_key' <<'EOF'
+# a comment
+bridge = "nsbr0"
+bogus_key = 1
+EOF
+conf_case "a bad pool" '/etc/security/ns\.conf:2: .*pool' <<'EOF'
+
+pool = "10.213.0.0/33"
+EOF
+conf_case "a static address outside the pool" '/etc/security/ns\.conf:4: .*address.*outside' <<'EOF'
+pool = "10.213.0.0/16"
+gateway = "10.213.0.1"
+user "alice" {
+    address = "192.168.7.5/16"
+}
+EOF
+conf_case "a bridge name over 15 bytes" '/etc/security/ns\.conf:1: .*bridge' <<'EOF'
+bridge = "a-very-long-bridge0"
+EOF
+# A truncated file: the last block is never closed.
+conf_case "a block left open at the end of the file" '/etc/security/ns\.conf:2: ' <<'EOF'
+bridge = "nsbr0"
+default {
+    network = "bridge"
+EOF
+sandbox_conf </dev/null
+fresh
+chown alice "$SB/security/ns.conf"
+: >"$SB_SYSLOG"
+check_fail "an ns.conf not owned by root: denied" pamtester nstest alice open_session close_session
+refused '/etc/security/ns\.conf: not owned by root' "... the log says it is not owned by root"
+chown root "$SB/security/ns.conf"
+chmod 0664 "$SB/security/ns.conf"
+check_fail "a group-writable ns.conf: denied" pamtester nstest alice open_session close_session
+refused '/etc/security/ns\.conf: writable by group or others' "... the log says it is writable by others"
+chmod 0644 "$SB/security/ns.conf"
+nothing_of alice 2001 "untrusted ns.conf"
+check_fail "nothing made a bridge during the refused logins" ip link show dev nsbr0
+
+# --------------------------------------------------- conf=PATH, options ---
+cat >"$SB/alt.conf" <<'EOF'
+bridge         = "altbr0"
+bridge_address = "10.77.0.1/24"
+pool           = "10.77.0.0/24"
+gateway        = "10.77.0.1"
+lease_file     = "/var/lib/ns-shell/alt-leases"
+EOF
+sandbox_pam nsalt <<EOF
+session  required   $PAM_NS_SO conf=$SB/alt.conf bogusopt
+EOF
+printf 'this is = = not valid\n' | sandbox_conf     # prove the main file is not read
+: >/tmp/hold-alt
+"$PY" "$SB/bin/pamdrv.py" nsalt alice hold=/tmp/hold-alt >"$SB/tmp/alt.out" 2>&1 &
+alt=$!
+check "pam_ns conf=PATH: the session opens with the other config" \
+    wait_until 5 grep -q '^open=0 ' "$SB/tmp/alt.out"
+check "... the bridge altbr0 was made with 10.77.0.1/24" \
+    bash -c 'ip -br addr show dev altbr0 | grep -q "10.77.0.1/24"'
+check_match "... nsu2001 is on altbr0" 'master altbr0' "$(ip -o link show dev nsu2001 2>&1)"
+check_match "... the lease is in the other lease file" '^2001 alice 10\.77\.0\.[0-9]+ ' \
+    "$(cat /var/lib/ns-shell/alt-leases 2>&1)"
+refused 'unknown option: bogusopt' "an unknown module option is logged"
+rm -f /tmp/hold-alt
+wait "$alt"
+settle 2001
+check_eq "... and closes cleanly" 0 "$(n_records)"
+
+# ------------------------------------------------ pool exhausted ---
+fresh
+sandbox_conf <<'EOF'
+pool           = "10.213.0.0/30"
+gateway        = "10.213.0.1"
+bridge_address = "10.213.0.1/30"
+EOF
+hold A alice
+check "alice's held login takes the only address of a /30" wait_until 10 has_n_records_of 2001 1
+check_eq "... which is 10.213.0.2" "10.213.0.2" "$(lease_of alice)"
+check_match "the bridge was made with 10.213.0.1/30" '10\.213\.0\.1/30' "$(ip -br addr show dev nsbr0 2>&1)"
+: >"$SB_SYSLOG"
+check_fail "bob is denied while alice holds the pool's only address" \
+    pamtester nstest bob open_session close_session
+refused 'session of bob refused: address pool 10\.213\.0\.0/30 exhausted$' \
+    "the log says 'address pool 10.213.0.0/30 exhausted'"
+nothing_of bob 2002 "exhausted pool"
+check_eq "alice's lease is untouched" "10.213.0.2" "$(lease_of alice)"
+check "the bridge made by alice's login is still there" ip link show dev nsbr0
+release A
+settle 2001
+as_user bob "ip -br -4 addr show dev eth0"
+check_login "once alice is logged out, bob logs in"
+check_match "... taking over the least recently used lease (10.213.0.2)" 'UP +10\.213\.0\.2/30' "$AS_OUT"
+check_eq "... the lease file now gives 10.213.0.2 to bob only" "2002 bob 10.213.0.2" \
+    "$(awk '{ print $1, $2, $3 }' "$LEASES")"
+settle 2002
+hold B bob
+wait_until 10 has_n_records_of 2002 1
+check_fail "alice is denied while bob holds the address" \
+    pamtester nstest alice open_session close_session
+nothing_of alice 2001 "exhausted pool, the other way"
+release B
+settle 2002
+
+# --------------------------------------- a foreign interface in the way ---
+: | sandbox_conf
+ip link del nsbr0
+ip link add nsu2003 type veth peer name fx2003
+: >"$SB_SYSLOG"
+before=$(cat "$LEASES")
+out=$(su carol -c 'echo ran' </dev/null 2>&1)
+check_fail "carol is denied when an interface nsu2003 not made by pam_ns exists" \
+    grep -qx ran <<<"$out"
+refused 'session of carol refused: veth nsu2003 exists and is not one of ours$' \
+    "the log says nsu2003 is not one of ours"
+check_match "the foreign nsu2003 is left alone" 'nsu2003@fx2003' "$(ip -o link show dev nsu2003 2>&1)"
+check_eq "the lease carol was given is rolled back" "$before" "$(cat "$LEASES")"
+check_eq "no record of carol" "" "$(sids_of 2003)"
+check "the bridge made by the failed login is removed again" link_absent nsbr0
+ip link del nsu2003
+
+# ------------------------------------------------ a corrupt lease file ---
+printf 'this is not a lease\n' >"$LEASES"
+sum=$(sha256sum <"$LEASES")
+: >"$SB_SYSLOG"
+check_fail "a corrupt lease file denies the login" pamtester nstest alice open_session close_session
+refused "session of alice refused: $LEASES:1: corrupt lease entry" \
+    "the log names the lease file and line"
+check_eq "the corrupt lease file is not touched" "$sum" "$(sha256sum <"$LEASES")"
+check "the bridge made by the failed login is removed again" link_absent nsbr0
+check_eq "no record" 0 "$(n_records)"
+check_fail "no veth" ip link show dev nsu2001
+chown alice "$LEASES"
+printf '2001 alice 10.213.0.9 1\n' >"$LEASES"
+check_fail "a lease file not owned by root denies the login" \
+    pamtester nstest alice open_session close_session
+refused "session of alice refused: lease file $LEASES: not a root-owned regular file" "... and says so"
+rm -f "$LEASES"
+
+# ---------------------------------------------- a static address in use ---
+sandbox_conf <<'EOF'
+user "carol" { address = "10.213.0.2/16" }
+EOF
+hold B bob
+wait_until 10 has_n_records_of 2002 1
+check_eq "bob holds 10.213.0.2" "10.213.0.2" "$(lease_of bob)"
+: >"$SB_SYSLOG"
+check_fail "carol's static address is bob's, who is logged in: carol is denied" \
+    pamtester nstest carol open_session close_session
+refused 'session of carol refused: address of carol is in use by bob$' "the log says who uses it"
+nothing_of carol 2003 "static address in use"
+release B
+settle 2002
+out=$(su carol -c 'ip -br -4 addr show dev eth0' </dev/null 2>&1)
+check_match "once bob is out, carol gets her static address" 'UP +10\.213\.0\.2/16' "$out"
+check_eq "... and bob's lease of it is gone (no address is given to two uids)" "" "$(lease_of bob)"
+settle 2003
+
+# ------------------------------------------ an untrusted state directory ---
+chmod 0777 "$SESS"
+: >"$SB_SYSLOG"
+check_fail "a world-writable $SESS denies the login" \
+    pamtester nstest alice open_session close_session
+refused 'session of alice refused: state directory /run/ns-shell/sessions: not a root-owned directory closed to others' \
+    "the log says the state directory is not trusted"
+check_fail "... and no veth was made" ip link show dev nsu2001
+chmod 0755 "$SESS"
+
+# ------------------------------------------------- a crashed session owner ---
+: >/tmp/hold-crash
+"$PY" "$SB/bin/pamdrv.py" nstest bob hold=/tmp/hold-crash >"$SB/tmp/crash.out" 2>&1 &
+crash=$!
+check "a session of bob is held by an in-process driver" wait_until 10 has_n_records_of 2002 1
+csid=$(sids_of 2002)
+kill -KILL "$crash"
+wait "$crash" 2>/dev/null
+rm -f /tmp/hold-crash
+check_eq "the crashed owner's record is left behind" "$csid" "$(sids_of 2002)"
+check "... but its namespace and veth go with the owner (not pinned)" wait_until 2 link_absent nsu2002
+as_user bob 'echo "sid=$NS_SHELL_SESSION"; ip -br -4 addr show dev eth0'
+check_login "bob logs in after the crash"
+check_match "... with his address" "UP +$(lease_of bob)/16" "$AS_OUT"
+check_fail "... and the stale record of the crashed owner was reaped" test -e "$SESS/$csid"
+check "... no record of bob is left after logout" test -z "$(sids_of 2002)"
+settle 2002
+
+# -------------------------------------------------- session optional ---
+sandbox_conf <<'EOF'
+bridge        = "nonexistent0"
+create_bridge = false
+EOF
+for s in su su-l; do
+    sandbox_pam "$s" <<EOF
+auth     sufficient pam_rootok.so
+account  required   pam_unix.so
+session  required   pam_unix.so
+session  optional   $PAM_NS_SO
+EOF
+done
+: >"$SB_SYSLOG"
+rm -f /tmp/ran-alice
+as_user alice 'touch /tmp/ran-alice'
+check_fail "optional pam_ns failing: ns-shell still refuses alice (bridge policy, host netns)" \
+    test "$AS_RC" = 0
+check_match "... with a message that names pam_ns.so" 'ns-shell: .*pam_ns\.so' "$AS_ERR"
+check_fail "... and no command of alice ran" test -e /tmp/ran-alice
+refused 'session of alice refused: bridge nonexistent0' "... pam_ns logged why it failed"
+check_eq "a /bin/sh user gets through un-isolated (DESIGN: optional), in the host netns" \
+    "net:[$HOSTNET]" "$(su carol -c 'readlink /proc/self/ns/net' </dev/null 2>&1)"
+refused 'session of carol refused: bridge nonexistent0' "... and the log says so"
+check_eq "nothing is left open at the end" 0 "$(n_records)"
+
+sandbox_finish

@@ -1,0 +1,321 @@
+#!/bin/bash
+# pam_ns.so in the session stack of a real sshd (OpenSSH, UsePAM yes, keys):
+# the remote command, the port forwards (-L, -R) and the monitor all live in
+# the user's network namespace; exit codes pass through ns-shell; the PAM
+# environment (~/.pam_environment, AcceptEnv) cannot choose the session.
+# shellcheck disable=SC2016,SC2119,SC2317  # single-quoted remote commands; helpers called via check/wait_until
+# shellcheck source=sandbox.sh
+. "$(dirname "$0")/sandbox.sh"
+sandbox_enter "$0" "$@"
+
+# ------------------------------------------------------------- helpers ---
+# (each t-pam-*.sh carries its own copy: run.sh runs every t-*.sh file)
+SESS=/run/ns-shell/sessions
+LEASES=/var/lib/ns-shell/leases
+PY=$SB_PYTHON
+
+t_helpers() {
+    # banner.py HOST PORT TEXT [READY_FILE]: answer every connection with TEXT.
+    cat >"$SB/bin/banner.py" <<'EOF'
+import socket, sys
+host, port, text = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((host, port))
+s.listen(64)
+if len(sys.argv) > 4:
+    open(sys.argv[4], "w").close()
+while True:
+    c, _ = s.accept()
+    try:
+        c.sendall((text + "\n").encode())
+    except OSError:
+        pass
+    c.close()
+EOF
+    # probe.py HOST PORT [TIMEOUT]: print the first line the listener sends.
+    cat >"$SB/bin/probe.py" <<'EOF'
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+t = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
+try:
+    c = socket.create_connection((host, port), timeout=t)
+    c.settimeout(t)
+    print(c.recv(200).decode().strip())
+except Exception as e:
+    print("probe %s:%d failed: %s" % (host, port, e))
+    sys.exit(1)
+EOF
+    # hold.sh FILE: wait while FILE exists (at most 60 s).
+    cat >"$SB/bin/hold.sh" <<'EOF'
+i=0
+while [ -e "$1" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+EOF
+    # pamdrv.py SERVICE USER [KEY=VALUE...]: open and close a PAM session in
+    # this very process; print what changed. Options: preset=ENV (put ENV
+    # into the PAM environment before opening), hold=FILE (keep the session
+    # open while FILE exists).
+    cat >"$SB/bin/pamdrv.py" <<'EOF'
+import ctypes, os, sys, time
+from ctypes import (CFUNCTYPE, POINTER, Structure, byref, c_char_p, c_int,
+                    c_void_p)
+pam = ctypes.CDLL("libpam.so.0")
+class Msg(Structure): _fields_ = [("style", c_int), ("msg", c_char_p)]
+class Resp(Structure): _fields_ = [("resp", c_char_p), ("code", c_int)]
+CONV = CFUNCTYPE(c_int, c_int, POINTER(POINTER(Msg)), POINTER(POINTER(Resp)), c_void_p)
+class Conv(Structure): _fields_ = [("conv", CONV), ("data", c_void_p)]
+conv_cb = CONV(lambda n, m, r, d: 19)   # PAM_CONV_ERR: nothing to ask here
+pam.pam_getenv.restype = c_char_p
+pam.pam_strerror.restype = c_char_p
+service, user = sys.argv[1].encode(), sys.argv[2].encode()
+opts = dict(a.split("=", 1) for a in sys.argv[3:])
+def state(tag):
+    st = os.stat("/")
+    print("%s_net=%s" % (tag, os.readlink("/proc/self/ns/net")))
+    print("%s_mnt=%s" % (tag, os.readlink("/proc/self/ns/mnt")))
+    print("%s_cwd=%s" % (tag, os.getcwd()))
+    print("%s_root=%d:%d" % (tag, st.st_dev, st.st_ino))
+h = c_void_p()
+conv = Conv(conv_cb, None)
+r = pam.pam_start(service, user, byref(conv), byref(h))
+if r != 0:
+    print("pam_start=%d" % r); sys.exit(2)
+if "preset" in opts:
+    pam.pam_putenv(h, opts["preset"].encode())
+state("before")
+r = pam.pam_open_session(h, 0)
+print("open=%d %s" % (r, pam.pam_strerror(h, r).decode()))
+state("during")
+v = pam.pam_getenv(h, b"NS_SHELL_SESSION")
+print("env_sid=%s" % (v.decode() if v else ""))
+sys.stdout.flush()
+if "hold" in opts:
+    for _ in range(1200):
+        if not os.path.exists(opts["hold"]): break
+        time.sleep(0.05)
+if r == 0:
+    r = pam.pam_close_session(h, 0)
+    print("close=%d %s" % (r, pam.pam_strerror(h, r).decode()))
+state("after")
+pam.pam_end(h, 0)
+EOF
+    chmod 0644 "$SB/bin/"*.py "$SB/bin/hold.sh"
+}
+
+# kv KEY TEXT : the value of KEY=VALUE in TEXT
+kv() { sed -n "s/^$1=//p" <<<"$2" | head -n 1; }
+# rec SID KEY : a key of a session record
+rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
+# sids_of UID : the session ids whose record has this uid
+sids_of() {
+    local f
+    for f in "$SESS"/*; do
+        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
+    done
+    return 0
+}
+n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
+lease_of() { awk -v u="$1" '$2 == u { print $3 }' "$LEASES" 2>/dev/null; }
+# wait_until SECONDS CMD... : poll CMD every 20 ms
+wait_until() {
+    local secs=$1 i; shift
+    for ((i = 0; i <= secs * 50; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.02
+    done
+    return 1
+}
+has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
+link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
+# settle UID : let the veth of a closed per-user namespace go (at most 2 s),
+# so that the next check does not depend on the kernel's teardown timing.
+settle() { wait_until 2 link_absent "nsu$1"; }
+# check_login DESC : the last as_user/as_ssh exited 0 (else show its stderr)
+check_login() {
+    if [[ $AS_RC == 0 ]]; then sandbox_ok "$1"
+    else sandbox_not_ok "$1" "exit status: $AS_RC
+stderr: $AS_ERR"; fi
+}
+netns_of_pid() { stat -L -c %i "/proc/$1/ns/net"; }
+
+declare -A HOLD_PID
+# hold TAG USER [CMD] : `su USER -c "CMD; wait while /tmp/hold-TAG exists"`
+# in the background (the login stays open until release TAG).
+hold() {
+    local tag=$1 user=$2 pre=${3:-}
+    : >"/tmp/hold-$tag"
+    su "$user" -c "${pre:+$pre
+}sh $SB/bin/hold.sh /tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
+    HOLD_PID[$tag]=$!
+}
+# release TAG... : end these held logins (all at once) and wait for them
+release() {
+    local t
+    for t in "$@"; do rm -f "/tmp/hold-$t"; done
+    for t in "$@"; do wait "${HOLD_PID[$t]}"; done
+}
+
+pam_with_ns() { # SERVICE [EXTRA SESSION LINES...]
+    local s=$1 extra
+    shift
+    extra=$(printf '%s\n' "$@")
+    sandbox_pam "$s" <<EOF
+auth     sufficient pam_rootok.so
+auth     required   pam_unix.so nodelay
+account  required   pam_unix.so
+session  required   pam_unix.so
+$extra
+session  required   $PAM_NS_SO debug
+EOF
+}
+
+# ---------------------------------------------------------------- setup ---
+t_helpers
+sandbox_install_ns_shell
+sandbox_add_user alice 2001
+sandbox_add_user bob 2002
+: | sandbox_conf
+sandbox_pam sshd <<EOF
+auth     required   pam_unix.so nodelay
+account  required   pam_unix.so
+password required   pam_unix.so
+session  required   pam_unix.so
+session  required   pam_env.so user_readenv=1 user_envfile=.pam_environment
+session  required   $PAM_NS_SO
+EOF
+mkdir -p "$SB/ssh"
+printf 'AcceptEnv NS_SHELL_SESSION LANG\n' >"$SB/ssh/sshd_config.extra"
+sandbox_sshd
+sandbox_ssh_authorize alice
+sandbox_ssh_authorize bob
+printf 'NS_SHELL_SESSION DEFAULT=deadbeef\n' >/home/alice/.pam_environment
+chown alice:alice /home/alice/.pam_environment
+HOSTNET=$(stat -L -c %i /proc/self/ns/net)
+"$PY" "$SB/bin/banner.py" 0.0.0.0 8080 GATEWAY-8080 </dev/null >/dev/null 2>&1 &
+"$PY" "$SB/bin/banner.py" 127.0.0.1 8081 HOST-LOOPBACK </dev/null >/dev/null 2>&1 &
+for port in 8080 8081; do
+    wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 "$port" ||
+        sandbox_die "the host's test listener on port $port did not start"
+done
+probe() { echo "$PY $SB/bin/probe.py $*"; }   # the command line, for remote use
+# bg_ssh TAG ARGS... : an ssh client in the background (killed by kill_ssh)
+declare -A SSH_PID
+bg_ssh() {
+    local tag=$1; shift
+    timeout -k 2 60 "${SB_SSH[@]}" "$@" </dev/null >"$SB/tmp/ssh-$tag.out" 2>&1 &
+    SSH_PID[$tag]=$!
+}
+kill_ssh() { kill "${SSH_PID[$1]}" 2>/dev/null; wait "${SSH_PID[$1]}" 2>/dev/null; return 0; }
+
+# ------------------------------------------------ ssh alice CMD ---
+as_ssh alice "ip -br addr; readlink /proc/self/ns/net; echo sid=\$NS_SHELL_SESSION
+cat /run/ns-shell/sessions/\$NS_SHELL_SESSION; $(probe 10.213.0.1 8080); $(probe 127.0.0.1 8081 1) || true"
+check_login "ssh alice@127.0.0.1 runs a command through ns-shell with pam_ns in sshd's stack"
+out=$AS_OUT
+addr=$(lease_of alice)
+check_match "ip -br addr: eth0 holds alice's address" "(^|
+)eth0(@[a-z0-9]+)? +UP +$addr/16( |$)" "$out"
+check_match "ip -br addr: lo is there too" '(^|
+)lo +UNKNOWN +127\.0\.0\.1/8' "$out"
+check_eq "ip -br addr: nothing but lo and eth0" 2 "$(grep -cE '^(lo|eth0)' <<<"$out")"
+check_match "the remote command runs in the namespace of its session record" \
+    'net:\[([0-9]+)\].*netns_ino=\1' "$out"
+check "... which is not the host's" test "$(kv netns_ino "$out")" != "$HOSTNET"
+check_match "NS_SHELL_SESSION is a session id" '^[0-9a-f]{8}$' "$(kv sid "$out")"
+check "... not the one ~/.pam_environment set (pam_env runs before pam_ns)" \
+    test "$(kv sid "$out")" != deadbeef
+check_eq "the record is alice's" "alice 2001 nsu2001" \
+    "$(kv user "$out") $(kv uid "$out") $(kv veth "$out")"
+check_match "the remote command reaches the gateway" '(^|
+)GATEWAY-8080(
+|$)' "$out"
+check_match "the remote command cannot reach the host's loopback listener" \
+    'probe 127\.0\.0\.1:8081 failed' "$out"
+check "pam_ns logged the sshd session" \
+    sandbox_log_wait 'pam_ns\(sshd:session\): alice \(uid 2001\): session [0-9a-f]{8} in network namespace ns-alice$'
+check_eq "no record is left after the connection ends" "" "$(sids_of 2001)"
+check "nsu2001 disappears within 1 s" wait_until 1 link_absent nsu2001
+
+as_ssh alice 'exit 3'
+check_eq "the exit status of ssh alice 'exit 3' is 3" 3 "$AS_RC"
+settle 2001
+AS_OUT=$(printf 'echo tty=$(tty)\nexit 7\n' |
+    timeout -k 2 30 "${SB_SSH[@]}" -tt alice@127.0.0.1 2>&1) && AS_RC=0 || AS_RC=$?
+check_eq "with a pty (ssh -tt), 'exit 7' gives 7" 7 "$AS_RC"
+check_match "... and the shell had a pty" 'tty=/dev/pts/[0-9]+' "$AS_OUT"
+settle 2001
+AS_OUT=$(timeout -k 2 30 "${SB_SSH[@]}" -o SetEnv=NS_SHELL_SESSION=deadbeef alice@127.0.0.1 \
+    'echo sid=$NS_SHELL_SESSION; readlink /proc/self/ns/net; cat /run/ns-shell/sessions/$NS_SHELL_SESSION' 2>&1)
+check "NS_SHELL_SESSION sent by the client (AcceptEnv) is not used" \
+    test "$(kv sid "$AS_OUT")" != deadbeef
+check_match "... the login's is its own record" 'net:\[([0-9]+)\].*netns_ino=\1' "$AS_OUT"
+settle 2001
+
+# -------------------------------------------- who holds the namespace ---
+: >/tmp/hold-s1
+bg_ssh s1 alice@127.0.0.1 "sh $SB/bin/hold.sh /tmp/hold-s1"
+check "a held ssh login of alice has a record" wait_until 10 has_n_records_of 2001 1
+sid=$(sids_of 2001)
+owner=$(rec "$sid" owner_pid)
+check_eq "the record's owner is an sshd process (the privileged monitor)" sshd \
+    "$(cat "/proc/$owner/comm" 2>&1)"
+check_eq "... running as root" 0 "$(stat -c %u "/proc/$owner" 2>&1)"
+check_eq "... in the recorded namespace" "$(rec "$sid" netns_ino)" "$(netns_of_pid "$owner")"
+child=$(pgrep -u alice -x sshd | head -n 1)
+check_eq "sshd's unprivileged child (alice) is in the same namespace" \
+    "$(rec "$sid" netns_ino)" "$(netns_of_pid "${child:-0}" 2>&1)"
+check_eq "the listening sshd stays in the host's namespace" "$HOSTNET" "$(netns_of_pid "$SB_SSHD_PID")"
+check_match "the host sees nsu2001 on nsbr0, isolated" 'isolated on' \
+    "$(bridge -d link show dev nsu2001 2>&1)"
+
+# ------------------------------------------------- -L and -R forwards ---
+rm -f /tmp/ready-al
+: >/tmp/hold-L
+bg_ssh L alice@127.0.0.1 "$PY $SB/bin/banner.py 127.0.0.1 8081 ALICE-LOOPBACK /tmp/ready-al &
+sh $SB/bin/hold.sh /tmp/hold-L"
+check "alice runs a listener on 127.0.0.1:8081 of her own namespace" \
+    wait_until 10 test -e /tmp/ready-al
+bg_ssh fwd -N -L 9000:127.0.0.1:8081 -R 9001:127.0.0.1:8080 alice@127.0.0.1
+check "the -L/-R connection's session joins alice's namespace" \
+    wait_until 10 has_n_records_of 2001 3
+check "the client's -L listener on the host's 127.0.0.1:9000 is up" \
+    wait_until 10 "$PY" "$SB/bin/probe.py" 127.0.0.1 9000
+check_eq "ssh -L 9000:127.0.0.1:8081 reaches alice's loopback listener" "ALICE-LOOPBACK" \
+    "$("$PY" "$SB/bin/probe.py" 127.0.0.1 9000 2>&1)"
+check_eq "... while the host's own 127.0.0.1:8081 is a different listener" "HOST-LOOPBACK" \
+    "$("$PY" "$SB/bin/probe.py" 127.0.0.1 8081 2>&1)"
+check_match "ssh -R 9001: nothing listens on the host's 127.0.0.1:9001" 'failed' \
+    "$("$PY" "$SB/bin/probe.py" 127.0.0.1 9001 1 2>&1)"
+as_ssh alice "$(probe 127.0.0.1 9001)"
+check_eq "... the -R listener is on alice's loopback (and leads back to the client)" \
+    "GATEWAY-8080" "$AS_OUT"
+kill_ssh fwd
+rm -f /tmp/hold-L /tmp/hold-s1
+wait "${SSH_PID[L]}" "${SSH_PID[s1]}" 2>/dev/null
+check "after every ssh connection ended no record of alice is left" \
+    wait_until 5 bash -c "[[ -z \$(grep -lx uid=2001 $SESS/* 2>/dev/null) ]]"
+check "nsu2001 disappears within 1 s of that" wait_until 1 link_absent nsu2001
+
+# ------------------------------------- one PAM session per connection ---
+ctl=$SB/tmp/ctl-alice
+bg_ssh M -M -S "$ctl" -N alice@127.0.0.1
+wait_until 10 test -S "$ctl"
+wait_until 10 has_n_records_of 2001 1
+o1=$(timeout 20 "${SB_SSH[@]}" -S "$ctl" alice@127.0.0.1 'readlink /proc/self/ns/net' 2>&1)
+o2=$(timeout 20 "${SB_SSH[@]}" -S "$ctl" alice@127.0.0.1 'readlink /proc/self/ns/net' 2>&1)
+check_eq "two channels over one ControlMaster connection share one namespace" "$o1" "$o2"
+check_eq "... which is the record's" "net:[$(rec "$(sids_of 2001)" netns_ino)]" "$o1"
+check_eq "... and they made no records of their own" 1 "$(sids_of 2001 | wc -l)"
+timeout 10 "${SB_SSH[@]}" -S "$ctl" -O exit alice@127.0.0.1 >/dev/null 2>&1
+wait "${SSH_PID[M]}" 2>/dev/null
+check "the master's exit ends its session" wait_until 5 bash -c "[[ -z \$(grep -lx uid=2001 $SESS/* 2>/dev/null) ]]"
+
+# ------------------------------------------------- two users over ssh ---
+settle 2001
+as_ssh bob "$(probe 10.213.0.1 8080); ip -br -4 addr show dev eth0"
+check_match "bob over ssh gets his own address and reaches the gateway" \
+    "GATEWAY-8080.*UP +$(lease_of bob)/16" "$AS_OUT"
+check "alice's and bob's leases differ" test "$(lease_of alice)" != "$(lease_of bob)"
+check_eq "nothing is left open at the end" 0 "$(n_records)"
+
+sandbox_finish
