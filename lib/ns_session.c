@@ -331,6 +331,10 @@ int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino
 {
 	struct find_ctx c = { uid, dev, ino, ret };
 	int r = ns_session_foreach_uid(state_dir, uid, match_netns, &c);
+	/* Not in the index (a record written by other means): look at all of
+	 * them. Only a refused or unusual login pays for the full scan. */
+	if (r == 0)
+		r = ns_session_foreach(state_dir, match_netns, &c);
 	if (r < 0)
 		return r;
 	return r == 1 ? 0 : -ENOENT;
