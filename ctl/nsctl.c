@@ -151,8 +151,26 @@ static bool pam_stack_has_ns(const char *service, int depth)
 		char *p = line + strspn(line, " \t");
 		if (*p == '#')
 			continue;
+		/* "-session" (no log when the module is missing) is a session line
+		 * too; a control may be "[value=action ...]" with spaces inside. */
+		if (*p == '-')
+			p++;
 		char type[32], control[64], arg[128];
-		int n = sscanf(p, "%31s %63s %127s", type, control, arg);
+		int n = sscanf(p, "%31s %63s", type, control);
+		const char *rest = p + strspn(p, " \t");
+		rest += strcspn(rest, " \t");
+		rest += strspn(rest, " \t");
+		if (*rest == '[') {
+			const char *close = strchr(rest, ']');
+			if (!close)
+				continue;
+			snprintf(control, sizeof(control), "[...]");
+			rest = close + 1;
+		} else {
+			rest += strcspn(rest, " \t");
+		}
+		if (n >= 2 && sscanf(rest, "%127s", arg) == 1)
+			n = 3;
 		if (n >= 3 && strcmp(type, "session") == 0 && strstr(arg, "pam_ns.so"))
 			found = true;
 		else if (depth < 4 && n >= 2 && strcmp(type, "@include") == 0 && !strchr(control, '/'))
@@ -287,6 +305,20 @@ static size_t pids_in_nsid(struct ns_nl *nl, int nsid, pid_t *out, size_t max)
 static void gc_veth(const char *name, const char *alias, int peer_nsid, void *data)
 {
 	struct gc_ctx *x = data;
+	/* A login in progress has made its veth but not yet its record, under
+	 * the user's lock: take that lock too (briefly), then look again. */
+	unsigned uid;
+	const char *u = strstr(alias, " uid=");
+	_cleanup_close_ int ulock = -1;
+	if (u && sscanf(u + 5, "%u", &uid) == 1) {
+		char lockname[32];
+		struct ns_err e;
+		snprintf(lockname, sizeof(lockname), "user-%u", uid);
+		if ((ulock = ns_lock_take(x->g->state_dir, lockname, 2000, &e)) < 0) {
+			printf("skipped veth %s (%s): %s\n", name, alias, e.msg);
+			return;
+		}
+	}
 	if (ns_session_foreach(x->g->state_dir, veth_in_use, (void *)name) == 1)
 		return;
 	pid_t pids[256];
@@ -297,12 +329,21 @@ static void gc_veth(const char *name, const char *alias, int peer_nsid, void *da
 		for (size_t i = 0; i < np; i++)
 			printf(" %d", (int)pids[i]);
 		printf("%s\n", x->kill ? (x->dry ? " (would kill)" : " (killed)") : " (use --kill to end them)");
-		for (size_t i = 0; x->kill && !x->dry && i < np; i++)
+		if (!x->kill) {
+			/* Not leaked while its namespace lives: it is the only handle
+			 * gc has on those processes (a later gc --kill needs it). */
+			printf("kept veth %s (%s) while its namespace is in use\n", name, alias);
+			x->removed++;
+			return;
+		}
+		for (size_t i = 0; !x->dry && i < np; i++)
 			kill(pids[i], SIGKILL);
 	}
 	struct ns_err err;
+	int d;
 	printf("%s leaked veth %s (%s)\n", x->dry ? "would delete" : "deleted", name, alias);
-	if (!x->dry && ns_nl_link_delete(x->nl, name, &err) < 0 && err.code != -ENODEV) {
+	/* -ENODEV (gone meanwhile: the kernel's teardown) leaves err unset. */
+	if (!x->dry && (d = ns_nl_link_delete(x->nl, name, &err)) < 0 && d != -ENODEV) {
 		fprintf(stderr, "nsctl: %s\n", err.msg);
 		x->failed++;
 	}

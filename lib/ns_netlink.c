@@ -388,9 +388,33 @@ int ns_nl_foreach_ours(struct ns_nl *nl,
 	return 0;
 }
 
+struct nsid_reply {
+	int nsid;
+	bool got;
+};
+
+static int nsid_valid(struct nl_msg *msg, void *arg)
+{
+	struct nsid_reply *x = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nlattr *tb[NETNSA_MAX + 1];
+	if (h->nlmsg_type == RTM_NEWNSID &&
+	    nlmsg_parse(h, sizeof(struct rtgenmsg), tb, NETNSA_MAX, NULL) >= 0 && tb[NETNSA_NSID]) {
+		x->nsid = (int)nla_get_s32(tb[NETNSA_NSID]);
+		x->got = true;
+	}
+	return NL_OK;
+}
+
+/* Through libnl's receive loop, not a raw nl_recv(): nl_send_auto() asks
+ * for an ack, so the kernel answers RTM_NEWNSID *and* an ack. A raw read
+ * leaves the ack queued: the next request reads the previous answer (gc
+ * then blames, and --kill kills, the wrong pids), and libnl's sequence
+ * check fails the next request that waits for an ack (EIO). */
 int ns_nl_netnsid_of_fd(struct ns_nl *nl, int fd, int *ret_nsid)
 {
 	struct rtgenmsg g = { .rtgen_family = AF_UNSPEC };
+	struct nsid_reply x = { -1, false };
 	struct nl_msg *m = nlmsg_alloc_simple(RTM_GETNSID, NLM_F_REQUEST);
 	if (!m)
 		return -ENOMEM;
@@ -398,31 +422,25 @@ int ns_nl_netnsid_of_fd(struct ns_nl *nl, int fd, int *ret_nsid)
 		nlmsg_free(m);
 		return -EMSGSIZE;
 	}
+	struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(nl->sk));
+	if (!cb) {
+		nlmsg_free(m);
+		return -ENOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, nsid_valid, &x);
 	int r = nl_send_auto(nl->sk, m);
 	nlmsg_free(m);
+	if (r >= 0)
+		r = nl_recvmsgs(nl->sk, cb);        /* RTM_NEWNSID, or the error */
+	if (r >= 0 && x.got)
+		r = nl_wait_for_ack(nl->sk);        /* then its ack */
+	nl_cb_put(cb);
 	if (r < 0)
 		return nle_to_errno(r);
-	struct sockaddr_nl peer;
-	unsigned char *buf = NULL;
-	int n = nl_recv(nl->sk, &peer, &buf, NULL);
-	if (n <= 0) {
-		free(buf);
-		return n < 0 ? nle_to_errno(n) : -EIO;
-	}
-	struct nlmsghdr *h = (struct nlmsghdr *)buf;
-	r = -EIO;
-	if (nlmsg_ok(h, n) && h->nlmsg_type == NLMSG_ERROR) {
-		struct nlmsgerr *e = nlmsg_data(h);
-		r = e->error < 0 ? e->error : -EIO;
-	} else if (nlmsg_ok(h, n) && h->nlmsg_type == RTM_NEWNSID) {
-		struct nlattr *tb[NETNSA_MAX + 1];
-		if (nlmsg_parse(h, sizeof(struct rtgenmsg), tb, NETNSA_MAX, NULL) >= 0 && tb[NETNSA_NSID]) {
-			*ret_nsid = (int)nla_get_s32(tb[NETNSA_NSID]);
-			r = 0;
-		}
-	}
-	free(buf);
-	return r;
+	if (!x.got)
+		return -EIO;
+	*ret_nsid = x.nsid;
+	return 0;
 }
 
 int ns_nl_shape(struct ns_nl *nl, const char *name, uint64_t rate_bps, uint64_t burst_bytes,

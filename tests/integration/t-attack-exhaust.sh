@@ -103,6 +103,35 @@ wait_until 3 no_procs_of 3001
 timed_login carol
 check_eq "after alice lets go, carol logs in" "0 IN-carol" "$T_RC $T_OUT"
 
+# ============ class 8/13: alice SIGKILLs her own su in the middle of pam_ns ===
+cat >"$PUB/sukill.py" <<'EOF'
+import os, random, signal, subprocess, sys, time
+random.seed(13)
+pw = open(sys.argv[1], "rb").read()
+for i in range(25):
+    p = subprocess.Popen(["/bin/su", "alice", "-c", "sleep 5"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p.stdin.write(pw); p.stdin.flush()
+    time.sleep(random.uniform(0, 0.04))
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+print("done")
+EOF
+chmod 0644 "$PUB/sukill.py"
+R_OUT=$(setpriv --reuid=alice --regid=alice --init-groups "$PY" -I "$PUB/sukill.py" "$PUB/pw" </dev/null 2>&1)
+check_eq "alice SIGKILLed her own su 25 times at random moments of pam_ns's work" "done" "$R_OUT"
+wait_until 5 no_procs_of 3001
+no_live_flocks() { ! grep -q FLOCK /proc/locks; }
+check "... no lock is left held" wait_until 3 no_live_flocks
+timed_login bob
+check_eq "bob logs in right after" "0 IN-bob" "$T_RC $T_OUT"
+timed_login alice
+check_eq "alice logs in again" "0 IN-alice" "$T_RC $T_OUT"
+check "... within 3 s (${T_MS} ms)" test "$T_MS" -lt 3000
+check "... and then nothing of hers is left: no veth within 2 s" wait_until 2 no_ns_links
+check_eq "... no record of hers" "" "$(grep -lx uid=3001 "$SESS"/* 2>/dev/null)"
+check_eq "... one lease of hers, no session-tagged extra" "1" "$(awk '$2 == "alice"' "$LEASES" | wc -l)"
+
 # ===================================== class 13: a fork bomb under ulimit -u ===
 cat >"$PUB/bomb.py" <<'EOF'
 import os, resource, sys, time

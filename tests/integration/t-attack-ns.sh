@@ -33,7 +33,12 @@ SP_ALICE=(setpriv --reuid=alice --regid=alice --init-groups)
 sandbox_install_ns_shell
 sandbox_add_user alice 3001
 sandbox_add_user bob 3002
+SHELL_OVERRIDE=/bin/sh sandbox_add_user carol 3003
 cp "$ATT/pamfds.py" "$SB/bin/" && chmod 0755 "$SB/bin/pamfds.py"
+# parentfds.py: the fds of the calling shell (no pipeline, so no pipe of its own)
+printf '%s\n' 'import os' 'print(" ".join(sorted(os.listdir("/proc/%d/fd" % os.getppid()), key=int)))' \
+    >"$SB/bin/parentfds.py"
+chmod 0755 "$SB/bin/parentfds.py"
 : | sandbox_conf      # built-in defaults: bridge, per-user namespace
 PAM_PLAIN='auth     sufficient pam_rootok.so
 auth     required   pam_unix.so nodelay
@@ -108,9 +113,19 @@ unforge() { rm -f "$SESS/$1" "$STATE"/by-uid/*/"$1"; }
 # ======================= class 4: a namespace the user made herself ===
 hostnet=$(netns_ino $$)
 run "${SP_ALICE[@]}" unshare -Urn "$NSH" -c "touch $X/made-in-userns; echo RAN"
-check_eq "ns-shell under unshare -Urn (setuid ignored there): runs as the namespace's root, i.e. nobody special" \
-    "0 RAN" "$R_RC $R_OUT"
-check_eq "... what it made on the host belongs to alice, not root" "alice" "$(stat -c %U "$X/made-in-userns")"
+check_match "ns-shell under unshare -Urn (its setuid bit is ignored there): refused, ns.conf looks owned by nobody" \
+    '^ns-shell: [^
+]*not owned by root' "$R_ERR"
+check_fail "... no shell ran" test -e "$X/made-in-userns"
+# Her own mount namespace too: her ns.conf bind-mounted over the real one
+# looks root-owned in there, and root is exempt. Still nothing is gained:
+# what runs is alice's own unprivileged process.
+printf 'exempt_users = {"root"}\ndefault { network = "host" }\n' >"$X/fake.conf"
+chown alice "$X/fake.conf"
+run "${SP_ALICE[@]}" unshare -Urnm sh -c "mount --bind $X/fake.conf /etc/security/ns.conf && exec $NSH -c 'touch $X/made-in-userns2; echo RAN'"
+check_eq "unshare -Urnm with her own ns.conf bind-mounted: the shell runs ..." "0 RAN" "$R_RC $R_OUT"
+check_eq "... but as alice: what it made on the host belongs to alice" "alice" "$(stat -c %U "$X/made-in-userns2" 2>&1)"
+check_eq "... and the real ns.conf is untouched" "" "$(cat "$SB/security/ns.conf")"
 run "${SP_ALICE[@]}" unshare -Ucn "$NSH" -c 'echo SHELL-RAN'
 check_eq "ns-shell under unshare -Ucn (alice mapped to herself): refused, exit 1, no shell" "1 " "$R_RC $R_OUT"
 check_match "... saying it is not running as root" '^ns-shell: .*(root|setuid)' "$R_ERR"
@@ -216,7 +231,7 @@ sandbox_sshd
 sandbox_ssh_authorize alice
 R_RC=0
 R_OUT=$(timeout -k 2 20 "${SB_SSH[@]}" -o SetEnv="USER=bob LOGNAME=bob HOME=/home/bob NS_SHELL_SESSION=$sb PATH=/tmp" \
-    alice@127.0.0.1 'echo "$(id -u) $USER $LOGNAME $HOME $PATH $NS_SHELL_SESSION $(readlink /proc/self/ns/net)"; ls /proc/$$/fd | sort -n | tr "\n" " "' \
+    alice@127.0.0.1 'echo "$(id -u) $USER $LOGNAME $HOME $PATH $NS_SHELL_SESSION $(readlink /proc/self/ns/net)"; /usr/bin/python3 -I '"$SB/bin/parentfds.py; true" \
     </dev/null 2>&1) || R_RC=$?
 line1=$(head -n 1 <<<"$R_OUT")
 read -r s_uid s_user s_logname s_home s_path s_sid s_net <<<"$line1"
@@ -229,9 +244,9 @@ check_fail "... not in bob's namespace" test "$s_net" = "net:[$b_ino]"
 # ============================================= class 6: descriptors ===
 fds_line=$(sed -n 2p <<<"$R_OUT")
 check_eq "ssh login: the shell holds 0, 1, 2 only (no namespace, netlink, lock or config fd)" \
-    "0 1 2" "$(sed 's/ $//' <<<"$fds_line")"
-run su - alice -c 'ls -l /proc/$$/fd | awk "NR > 1 { print \$9 }" | tr "\n" " "'
-check_eq "su - login with pam_ns: the shell holds 0 1 2 only" "0 1 2" "$(sed 's/ $//' <<<"$R_OUT")"
+    "0 1 2" "$fds_line"
+run su - alice -c "/usr/bin/python3 -I $SB/bin/parentfds.py; true"
+check_eq "su - login with pam_ns: the shell holds 0 1 2 only" "0 1 2" "$R_OUT"
 
 # The outer ns-shell and the reaper, seen by root on the host.
 hold F alice "touch $X/f-ready"
@@ -248,45 +263,51 @@ for p in "outer:$outer" "reaper:$reaper"; do
     nl=$(grep -o 'socket:\[[0-9]*\]' <<<"$targets" | tr -dc '0-9\n' | while read -r ino; do grep -qx "$ino" <<<"$nl_inodes" && echo "$ino"; done)
     check_eq "$n: no netlink socket" "" "$nl"
 done
-reaper_fds=$(ls "/proc/$reaper/fd" | sort -n | tr '\n' ' ' | sed 's/ $//')
-check_eq "the reaper holds 0 1 2 only" "0 1 2" "$reaper_fds"
-# su itself while the session is open: with pam_ns exactly one more fd than
-# without, a network namespace fd, close-on-exec.
+passed=$(ls /proc/self/fd | sort -n | grep -vx '[0-2]' | tr '\n' ' ')   # what this script passes on
+reaper_fds=$(ls "/proc/$reaper/fd" | sort -n | grep -vx '[0-2]' | tr '\n' ' ')
+check_fail "the reaper holds no fd of its own beyond 0-2 (it may keep what its caller passed: $passed)" \
+    bash -c "comm -13 <(tr ' ' '\n' <<<'$passed' | sort) <(tr ' ' '\n' <<<'$reaper_fds' | sort) | grep -q ."
+# su itself while the session is open (carol's shell is /bin/sh, so the
+# same login works with and without pam_ns): with pam_ns exactly one more
+# fd than without, a network namespace fd, close-on-exec.
 su_fds() {
     local f fl
     for f in /proc/"$1"/fd/*; do
         fl=$(awk '/^flags:/ { print $2 }' "/proc/$1/fdinfo/${f##*/}" 2>/dev/null) || continue
-        printf '%s %s %s\n' "${f##*/}" "$(readlink "$f" | sed 's/\[[0-9]*\]/[]/')" \
+        printf '%s %s %s\n' "${f##*/}" "$(readlink "$f" | sed 's/\[[0-9]*\]/[]/; s/hold-[A-Z]/hold-X/')" \
             "$( (( 8#$fl & 8#2000000 )) && echo cloexec || echo inherit)"
     done | sort -n
 }
-with=$(su_fds "$su_pid")
+release F
+hold F carol "touch $X/f2-ready"
+wait_until 10 test -e "$X/f2-ready"
+with=$(su_fds "${HOLD[F]}")
 release F
 sandbox_pam su <<<"$PAM_PLAIN"
-hold G alice "touch $X/g-ready"
+hold G carol "touch $X/g-ready"
 wait_until 10 test -e "$X/g-ready"
 without=$(su_fds "${HOLD[G]}")
 release G
 stack su
+check "control: su held a session both times" test -n "$with" -a -n "$without"
 extra=$(comm -13 <(awk '{ print $2, $3 }' <<<"$without" | sort) <(awk '{ print $2, $3 }' <<<"$with" | sort))
 check_eq "su with an open pam_ns session holds exactly one fd more than without: net:[] (O_CLOEXEC)" \
     "net:[] cloexec" "$extra"
 check_eq "... and nothing of su's own is missing" "" \
     "$(comm -23 <(awk '{ print $2, $3 }' <<<"$without" | sort) <(awk '{ print $2, $3 }' <<<"$with" | sort))"
 
-# pam_ns in this very process (an in-process driver): after close_session
-# the process has exactly the descriptors it had before open_session.
-run "$PY" -I "$SB/bin/pamfds.py" nstest alice
-before=$(sed -n 's/^before //p' <<<"$R_OUT") during=$(sed -n 's/^during //p' <<<"$R_OUT")
-after=$(sed -n 's/^after //p' <<<"$R_OUT")
-check_match "in-process: open and close succeed" 'open=0 close=0' "$R_OUT"
-check_eq "in-process: while open, one extra fd: the caller's original network namespace, O_CLOEXEC" \
-    "net:[] cloexec" "$(comm -13 <(cut -d' ' -f2- <<<"$before" | sort) <(cut -d' ' -f2- <<<"$during" | sort))"
-check_eq "in-process: after close_session exactly the fds from before" "$before" "$after"
+# pam_ns in this very process (an in-process driver), next to the same
+# driver with a stack without pam_ns (libpam's own syslog socket is in both).
+targets() { sed -n "s/^$1 [0-9]* //p" <<<"$2" | sort; }
 run "$PY" -I "$SB/bin/pamfds.py" nsplain alice
-base_after=$(sed -n 's/^after //p' <<<"$R_OUT")
-check_eq "control: the same without pam_ns leaves the same fds" "$(cut -d' ' -f2- <<<"$after")" \
-    "$(cut -d' ' -f2- <<<"$base_after")"
+plain=$R_OUT
+run "$PY" -I "$SB/bin/pamfds.py" nstest alice
+check_match "in-process: open and close succeed" 'open=0 close=0' "$R_OUT"
+check_eq "in-process: while open, one fd more than without pam_ns: the caller's own network namespace, O_CLOEXEC" \
+    "net:[] cloexec" "$(comm -13 <(targets during "$plain") <(targets during "$R_OUT"))"
+check_eq "in-process: after close_session the same fds as without pam_ns" \
+    "$(targets after "$plain")" "$(targets after "$R_OUT")"
+check_eq "in-process: ... and after pam_end" "$(targets ended "$plain")" "$(targets ended "$R_OUT")"
 # A failed open (bridge missing, create_bridge = false) leaks nothing either.
 sandbox_conf <<'EOF'
 bridge = "nosuchbr0"
@@ -294,14 +315,16 @@ create_bridge = false
 EOF
 run "$PY" -I "$SB/bin/pamfds.py" nstest alice
 check_match "in-process, failing setup: open_session fails" 'open=[1-9][0-9]* ' "$R_OUT"
-check_eq "... and the process has exactly the fds it had before" \
-    "$(sed -n 's/^before //p' <<<"$R_OUT")" "$(sed -n 's/^after //p' <<<"$R_OUT")"
+check_eq "... and the process has the same fds as without pam_ns" \
+    "$(targets after "$plain")" "$(targets after "$R_OUT")"
 : | sandbox_conf
 # nsctl exec passes no descriptor of its own to the command.
 hold H alice "touch $X/h-ready"
 wait_until 10 test -e "$X/h-ready"
-run "$NSCTL" exec alice -- sh -c 'ls /proc/$$/fd | sort -n | tr "\n" " "'
-check_eq "nsctl exec: the command gets 0 1 2 only" "0 1 2" "$(sed 's/ $//' <<<"$R_OUT")"
+run sh -c 'cd /proc/$$/fd && echo *'
+direct=$R_OUT
+run "$NSCTL" exec alice -- sh -c 'cd /proc/$$/fd && echo *'
+check_eq "nsctl exec: the command gets no fd of nsctl's own (the same as run directly: $direct)" "$direct" "$R_OUT"
 release H B
 
 sandbox_finish

@@ -118,6 +118,19 @@ run "${SP_ALICE[@]}" "$NSH" -c 'echo SHELL-RAN'
 check_eq "a 1 MB ns.conf of unknown keys: refused" "1 " "$R_RC $R_OUT"
 check "... within 1 s (${R_MS} ms)" test "$R_MS" -lt 1000
 
+# A root-only ns.conf (0600, as an admin may keep it) with mistakes in it:
+# ns-shell, run by anybody, must not print what the file says.
+sandbox_conf <<'EOF'
+user "secretadmin" { rate = "SECRET-VALUE-1" }
+SECRET_KEY_2 = 5
+EOF
+chmod 0600 "$CONF"
+run "${SP_ALICE[@]}" "$NSH" -c 'echo SHELL-RAN'
+check_eq "a root-only ns.conf with errors: refused" "1 " "$R_RC $R_OUT"
+check_fail "... without showing alice what the root-only file contains (user names, values, keys)" \
+    grep -qE 'secretadmin|SECRET-VALUE-1|SECRET_KEY_2' <<<"$R_ERR"
+check "... the details are in the system log for the admin" sandbox_log_wait 'SECRET-VALUE-1' 1
+
 # ${VAR} in ns.conf, with the variables set in su's environment (su is
 # setuid root, so a user controls the environment pam_ns runs in).
 sandbox_conf <<'EOF'
@@ -165,6 +178,8 @@ squat "/run/ns-shell/sessions owned by alice" "sessions" \
 squat "/run/ns-shell/lock a symlink to alice's directory" "lock" \
     bash -c "mkdir -m 0755 $STATE && ln -s $X/evil $STATE/lock"
 check_eq "... nothing was created in alice's directory" "" "$(ls -A "$X/evil")"
+squat "/run/ns-shell/by-uid/3001 (the session index) owned by alice" "by-uid|index|3001" \
+    bash -c "mkdir -m 0755 $STATE $STATE/by-uid $STATE/by-uid/3001 && chown alice $STATE/by-uid/3001"
 squat "lock file user-3001 a symlink to a root-only file" "lock|user-3001" \
     bash -c "mkdir -m 0755 $STATE && mkdir -m 0700 $STATE/lock && ln -s $SHADOW $STATE/lock/user-3001"
 squat "lock file user-3001 a FIFO" "lock|user-3001" \
