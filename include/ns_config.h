@@ -107,6 +107,10 @@ const char *ns_config_path(const struct ns_config *c);
 bool ns_config_exempt(const struct ns_config *c, const char *user,
 		      const char *const *groups, size_t n_groups);
 
+/* Does resolving need the user's groups (group blocks or exempt_groups)?
+ * When not, callers may skip the NSS group lookup. */
+bool ns_config_uses_groups(const struct ns_config *c);
+
 /* Resolve the policy for USER with the given group names. */
 void ns_policy_resolve(const struct ns_config *c, const char *user,
 		       const char *const *groups, size_t n_groups, struct ns_policy *ret);

@@ -982,6 +982,11 @@ bool ns_config_exempt(const struct ns_config *c, const char *user,
 	return false;
 }
 
+bool ns_config_uses_groups(const struct ns_config *c)
+{
+	return c->g.n_exempt_groups > 0 || cfg_size(c->cfg, "group") > 0;
+}
+
 static void builtin_policy(struct ns_policy *p)
 {
 	memset(p, 0, sizeof(*p));

@@ -115,9 +115,12 @@ int ns_session_parse(const char *text, struct ns_session_rec *ret)
  * by root, not writable by group or others. */
 static int open_trusted_dir(int at, const char *path, mode_t mode, bool create)
 {
-	if (create && mkdirat(at, path, mode) < 0 && errno != EEXIST)
-		return -errno;
 	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(at, path, mode) < 0 && errno != EEXIST)
+			return -errno;
+		fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -errno;
 	struct stat st;
@@ -405,8 +408,8 @@ int ns_netns_resolv_write(const char *state_dir, const char *netns, const struct
 	size_t off = 0;
 	if (!netns_name_ok(netns))
 		return ns_fail(err, -EINVAL, "bad namespace name");
-	_cleanup_close_ int top = open_trusted_dir(AT_FDCWD, state_dir, 0755, true);
-	_cleanup_close_ int base = top < 0 ? top : open_trusted_dir(top, "netns", 0755, true);
+	_cleanup_close_ int top = open_trusted_dir(AT_FDCWD, state_dir, 0755, n > 0);
+	_cleanup_close_ int base = top < 0 ? top : open_trusted_dir(top, "netns", 0755, n > 0);
 	_cleanup_close_ int dir = base < 0 ? base : open_trusted_dir(base, netns, 0755, n > 0);
 	if (dir < 0) {
 		if (n == 0 && dir == -ENOENT)

@@ -93,7 +93,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	}
 	char **groups = NULL;
 	size_t ng = 0;
-	if (ns_user_groups(pw->pw_name, pw->pw_gid, &groups, &ng) < 0) {
+	if (ns_config_uses_groups(cfg) && ns_user_groups(pw->pw_name, pw->pw_gid, &groups, &ng) < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot read the groups of %s", user);
 		ns_config_free(cfg);
 		return PAM_SESSION_ERR;

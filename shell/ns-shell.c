@@ -159,7 +159,7 @@ static struct ns_config *load_policy(struct login *l)
 	}
 	char **groups = NULL;
 	size_t ng = 0;
-	if (ns_user_groups(l->user, l->gid, &groups, &ng) < 0)
+	if (ns_config_uses_groups(cfg) && ns_user_groups(l->user, l->gid, &groups, &ng) < 0)
 		fail("cannot read the groups of %s", l->user);
 	l->g = ns_config_globals(cfg);
 	l->exempt = ns_config_exempt(cfg, l->user, (const char *const *)groups, ng);
