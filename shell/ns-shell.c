@@ -149,12 +149,18 @@ static struct ns_config *load_policy(struct login *l)
 	struct ns_errlist errs;
 	struct ns_config *cfg = NULL;
 	if (ns_config_load(NS_CONF_PATH, &cfg, &errs) < 0) {
+		/* The details quote the file: show them only to a caller who may
+		 * read it anyway (access() checks the real uid); syslog gets all. */
+		bool may_read = access(NS_CONF_PATH, R_OK) == 0;
 		for (size_t i = 0; i < errs.n; i++) {
-			fprintf(stderr, "ns-shell: %s\n", errs.line[i]);
+			if (may_read)
+				fprintf(stderr, "ns-shell: %s\n", errs.line[i]);
 			syslog(LOG_AUTHPRIV | LOG_ERR, "%s", errs.line[i]);
 		}
-		if (errs.dropped)
+		if (errs.dropped && may_read)
 			fprintf(stderr, "ns-shell: ... and %zu more errors\n", errs.dropped);
+		if (!may_read)
+			fail("refusing to start a login: %s is not valid (details in the system log)", NS_CONF_PATH);
 		fail("refusing to start a login: %s is not valid", NS_CONF_PATH);
 	}
 	char **groups = NULL;

@@ -10,7 +10,9 @@
  *     prefixes, a static address IPv4 with prefix 1-30 inside the pool.
  *  3. Round trip: ns_policy_print's output, put back into a `default`
  *     block under the same pool and gateway, loads and resolves to the same
- *     policy (ns_policy_print is what `nsctl check` shows the admin). */
+ *     policy (ns_policy_print is what `nsctl check` shows the admin).
+ *  4. When ns_config_uses_groups says no, groups change neither the
+ *     policy nor the exemption (callers then skip the NSS lookup). */
 #include <arpa/inet.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -140,13 +142,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == 0) {
 		const struct ns_globals *g = ns_config_globals(c);
 		FUZZ_CHECK(g->n_exempt_users <= NS_MAX_LIST && g->n_exempt_groups <= NS_MAX_LIST, "exempt lists");
+		bool uses_groups = ns_config_uses_groups(c);
 		for (size_t u = 0; u < sizeof(users) / sizeof(users[0]); u++) {
 			/* user u gets the first u groups: none, one, two, three */
-			struct ns_policy p;
-			(void)ns_config_exempt(c, users[u], (const char *const *)groups, u);
-			ns_policy_resolve(c, users[u], (const char *const *)groups, u, &p);
+			struct ns_policy p, q;
+			bool ex = ns_config_exempt(c, users[u], groups, u);
+			ns_policy_resolve(c, users[u], groups, u, &p);
 			check_policy(&p, g);
 			round_trip(c, &p, text);
+			/* callers skip the NSS group lookup when this says so */
+			if (!uses_groups) {
+				ns_policy_resolve(c, users[u], NULL, 0, &q);
+				FUZZ_CHECK(memcmp(&p, &q, sizeof(p)) == 0 &&
+					   ex == ns_config_exempt(c, users[u], NULL, 0),
+					   "groups matter although ns_config_uses_groups says no\n%s", text);
+			}
 		}
 		ns_config_free(c);
 	}
