@@ -8,6 +8,7 @@
  *     out; no address is ever given to two uids. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,7 +45,7 @@ int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, s
 	for (const char *p = text; *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char line[256], user[64], addr[64], sid[16] = "", extra[2];
+		char line[256], user[64], addr[64], sid[16] = "";
 		unsigned long long uid, used;
 		lineno++;
 		if (len >= sizeof(line))
@@ -55,10 +56,26 @@ int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, s
 		if (len == 0)
 			continue;
 		struct ns_lease e = { 0 };
-		int f = sscanf(line, "%llu %63s %63s %llu %15s %1s", &uid, user, addr, &used, sid, extra);
-		if ((f != 4 && f != 5) || (f == 5 && !ns_sid_valid(sid)) ||
-		    uid > UINT32_MAX - 1 || !ns_user_name_valid(user) || inet_pton(AF_INET, addr, &e.addr) != 1 ||
-		    line[0] < '0' || line[0] > '9')
+		/* Exactly "uid user address last_used[ sid]", single spaces, each
+		 * field checked whole (no "1003dave" or "4deadbeef"). */
+		if (strstr(line, "  ") || line[0] == ' ' || line[len - 1] == ' ' || strchr(line, '\t'))
+			goto bad;
+		char *field[6];
+		int f = 0;
+		for (char *save = NULL, *t = strtok_r(line, " ", &save); t && f < 6; t = strtok_r(NULL, " ", &save))
+			field[f++] = t;
+		unsigned long ul;
+		if ((f != 4 && f != 5) || ns_parse_ulong(field[0], UINT32_MAX - 1, &ul) < 0)
+			goto bad;
+		uid = ul;
+		if (ns_parse_ulong(field[3], LONG_MAX, &ul) < 0)
+			goto bad;
+		used = ul;
+		if (ns_strlcpy(user, field[1], sizeof(user)) < 0 || ns_strlcpy(addr, field[2], sizeof(addr)) < 0 ||
+		    (f == 5 && ns_strlcpy(sid, field[4], sizeof(sid)) < 0))
+			goto bad;
+		if ((f == 5 && !ns_sid_valid(sid)) || !ns_user_name_valid(user) ||
+		    inet_pton(AF_INET, addr, &e.addr) != 1)
 			goto bad;
 		e.uid = (uid_t)uid;
 		e.last_used = (long long)used;
