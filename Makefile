@@ -71,7 +71,7 @@ deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "deps: all present"; fi
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(B)/pam_ns.so
 	@rc=0; for t in $(UNIT_BIN); do $$t || rc=1; done; exit $$rc
 
 integration: all $(B)/fault/pam_ns.so

@@ -37,7 +37,8 @@ int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *
 /* What the picker asks about live sessions. */
 struct ns_lease_ops {
 	bool (*uid_busy)(uid_t uid, void *data);          /* any live session of uid */
-	bool (*sid_alive)(const char *sid, void *data);   /* that session is open */
+	bool (*sid_alive)(uid_t uid, const char *sid, void *data); /* that session of uid is open
+								  * (or still being opened) */
 	bool (*own_addr_busy)(struct in_addr a, void *data); /* a live session of this user has it */
 	void *data;
 };

@@ -75,6 +75,9 @@ int ns_netns_dir_prepare(const char *state_dir, const char *netns, struct ns_err
  * closed to others). -ENOENT when there is none. */
 int ns_netns_resolv_open(const char *state_dir, const char *netns);
 
+/* Is lock NAME held right now (by anyone, this process included)? */
+bool ns_lock_held(const char *state_dir, const char *name);
+
 /* Take the lock NAME under STATE_DIR/lock/ (flock, blocking up to
  * TIMEOUT_MS). Returns the fd to close for unlocking. */
 int ns_lock_take(const char *state_dir, const char *name, int timeout_ms, struct ns_err *err);

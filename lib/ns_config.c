@@ -714,8 +714,10 @@ static void cross_checks(struct ns_config *c)
 			else if (p.static_addr.prefix != g->pool.prefix)
 				snprintf(why, sizeof(why), "%s: prefix differs from pool %s", a, b);
 			else if ((host & ~mask) == 0 || (host & ~mask) == ~mask ||
-				 (g->gateway.family && g->gateway.addr.v4.s_addr == p.static_addr.addr.v4.s_addr))
-				snprintf(why, sizeof(why), "%s is the network, broadcast or gateway address", a);
+				 (g->gateway.family && g->gateway.addr.v4.s_addr == p.static_addr.addr.v4.s_addr) ||
+				 (g->bridge_address.family &&
+				  g->bridge_address.addr.v4.s_addr == p.static_addr.addr.v4.s_addr))
+				snprintf(why, sizeof(why), "%s is the network, broadcast, gateway or bridge address", a);
 			else
 				continue;
 			report(sec, "address", why);

@@ -215,12 +215,18 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 
 	/* Session-tagged addresses of sessions that are gone are free again;
 	 * a uid reused by another user does not inherit the old user's address. */
-	for (size_t i = 0; i < l->n;)
-		if ((l->v[i].sid[0] && !(ops->sid_alive && ops->sid_alive(l->v[i].sid, ops->data))) ||
-		    (l->v[i].uid == uid && strcmp(l->v[i].user, user) != 0))
+	struct in_addr forgotten[8];   /* the old user's: handed out again only as a last resort */
+	size_t n_forgotten = 0;
+	for (size_t i = 0; i < l->n;) {
+		bool reused = l->v[i].uid == uid && strcmp(l->v[i].user, user) != 0;
+		if (reused || (l->v[i].sid[0] && !(ops->sid_alive && ops->sid_alive(l->v[i].uid, l->v[i].sid, ops->data)))) {
+			if (reused && n_forgotten < ARRAY_SIZE(forgotten))
+				forgotten[n_forgotten++] = l->v[i].addr;
 			l->v[i] = l->v[--l->n];
-		else
+		} else {
 			i++;
+		}
+	}
 
 	struct ns_lease *own = find(l, uid, NULL);
 	if (static_addr && static_addr->family == AF_INET) {
@@ -228,7 +234,11 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 			return ns_fail(err, -EADDRINUSE,
 				       "static address of %s is in use by another of its sessions", user);
 		for (size_t i = 0; i < l->n; i++)
-			if (l->v[i].uid != uid && l->v[i].addr.s_addr == static_addr->addr.v4.s_addr) {
+			if ((l->v[i].uid != uid || l->v[i].sid[0]) &&
+			    l->v[i].addr.s_addr == static_addr->addr.v4.s_addr) {
+				if (l->v[i].uid == uid)   /* a live per-session address of this user */
+					return ns_fail(err, -EADDRINUSE,
+						       "static address of %s is in use by another of its sessions", user);
 				if (ops->uid_busy && ops->uid_busy(l->v[i].uid, ops->data))
 					return ns_fail(err, -EADDRINUSE, "address of %s is in use by %s", user,
 						       l->v[i].user);
@@ -265,8 +275,15 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 			used[off / 8] |= (uint8_t)(1u << (off % 8));
 	}
 	const char *tag = own_taken ? sid : NULL;     /* a user's first address is sticky */
-	for (uint32_t off = 1; off < size; off++)
-		if (!(used[off / 8] & (1u << (off % 8))) && !excluded(g, net + off)) {
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t off = 1; off < size; off++) {
+			if ((used[off / 8] & (1u << (off % 8))) || excluded(g, net + off))
+				continue;
+			bool old_users = false;
+			for (size_t k = 0; pass == 0 && k < n_forgotten; k++)
+				old_users |= ntohl(forgotten[k].s_addr) == net + off;
+			if (old_users)
+				continue;
 			ret->s_addr = htonl(net + off);
 			*ret_sid_tagged = tag != NULL;
 			return add(l, uid, user, tag, *ret, now, err);
@@ -274,7 +291,8 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 	/* Full: take over the least recently used sticky lease of a user not logged in. */
 	struct ns_lease *lru = NULL;
 	for (size_t i = 0; i < l->n; i++)
-		if (!l->v[i].sid[0] && l->v[i].uid != uid && (!lru || l->v[i].last_used < lru->last_used) &&
+		if (!l->v[i].sid[0] && l->v[i].uid != uid && !excluded(g, ntohl(l->v[i].addr.s_addr)) &&
+		    (!lru || l->v[i].last_used < lru->last_used) &&
 		    !(ops->uid_busy && ops->uid_busy(l->v[i].uid, ops->data)))
 			lru = &l->v[i];
 	if (!lru)

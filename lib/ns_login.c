@@ -189,11 +189,21 @@ static int new_netns(struct ctx *x, struct ns_err *err)
 	return r;
 }
 
-static bool sid_alive(const char *sid, void *data)
+/* A login in progress holds its user's lock and has no record yet: count
+ * it as alive, or a concurrent login could be given the same address. */
+static bool login_in_progress(const char *state_dir, uid_t uid)
+{
+	char lockname[32];
+	snprintf(lockname, sizeof(lockname), "user-%u", (unsigned)uid);
+	return ns_lock_held(state_dir, lockname);
+}
+
+static bool sid_alive(uid_t uid, const char *sid, void *data)
 {
 	const struct ctx *x = data;
 	struct ns_session_rec r;
-	return ns_session_read(x->g->state_dir, sid, &r) == 0 && ns_session_owner_alive(&r);
+	return (ns_session_read(x->g->state_dir, sid, &r) == 0 && ns_session_owner_alive(&r)) ||
+	       login_in_progress(x->g->state_dir, uid);
 }
 
 struct addr_find {
@@ -219,7 +229,7 @@ static bool own_addr_busy(struct in_addr a, void *data)
 static bool uid_busy_ctx(uid_t uid, void *data)
 {
 	const struct ctx *x = data;
-	return uid_busy(uid, (void *)x->g->state_dir);
+	return uid_busy(uid, (void *)x->g->state_dir) || login_in_progress(x->g->state_dir, uid);
 }
 
 static int take_lease(struct ctx *x, struct in_addr *ret, struct ns_err *err)

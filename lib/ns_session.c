@@ -473,3 +473,20 @@ int ns_netns_resolv_open(const char *state_dir, const char *netns)
 	}
 	return fd;
 }
+
+bool ns_lock_held(const char *state_dir, const char *name)
+{
+	if (!name[0] || strchr(name, '/') || name[0] == '.')
+		return false;
+	_cleanup_close_ int dir = open_sub(state_dir, "lock", false);
+	if (dir < 0)
+		return false;
+	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(fd, LOCK_UN);
+		return false;
+	}
+	return errno == EWOULDBLOCK;
+}
