@@ -31,7 +31,7 @@ for a in "$@"; do
 done
 
 # shellcheck source=../tests/integration/sandbox.sh
-. "$(dirname "$0")/../tests/integration/sandbox.sh"
+. "$(dirname "$0")/../tests/integration/sandbox.sh" || exit 1
 NS_BENCH=$NS_BUILD/ns-bench
 for f in "$NS_BENCH" "$NS_BUILD/ns-shell" "$PAM_NS_SO"; do
     if [[ ! -e $f ]]; then

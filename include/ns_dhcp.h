@@ -11,11 +11,11 @@
 
 /* Run the configured client (udhcpc) on eth0 inside NETNS_FD and wait at
  * most dhcp_timeout seconds for a lease. On success the client has gone
- * to the background (pid file under state_dir/netns/<netns>/dhcp.pid). */
+ * to the background (pid file state_dir/netns/<netns>/dhcp.<netns inode>.pid). */
 int ns_dhcp_start(const struct ns_globals *g, const char *netns, int netns_fd, struct ns_err *err);
 
-/* Is there a pid file of a client for NETNS? (cheap: one lstat) */
-bool ns_dhcp_running(const char *state_dir, const char *netns);
+/* Is there a pid file of a client for NETNS, the instance INO? (cheap: one lstat) */
+bool ns_dhcp_running(const char *state_dir, const char *netns, ino_t ino);
 
 /* Stop the client of NETNS if it still runs inside the namespace (DEV,
  * INO): it releases its lease on the way out. */

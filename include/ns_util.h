@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 struct ns_err {
@@ -48,6 +49,10 @@ int ns_write_all(int fd, const void *buf, size_t len);
 
 /* Parse a decimal unsigned number that must use the whole string. */
 int ns_parse_ulong(const char *s, unsigned long max, unsigned long *ret);
+
+/* Give a file we just created fixed ownership (root:root) and MODE,
+ * whatever the caller's umask and effective gid (su has the user's gid). */
+int ns_fix_owner(int fd, mode_t mode);
 
 /* Start time (field 22 of /proc/PID/stat) in clock ticks: detects pid reuse. */
 int ns_proc_start_time(pid_t pid, unsigned long long *ret);

@@ -695,6 +695,14 @@ static void cross_checks(struct ns_config *c)
 	}
 	if (g->gateway6.family && g->pool6.family && !ns_cidr_contains(&g->pool6, &g->gateway6))
 		report(c->cfg, "gateway6", "outside pool6");
+	/* A user's IPv6 address is pool6 + the host part of its IPv4 address:
+	 * with fewer host bits in pool6, host parts spill into the prefix and
+	 * two users get the same IPv6 address (no DAD to notice). */
+	if (g->pool6.family && g->pool.family && 128 - g->pool6.prefix < 32 - g->pool.prefix) {
+		snprintf(why, sizeof(why), "has %u host bits, fewer than the %u of pool %s (users' addresses would collide)",
+			 128 - g->pool6.prefix, 32 - g->pool.prefix, b);
+		report(c->cfg, "pool6", why);
+	}
 	const char *secs[] = { "default", "group", "user" };
 	for (size_t s = 0; s < ARRAY_SIZE(secs); s++) {
 		unsigned n = cfg_size(c->cfg, secs[s]);

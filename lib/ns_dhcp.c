@@ -24,9 +24,12 @@
 #include "ns_session.h"
 #include "ns_steps.h"
 
-static void pid_path(const char *state_dir, const char *netns, char *buf, size_t size)
+/* One pid file per namespace *instance* (its inode), not per name: a
+ * user's next namespace has the same name while the old client may still
+ * be on its way out, and udhcpc removes its pid file when it exits. */
+static void pid_path(const char *state_dir, const char *netns, ino_t ino, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s/netns/%s/dhcp.pid", state_dir, netns);
+	snprintf(buf, size, "%s/netns/%s/dhcp.%llu.pid", state_dir, netns, (unsigned long long)ino);
 }
 
 int ns_dhcp_start(const struct ns_globals *g, const char *netns, int netns_fd, struct ns_err *err)
@@ -40,10 +43,13 @@ int ns_dhcp_start(const struct ns_globals *g, const char *netns, int netns_fd, s
 		return ns_fail(err, -errno, "dhcp_client %s: %s", g->dhcp_client, strerror(errno));
 	if (access(g->dhcp_script, R_OK) < 0)
 		return ns_fail(err, -errno, "dhcp_script %s: %s", g->dhcp_script, strerror(errno));
+	struct stat nst;
+	if (fstat(netns_fd, &nst) < 0)
+		return ns_fail(err, -errno, "dhcp client: the namespace: %s", strerror(errno));
 	int r = ns_netns_dir_prepare(g->state_dir, netns, err);
 	if (r < 0)
 		return r;
-	pid_path(g->state_dir, netns, pidfile, sizeof(pidfile));
+	pid_path(g->state_dir, netns, nst.st_ino, pidfile, sizeof(pidfile));
 	unlink(pidfile);
 	snprintf(tries, sizeof(tries), "%u", g->dhcp_timeout);
 
@@ -99,18 +105,18 @@ int ns_dhcp_start(const struct ns_globals *g, const char *netns, int netns_fd, s
 	return 0;
 }
 
-bool ns_dhcp_running(const char *state_dir, const char *netns)
+bool ns_dhcp_running(const char *state_dir, const char *netns, ino_t ino)
 {
 	char pidfile[300];
 	struct stat st;
-	pid_path(state_dir, netns, pidfile, sizeof(pidfile));
+	pid_path(state_dir, netns, ino, pidfile, sizeof(pidfile));
 	return lstat(pidfile, &st) == 0;
 }
 
 void ns_dhcp_stop(const char *state_dir, const char *netns, dev_t dev, ino_t ino)
 {
 	char pidfile[300], buf[32] = "";
-	pid_path(state_dir, netns, pidfile, sizeof(pidfile));
+	pid_path(state_dir, netns, ino, pidfile, sizeof(pidfile));
 	int fd = open(pidfile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return;

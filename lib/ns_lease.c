@@ -97,14 +97,55 @@ bad:
 	return ns_fail(err, -EINVAL, "%s:%d: corrupt lease entry (refusing to touch the file)", name, lineno);
 }
 
+/* The lease file's directory, opened without following a symlink and
+ * trusted only when root-owned and closed to group and others (a user who
+ * could write there could swap the file). CREATE: make it (root, 0755). */
+static int open_lease_dir(const char *path, bool create, const char **ret_base, struct ns_err *err)
+{
+	char dir[256];
+	if (ns_strlcpy(dir, path, sizeof(dir)) < 0)
+		return ns_fail(err, -ENAMETOOLONG, "lease file %s: path too long", path);
+	if (dir[0] != '/')
+		return ns_fail(err, -EINVAL, "lease file %s: not an absolute path", path);
+	char *slash = strrchr(dir, '/');
+	*ret_base = path + (slash - dir) + 1;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		bool made = mkdir(dir, 0755) == 0;
+		if (!made && errno != EEXIST)
+			return ns_fail(err, errno, "lease directory %s: %s", dir, strerror(errno));
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && made)
+			ns_fix_owner(fd, 0755);
+	}
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT
+				       : ns_fail(err, errno, "lease directory %s: %s", dir, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return ns_fail(err, -EPERM, "lease directory %s: not a root-owned directory closed to others", dir);
+	}
+	return fd;
+}
+
 int ns_leases_read(const char *path, struct ns_leases *ret, struct ns_err *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	const char *base;
+	memset(ret, 0, sizeof(*ret));
+	_cleanup_close_ int dir = open_lease_dir(path, false, &base, err);
+	if (dir == -ENOENT)
+		return 0;
+	if (dir < 0)
+		return dir;
+	_cleanup_close_ int fd = openat(dir, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		if (errno == ENOENT) {
-			memset(ret, 0, sizeof(*ret));
+		if (errno == ENOENT)
 			return 0;
-		}
 		return ns_fail(err, errno, "lease file %s: %s", path, strerror(errno));
 	}
 	struct stat st;
@@ -132,18 +173,14 @@ int ns_leases_read(const char *path, struct ns_leases *ret, struct ns_err *err)
 
 int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *err)
 {
-	char dir[256], tmp[300];
-	if (ns_strlcpy(dir, path, sizeof(dir)) < 0)
-		return ns_fail(err, -ENAMETOOLONG, "lease file %s: path too long", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		return ns_fail(err, -EINVAL, "lease file %s: not absolute", path);
-	*slash = '\0';
-	if (dir[0] && mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return ns_fail(err, errno, "lease directory %s: %s", dir, strerror(errno));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	unlink(tmp);
-	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	char tmp[300];
+	const char *base;
+	_cleanup_close_ int dir = open_lease_dir(path, true, &base, err);
+	if (dir < 0)
+		return dir == -ENOENT ? ns_fail(err, -ENOENT, "lease file %s: no directory", path) : dir;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", base);
+	unlinkat(dir, tmp, 0);
+	_cleanup_close_ int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return ns_fail(err, errno, "lease file %s: %s", tmp, strerror(errno));
 	size_t cap = l->n * 96 + 1, off = 0;
@@ -155,14 +192,16 @@ int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *
 		off += (size_t)snprintf(text + off, cap - off, "%u %s %s %lld%s%s\n", (unsigned)l->v[i].uid,
 					l->v[i].user, a, l->v[i].last_used, l->v[i].sid[0] ? " " : "", l->v[i].sid);
 	}
-	if (r == 0 && fchmod(fd, 0644) < 0)
-		r = -errno;
 	if (r == 0)
-		r = ns_write_all(fd, text, off);
-	if (r == 0 && rename(tmp, path) < 0)
+		r = ns_fix_owner(fd, 0644);
+	if (r == 0)
+		r = ns_write_all(fd, text ? text : "", off);
+	if (r == 0 && fdatasync(fd) < 0)
+		r = -errno;
+	if (r == 0 && renameat(dir, tmp, dir, base) < 0)
 		r = -errno;
 	if (r < 0) {
-		unlink(tmp);
+		unlinkat(dir, tmp, 0);
 		return ns_fail(err, r, "lease file %s: %s", path, strerror(-r));
 	}
 	return 0;

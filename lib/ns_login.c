@@ -14,9 +14,11 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "ns_dhcp.h"
@@ -80,7 +82,7 @@ static int same_netns_alive(const struct ns_session_rec *r, void *data)
  * on our behalf (the DHCP client), so the kernel can free it. */
 static void release_netns(const char *state_dir, const struct ns_session_rec *r)
 {
-	if (!ns_dhcp_running(state_dir, r->netns))
+	if (!ns_dhcp_running(state_dir, r->netns, r->netns_ino))
 		return;
 	if (ns_session_foreach_uid(state_dir, r->uid, same_netns_alive, (void *)r) != 1)
 		ns_dhcp_stop(state_dir, r->netns, r->netns_dev, r->netns_ino);
@@ -158,15 +160,21 @@ static int ipv6_policy_here(bool on)
 
 /* The IPv6 address of a user: pool6 plus the host part of its IPv4 lease
  * (unique and sticky like the lease), or of the uid when there is none. */
-static void v6_for(const struct ns_globals *g, const struct ns_cidr *v4, uid_t uid, struct ns_cidr *ret)
+static int v6_for(const struct ns_globals *g, const struct ns_cidr *v4, uid_t uid, struct ns_cidr *ret,
+		  struct ns_err *err)
 {
 	uint32_t host = v4 && v4->family == AF_INET
 		? ntohl(v4->addr.v4.s_addr) & ~(~0u << (32 - g->pool.prefix))
 		: (uint32_t)uid + 0x10000;
+	unsigned bits = 128 - g->pool6.prefix;
+	if (bits < 32 && (host >> bits) != 0)   /* would spill into the prefix: another user's address */
+		return ns_fail(err, -ERANGE, "IPv6 address: host part %#x does not fit the %u host bits of pool6",
+			       (unsigned)host, bits);
 	*ret = g->pool6;
 	for (int i = 0; i < 4; i++)
 		ret->addr.v6.s6_addr[15 - i] |= (uint8_t)(host >> (8 * i));
 	ret->prefix = g->pool6.prefix;
+	return 0;
 }
 
 /* Make a fresh network namespace without leaving the caller in it:
@@ -232,50 +240,134 @@ static bool uid_busy_ctx(uid_t uid, void *data)
 	return uid_busy(uid, (void *)x->g->state_dir) || login_in_progress(x->g->state_dir, uid);
 }
 
-static int take_lease(struct ctx *x, struct in_addr *ret, struct ns_err *err)
+/* Work under the global "leases" lock runs in a short-lived child with
+ * root's ids only and a session of its own: su keeps the caller's real uid,
+ * so the user could SIGSTOP su while it holds the lock and freeze every
+ * other user's login. The child cannot be signalled by the user nor by the
+ * terminal; the caller only waits for its answer. */
+struct lease_job {
+	int rc;
+	struct in_addr addr;
+	bool had, tagged;
+	char msg[sizeof(((struct ns_err *)0)->msg)];
+};
+
+static int lease_job_take(struct ctx *x, struct lease_job *j)
 {
-	_cleanup_close_ int lock = ns_lock_take(x->g->state_dir, "leases", LOCK_TIMEOUT_MS, err);
-	if (lock < 0)
-		return lock;
-	struct ns_leases l;
-	int r = ns_leases_read(x->g->lease_file, &l, err);
-	if (r < 0)
-		return r;
-	bool had = false, tagged = false;
-	for (size_t i = 0; i < l.n; i++)
-		had |= l.v[i].uid == x->w->uid && !l.v[i].sid[0] && strcmp(l.v[i].user, x->w->user) == 0;
-	struct ns_lease_ops ops = { uid_busy_ctx, sid_alive, own_addr_busy, x };
-	const char *sid = x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL;
-	r = ns_lease_pick(&l, x->g, x->w->uid, x->w->user, sid,
-			  x->p.address == NS_ADDR_STATIC ? &x->p.static_addr : NULL, &ops,
-			  (long long)time(NULL), ret, &tagged, err);
-	if (r == 0)
-		r = ns_leases_write(x->g->lease_file, &l, err);
+	struct ns_err err = { 0 };
+	_cleanup_close_ int lock = ns_lock_take(x->g->state_dir, "leases", LOCK_TIMEOUT_MS, &err);
+	struct ns_leases l = { 0 };
+	int r = lock < 0 ? lock : ns_leases_read(x->g->lease_file, &l, &err);
 	if (r == 0) {
-		x->u.lease = !had || tagged;
-		x->u.lease_tag = tagged;
+		for (size_t i = 0; i < l.n; i++)
+			j->had |= l.v[i].uid == x->w->uid && !l.v[i].sid[0] && strcmp(l.v[i].user, x->w->user) == 0;
+		struct ns_lease_ops ops = { uid_busy_ctx, sid_alive, own_addr_busy, x };
+		const char *sid = x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL;
+		r = ns_lease_pick(&l, x->g, x->w->uid, x->w->user, sid,
+				  x->p.address == NS_ADDR_STATIC ? &x->p.static_addr : NULL, &ops,
+				  (long long)time(NULL), &j->addr, &j->tagged, &err);
+		if (r == 0)
+			r = ns_leases_write(x->g->lease_file, &l, &err);
 	}
 	ns_leases_free(&l);
+	memcpy(j->msg, err.msg, sizeof(j->msg));
 	return r;
+}
+
+struct drop_args {
+	const char *state_dir, *lease_file, *sid;
+	uid_t uid;
+};
+
+static int lease_job_drop(struct drop_args *d, struct lease_job *j)
+{
+	struct ns_err e = { 0 };
+	_cleanup_close_ int lock = ns_lock_take(d->state_dir, "leases", LOCK_TIMEOUT_MS, &e);
+	struct ns_leases l;
+	int r = lock < 0 ? lock : ns_leases_read(d->lease_file, &l, &e);
+	if (r == 0) {
+		ns_lease_drop(&l, d->uid, d->sid);
+		r = ns_leases_write(d->lease_file, &l, &e);
+		ns_leases_free(&l);
+	}
+	memcpy(j->msg, e.msg, sizeof(j->msg));
+	return r;
+}
+
+static int run_detached(int (*fn)(void *arg, struct lease_job *j), void *arg, struct lease_job *j)
+{
+	int p[2];
+	memset(j, 0, sizeof(*j));
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		sigset_t all;
+		sigfillset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		close(p[0]);
+		setsid();
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			j->rc = -EPERM;
+		else
+			j->rc = fn(arg, j);
+		ns_write_all(p[1], j, sizeof(*j));
+		_exit(0);
+	}
+	close(p[1]);
+	size_t got = 0;
+	while (got < sizeof(*j)) {
+		ssize_t n = read(p[0], (char *)j + got, sizeof(*j) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(p[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (got != sizeof(*j)) {
+		memset(j, 0, sizeof(*j));
+		snprintf(j->msg, sizeof(j->msg), "lease worker died");
+		return j->rc = -EIO;
+	}
+	return j->rc;
+}
+
+static int take_job(void *arg, struct lease_job *j) { return lease_job_take(arg, j); }
+static int drop_job(void *arg, struct lease_job *j) { return lease_job_drop(arg, j); }
+
+static int take_lease(struct ctx *x, struct in_addr *ret, struct ns_err *err)
+{
+	struct lease_job j;
+	int r = run_detached(take_job, x, &j);
+	if (r < 0)
+		return ns_fail(err, r, "%s", j.msg[0] ? j.msg : strerror(-r));
+	*ret = j.addr;
+	x->u.lease = !j.had || j.tagged;
+	x->u.lease_tag = j.tagged;
+	return 0;
 }
 
 /* Drop the lease of UID tagged SID (NULL: the sticky one). */
 static void drop_lease(const char *state_dir, const char *lease_file, uid_t uid, const char *sid)
 {
-	struct ns_err e;
-	_cleanup_close_ int lock = ns_lock_take(state_dir, "leases", LOCK_TIMEOUT_MS, &e);
-	struct ns_leases l;
-	if (lock < 0 || ns_leases_read(lease_file, &l, &e) < 0)
-		return;
-	ns_lease_drop(&l, uid, sid);
-	ns_leases_write(lease_file, &l, &e);
-	ns_leases_free(&l);
+	struct drop_args d = { state_dir, lease_file, sid, uid };
+	struct lease_job j;
+	run_detached(drop_job, &d, &j);
 }
 
 static int plug_bridge(struct ctx *x, struct ns_err *err)
 {
 	const struct ns_globals *g = x->g;
-	struct in_addr a;
+	struct in_addr a = { 0 };
 	uint8_t mid[16];
 	char alias[96];
 	int r;
@@ -342,8 +434,9 @@ static int plug_bridge(struct ctx *x, struct ns_err *err)
 	r = ns_nl_inner_setup(x->inner_nl, dhcp ? NULL : &addr, dhcp ? NULL : &g->gateway, err);
 	if (r == 0 && g->pool6.family) {
 		struct ns_cidr a6;
-		v6_for(g, dhcp ? NULL : &addr, x->w->uid, &a6);
-		r = ns_nl_inner_setup(x->inner_nl, &a6, &g->gateway6, err);
+		r = v6_for(g, dhcp ? NULL : &addr, x->w->uid, &a6, err);
+		if (r == 0)
+			r = ns_nl_inner_setup(x->inner_nl, &a6, &g->gateway6, err);
 	}
 	if (r == 0 && dhcp) {
 		/* The client configures eth0 through our script; it runs on. */
@@ -443,6 +536,10 @@ static int open_locked(struct ctx *x, struct ns_err *err)
 	x->rec.owner_start = start;
 	x->rec.opened = (long long)time(NULL);
 
+	/* The login's terminal filter on the session process itself, so every
+	 * child inherits it whatever the user's shell (chsh) may be. */
+	if ((r = ns_seccomp_no_tiocsti(err)) < 0)
+		return r;
 	if (x->before_enter) {
 		struct ns_login view = { .orig_netns_fd = -1, .uid = w->uid };
 		memcpy(view.sid, x->rec.sid, sizeof(view.sid));

@@ -117,9 +117,14 @@ static int open_trusted_dir(int at, const char *path, mode_t mode, bool create)
 {
 	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
-		if (mkdirat(at, path, mode) < 0 && errno != EEXIST)
+		bool made = mkdirat(at, path, mode) == 0;
+		if (!made && errno != EEXIST)
 			return -errno;
 		fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && made && ns_fix_owner(fd, mode) < 0) {
+			close(fd);
+			return -EPERM;
+		}
 	}
 	if (fd < 0)
 		return -errno;
@@ -172,13 +177,35 @@ int ns_session_write(const char *state_dir, const struct ns_session_rec *r, stru
 	int ifd = openat(udir, r->sid, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (ifd < 0)
 		return ns_fail(err, errno, "session index entry %s: %s", r->sid, strerror(errno));
+	int rc = ns_fix_owner(ifd, 0644);
 	close(ifd);
+	if (rc < 0)
+		return ns_fail(err, rc, "session index entry %s: %s", r->sid, strerror(-rc));
+
+	/* An unnamed file, linked under its name only once complete: a process
+	 * killed half way (a user may SIGKILL her own su) leaves nothing. */
+	_cleanup_close_ int fd = openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		rc = ns_fix_owner(fd, 0644);
+		if (rc == 0)
+			rc = ns_write_all(fd, text, (size_t)n);
+		if (rc == 0 && linkat(fd, "", dir, r->sid, AT_EMPTY_PATH) < 0)
+			rc = -errno;
+		if (rc == 0)
+			return 0;
+		if (rc != -EEXIST)   /* EEXIST: a rewrite, done below by rename */
+			return ns_fail(err, rc, "session record %s: %s", r->sid, strerror(-rc));
+		close(TAKE_FD(fd));
+	}
+	/* No O_TMPFILE on this file system: a named temp file and rename. */
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", r->sid);
 	unlinkat(dir, tmp, 0);
-	_cleanup_close_ int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return ns_fail(err, errno, "session record %s: %s", r->sid, strerror(errno));
-	int rc = fchmod(fd, 0644) < 0 ? -errno : ns_write_all(fd, text, (size_t)n);
+	rc = ns_fix_owner(fd, 0644);
+	if (rc == 0)
+		rc = ns_write_all(fd, text, (size_t)n);
 	if (rc == 0 && renameat(dir, tmp, dir, r->sid) < 0)
 		rc = -errno;
 	if (rc < 0) {
@@ -372,7 +399,14 @@ int ns_lock_take(const char *state_dir, const char *name, int timeout_ms, struct
 	if (dir < 0)
 		return ns_fail(err, dir, "lock directory %s/lock: %s", state_dir,
 			       dir == -EPERM ? "not a root-owned directory closed to others" : strerror(-dir));
-	int fd = openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	int fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT) {
+		fd = openat(dir, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+		if (fd >= 0)
+			ns_fix_owner(fd, 0600);
+		else if (errno == EEXIST)
+			fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	}
 	if (fd < 0)
 		return ns_fail(err, errno, "lock %s: %s", name, strerror(errno));
 	struct stat st;
@@ -429,8 +463,8 @@ int ns_netns_resolv_write(const char *state_dir, const char *netns, const struct
 	unlinkat(dir, ".resolv.conf.tmp", 0);
 	_cleanup_close_ int fd = openat(dir, ".resolv.conf.tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	int r = fd < 0 ? -errno : 0;
-	if (r == 0 && fchmod(fd, 0644) < 0)
-		r = -errno;
+	if (r == 0)
+		r = ns_fix_owner(fd, 0644);
 	if (r == 0)
 		r = ns_write_all(fd, text, off);
 	if (r == 0 && renameat(dir, ".resolv.conf.tmp", dir, "resolv.conf") < 0)

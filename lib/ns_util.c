@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ns_util.h"
 
@@ -20,6 +21,13 @@ int ns_fail(struct ns_err *e, int code, const char *fmt, ...)
 		e->code = code;
 	}
 	return code;
+}
+
+int ns_fix_owner(int fd, mode_t mode)
+{
+	if (fchown(fd, 0, 0) < 0 || fchmod(fd, mode) < 0)
+		return -errno;
+	return 0;
 }
 
 int ns_strlcpy(char *dst, const char *src, size_t size)

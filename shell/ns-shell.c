@@ -18,6 +18,7 @@
  *     execve with the command string verbatim. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sched.h>
@@ -172,6 +173,27 @@ static struct ns_config *load_policy(struct login *l)
 	ns_policy_resolve(cfg, l->user, (const char *const *)groups, ng, &l->policy);
 	free(groups);
 	return cfg;
+}
+
+/* Decided once, before anything is made: the privilege drop refuses gid 0
+ * (primary or supplementary), and would otherwise fail in three processes. */
+static void refuse_group0(const struct login *l)
+{
+	int n = 64;
+	for (int tries = 0; tries < 4; tries++) {
+		gid_t gids[n];
+		int want = n;
+		if (getgrouplist(l->user, l->gid, gids, &want) >= 0) {
+			for (int i = 0; i < want; i++)
+				if (gids[i] == 0)
+					fail("refusing to start a login for %s: member of group 0", l->user);
+			return;
+		}
+		if (want <= n || want > 65536)
+			break;
+		n = want;
+	}
+	fail("cannot read the groups of %s", l->user);
 }
 
 /* Step: the network namespace. Pre: root, still in the inherited netns.
@@ -496,6 +518,7 @@ int main(int argc, char **argv)
 
 	if (geteuid() != 0)
 		fail("not running as root: ns-shell must be installed setuid root (mode 4755, owner root)");
+	refuse_group0(&l);
 	step_network(&l);
 	step_unshare(&l);
 	(void)cfg;

@@ -23,7 +23,7 @@
 set -u -o pipefail
 
 # shellcheck source=SCRIPTDIR/integration/sandbox.sh
-. "$(dirname "$0")/integration/sandbox.sh"
+. "$(dirname "$0")/integration/sandbox.sh" || exit 1
 
 # ------------------------------------------------------------ outer part ----
 # Before entering the sandbox: note the real host's state, run the demo as a

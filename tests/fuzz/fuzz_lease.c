@@ -95,16 +95,11 @@ static void write_read_back(const struct ns_leases *l)
 /* What the picker is told about live sessions: a hash of the question
  * and one seed byte each, so the fuzzer can steer every answer. */
 static uint8_t seed_uid, seed_sid, seed_addr;
-static const char *caller_sid;
 static uint32_t mix(uint32_t x) { return (x * 2654435761u) >> 24; }
 static bool uid_busy(uid_t uid, void *data) { return (mix(uid) ^ seed_uid) & 1; }
-static bool sid_alive(const char *sid, void *data)
+static bool sid_alive(uid_t uid, const char *sid, void *data)
 {
-	/* The login picks before it publishes its record, with an id no
-	 * record has (fresh_sid): its own session is never alive yet. */
-	if (caller_sid && strcmp(sid, caller_sid) == 0)
-		return false;
-	uint32_t h = 0;
+	uint32_t h = uid;
 	for (; *sid; sid++)
 		h = h * 31 + (unsigned char)*sid;
 	return (mix(h) ^ seed_sid) & 1;
@@ -160,7 +155,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.own_addr_busy = (h[6] & 32) ? own_addr_busy : NULL,
 	};
 	/* The caller: an existing lease's uid (maybe under another name) or a
-	 * new one; a per-user namespace or a session (maybe a known tag). */
+	 * new one; a per-user namespace or a session. A session id is fresh
+	 * (fresh_sid): no lease carries it yet. */
 	uid_t uid = 1000 + h[5];
 	char user[33] = "fuzzuser", sidbuf[9];
 	const char *sid = NULL;
@@ -169,16 +165,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uid = e->uid;
 		if (!(h[6] & 2))
 			snprintf(user, sizeof(user), "%s", e->user);
-		if (e->sid[0] && (h[6] & 64)) {
-			snprintf(sidbuf, sizeof(sidbuf), "%s", e->sid);
-			sid = sidbuf;
-		}
 	}
-	if (!sid && (h[6] & 128)) {
-		snprintf(sidbuf, sizeof(sidbuf), "%08x", (unsigned)mix(h[7]) * 0x01010101u);
+	if (h[6] & 128) {
+		for (uint32_t k = h[7];; k++) {
+			bool taken = false;
+			snprintf(sidbuf, sizeof(sidbuf), "%08x", mix(k) * 0x01010101u + k);
+			for (size_t i = 0; i < l.n; i++)
+				taken |= strcmp(l.v[i].sid, sidbuf) == 0;
+			if (!taken)
+				break;
+		}
 		sid = sidbuf;
 	}
-	caller_sid = sid;
 	struct ns_cidr st = { 0 }, *stp = NULL;
 	if (h[6] & 4) {
 		st.family = AF_INET;
@@ -197,7 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t mine = 0;
 		for (size_t i = 0; i < l.n; i++) {
 			const struct ns_lease *e = &l.v[i];
-			FUZZ_CHECK(!e->sid[0] || (ops.sid_alive && sid_alive(e->sid, NULL)) ||
+			FUZZ_CHECK(!e->sid[0] || (ops.sid_alive && sid_alive(e->uid, e->sid, NULL)) ||
 				   (tagged && e->uid == uid && strcmp(e->sid, sid) == 0),
 				   "tag %s of a dead session kept", e->sid);
 			FUZZ_CHECK(e->uid != uid || strcmp(e->user, user) == 0,

@@ -58,7 +58,9 @@ run_one() {
 	local known=()
 	for f in "$seeds"/* "$regress"/*; do [ -f "$f" ] && known+=("$f"); done
 	if [ ${#known[@]} -gt 0 ] && ! "$bin" -runs=1 "${known[@]}" >>"$log" 2>&1; then
-		echo "FAIL $t: a seed or regression input fails (see $log)"
+		echo "FAIL $t: $(sed -n 's/^Running: //p' "$log" | tail -1) fails"
+		grep -a -m1 -E 'ERROR: |runtime error:|property failed|Parse error' "$log" | cut -c1-300 | sed 's/^/     /'
+		echo "     log: $log"
 		return 1
 	fi
 
@@ -75,7 +77,7 @@ run_one() {
 		local art
 		art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
 		echo "FAIL $t after $((SECONDS - start)) s (exit $rc): ${art:-no artifact}"
-		grep -a -m1 -E 'ERROR: |runtime error:|property failed|ALARM|out-of-memory' "$log" | sed 's/^/     /'
+		grep -a -m1 -E 'ERROR: |runtime error:|property failed|Parse error|ALARM|out-of-memory' "$log" | cut -c1-300 | sed 's/^/     /'
 		echo "     log: $log; reproduce: $bin ${art:-<input>}"
 		return 1
 	fi

@@ -7,9 +7,9 @@
 # filter, and TIOCSTI pushes a command into root's shell: root runs it.
 # The attack here is done end to end on a real pty (script(1)) with a
 # real interactive root bash; the product must not let it work.
-# shellcheck disable=SC2016,SC2317  # single-quoted login commands; helpers via check
+# shellcheck disable=SC2016,SC2012,SC2015,SC2088,SC2119,SC2174,SC2317  # single-quoted login commands; helpers via check; ls of /proc
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
 
 X=$SB/x

@@ -12,9 +12,9 @@
 # pam_ns leaves the calling process as it found it (in-process driver,
 # also after a failed open), su holds exactly one extra O_CLOEXEC
 # namespace fd while the session is open, nsctl exec passes nothing on.
-# shellcheck disable=SC2016,SC2317  # single-quoted login commands; helpers via check
+# shellcheck disable=SC2016,SC2012,SC2015,SC2088,SC2119,SC2174,SC2317  # single-quoted login commands; helpers via check; ls of /proc
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
 
 NSH=$SB/bin/ns-shell
@@ -23,7 +23,6 @@ PY=$SB_PYTHON
 ATT=$NS_REPO/tests/integration/attack
 STATE=/run/ns-shell
 SESS=$STATE/sessions
-LEASES=/var/lib/ns-shell/leases
 PUB=$SB/pub
 X=$SB/x
 mkdir -m 0755 "$PUB"

@@ -9,9 +9,9 @@
 # outer process and the reaper; SIGKILL and SIGSTOP at random moments.
 # No PAM module here: the policy is "isolated" (ns-shell makes a
 # loopback-only network namespace itself).
-# shellcheck disable=SC2016,SC2317  # single-quoted login commands; helpers via check
+# shellcheck disable=SC2016,SC2012,SC2015,SC2088,SC2119,SC2174,SC2317  # single-quoted login commands; helpers via check; ls of /proc
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
 
 NSH=$SB/bin/ns-shell

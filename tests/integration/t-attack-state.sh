@@ -9,9 +9,9 @@
 # leases.tmp symlink, a user-owned lease directory) never followed, with a
 # clear log line; fixed modes and owners whatever the umask; nothing in
 # $HOME opened as root (root-only bait behind symlinks, watched by inotify).
-# shellcheck disable=SC2016,SC2317  # single-quoted login commands; helpers via check
+# shellcheck disable=SC2016,SC2012,SC2015,SC2088,SC2119,SC2174,SC2317  # single-quoted login commands; helpers via check; ls of /proc
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
 
 NSH=$SB/bin/ns-shell
@@ -116,7 +116,9 @@ rm -rf "$CONF"
 "$PY" -c 'print("".join("key%d = %d\n" % (i, i) for i in range(80000))[:1000000])' | sandbox_conf
 run "${SP_ALICE[@]}" "$NSH" -c 'echo SHELL-RAN'
 check_eq "a 1 MB ns.conf of unknown keys: refused" "1 " "$R_RC $R_OUT"
-check "... within 1 s (${R_MS} ms)" test "$R_MS" -lt 1000
+# (Every error re-parses the whole file, up to NS_MAX_ERRS times: about
+# 0.5 s here, more under load. Root's own file, so only a robustness bound.)
+check "... within 3 s (${R_MS} ms)" test "$R_MS" -lt 3000
 
 # A root-only ns.conf (0600, as an admin may keep it) with mistakes in it:
 # ns-shell, run by anybody, must not print what the file says.
@@ -143,7 +145,7 @@ run "${SP_ALICE[@]}" sh -c "NSX=/../../$X/evil-state NSL=$X/evil-leases exec su 
 check_eq "\${VAR} in state_dir and lease_file with NSX/NSL set by alice for su: the login runs" "0 IN" \
     "$R_RC $(tail -n 1 <<<"$R_OUT")"
 check "... the state is in /run/ns-shell" test -d "$STATE/sessions"
-check_eq "... nothing was made where the variables pointed" "" "$(ls -A "$X" | grep evil)"
+check_eq "... nothing was made where the variables pointed" "" "$(find "$X" -maxdepth 1 -name '*evil*')"
 printf '%s\n' 'default { network = "bridge" }' | sandbox_conf
 
 # ==================================================== class 5: squatting ===
@@ -197,21 +199,23 @@ check_eq "... and the symlink's target is untouched" "$FP" "$(fingerprint "$SHAD
 check_match "... the lease file is a real root-owned file" '^regular file root 644$' \
     "$(stat -c '%F %U %a' "$LEASES")"
 
-# A lease directory the user owns: she can delete the lease file and be
-# handed the address of a user who is logged in right now.
+# A lease directory the user owns (handed to her by mistake after bob
+# logged in): she can delete the lease file and be handed the address of a
+# user who is logged in right now.
 reset_state
-chown alice /var/lib/ns-shell
 : >"$X/hold-bob"
 su bob -c "while [ -e $X/hold-bob ]; do sleep 0.05; done" </dev/null >/dev/null 2>&1 &
 bob_su=$!
 wait_until 10 grep -qs ' bob ' "$LEASES"
 bob_addr=$(awk '$2 == "bob" { print $3 }' "$LEASES")
+check "control: bob is logged in with an address ($bob_addr)" test -n "$bob_addr"
+chown alice /var/lib/ns-shell
 run "${SP_ALICE[@]}" rm -f "$LEASES"
 log_mark
 run su alice -c 'ip -br -4 addr show dev eth0'
 alice_addr=$(grep -oE '10\.[0-9.]+' <<<"$R_OUT" | head -n 1)
 check_fail "a user-owned lease directory: alice (who deleted the lease file) does not get bob's live address $bob_addr" \
-    test "$alice_addr" = "$bob_addr"
+    test -n "$alice_addr" -a "$alice_addr" = "$bob_addr"
 if [[ $R_RC != 0 ]]; then
     check_match "... her login is refused with a line naming the lease directory" 'pam_ns[^
 ]*(/var/lib/ns-shell|lease)' "$(log_since)"

@@ -13,13 +13,12 @@
 #     routes and links cannot be changed, raw and packet sockets and
 #     privileged ports are refused (also after unshare -Ur), the gateway
 #     is reachable.
-# shellcheck disable=SC2016,SC2317  # single-quoted login commands; helpers via check
+# shellcheck disable=SC2016,SC2012,SC2015,SC2034,SC2088,SC2119,SC2174,SC2317  # single-quoted login commands; helpers via check; ls of /proc
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
 
 PY=$SB_PYTHON
-SESS=/run/ns-shell/sessions
 LEASES=/var/lib/ns-shell/leases
 PUB=$SB/pub
 X=$SB/x
@@ -264,26 +263,30 @@ check_match "bob gets no raw, packet or raw6 socket, no port 67, cannot turn IPv
     '^raw=EPERM rawudp=EPERM packet=EPERM packetdgram=EPERM raw6=EPERM port67=EACCES ipv6on=(EACCES|EPERM) ll6=(EADDRNOTAVAIL|ENETUNREACH)$' \
     "$(sed -n 1p <<<"$R_OUT")"
 check_eq "... eth0 has no IPv6 address at all" "0 0" "$(sed -n '2,3p' <<<"$R_OUT" | tr '\n' ' ' | sed 's/ $//')"
-netcmds='ip addr add 10.213.0.99/16 dev eth0; echo "addr=$?"
-ip addr flush dev eth0; echo "flush=$?"
-ip link set dev eth0 address 02:00:00:00:00:99; echo "mac=$?"
-ip link set dev eth0 down; echo "down=$?"
-ip route replace default via 10.213.0.99; echo "route=$?"
-ip link add x0 type dummy; echo "link=$?"
-ip neigh add 10.213.0.1 lladdr 02:00:00:00:00:98 dev eth0; echo "neigh=$?"
-sysctl -qw net.ipv4.conf.eth0.proxy_arp=1; echo "sysctl=$?"'
+IP=$(command -v ip) TC=$(command -v tc) SYSCTL=$(command -v sysctl)
+netcmds="$IP addr add 10.213.0.99/16 dev eth0; echo addr=\$?
+$IP addr flush dev eth0; echo flush=\$?
+$IP link set dev eth0 address 02:00:00:00:00:99; echo mac=\$?
+$IP link set dev eth0 down; echo down=\$?
+$IP route replace default via 10.213.0.99; echo route=\$?
+$IP link add x0 type dummy; echo link=\$?
+$IP neigh add 10.213.0.1 lladdr 02:00:00:00:00:98 dev eth0; echo neigh=\$?
+$SYSCTL -qw net.ipv4.conf.eth0.proxy_arp=1; echo sysctl=\$?
+$TC qdisc replace dev eth0 root pfifo; echo tc=\$?"
 as bob "{ $netcmds; } 2>/dev/null | tr '\n' ' '"
-check_fail "bob cannot change his address, MAC, link state, routes, neighbours, sysctls or add links" \
-    grep -qE '=0( |$)' <<<"$R_OUT"
-as bob "unshare -Ur sh -c '{ $netcmds; } 2>/dev/null | tr \"\\n\" \" \"; $PY -I $PUB/net.py $baddr'"
-check_fail "... nor after unshare -Ur (the namespace belongs to the host's user namespace)" \
-    grep -qE '=(0|ok)( |$)' <<<"$R_OUT"
+check_match "bob cannot change his address, MAC, link state, routes, neighbours, sysctls, qdiscs or add links" \
+    '^addr=[12] flush=(1|2|255) mac=[12] down=[12] route=[12] link=[12] neigh=[12] sysctl=[1-9] tc=[12] $' "$R_OUT"
+printf '%s\n' "$netcmds" >"$PUB/netcmds.sh"
+chmod 0644 "$PUB/netcmds.sh"
+as bob "unshare -Ur sh -c 'sh $PUB/netcmds.sh 2>/dev/null | tr \"\\n\" \" \"; $PY -I $PUB/net.py $baddr'"
+check_match "... nor after unshare -Ur (the namespace belongs to the host's user namespace)" \
+    '^addr=[12] flush=(1|2|255) mac=[12] down=[12] route=[12] link=[12] neigh=[12] sysctl=[1-9] tc=[12] raw=EPERM rawudp=EPERM packet=EPERM packetdgram=EPERM raw6=EPERM port67=EACCES' "$R_OUT"
 as bob 'ip -br -4 addr show dev eth0'
 check_eq "bob's address is still the one pam_ns gave him" "$baddr/16" "$(awk '{ print $3 }' <<<"$R_OUT")"
 as bob "$PY -I $PUB/probe.py 10.213.0.1 8080"
 check_eq "... and he still reaches the gateway" "GATEWAY-8080" "$R_OUT"
 as bob 'ls /sys/class/net | tr "\n" " "'
-check_eq "/sys/class/net in bob's login shows only his interfaces" "eth0 lo" "$(sed 's/ $//' <<<"$R_OUT")"
+check_eq "/sys/class/net in bob's login shows only his interfaces" "eth0 lo" "${R_OUT% }"
 release A
 kill "$gw_pid" 2>/dev/null
 
@@ -333,5 +336,42 @@ check_match "bob cannot add an IPv6 address" 'rc=[1-9]' "$R_OUT"
 check_match "... nor open a raw ICMPv6 socket (no router advertisements of his own)" 'raw6=EPERM' "$R_OUT"
 sysctl -qw net.ipv6.conf.all.forwarding=0 2>/dev/null
 release A6
+
+# ===================================== class 11: deny rules stay put ===
+sandbox_conf <<'EOF'
+default { deny = {"192.0.2.0/24"} }
+EOF
+ip addr add 192.0.2.1/32 dev lo
+"$PY" -I "$PUB/banner.py" 192.0.2.1 8090 DENIED-REACHED "$X/deny-ready" </dev/null >/dev/null 2>&1 &
+deny_pid=$!
+wait_until 5 test -e "$X/deny-ready"
+sysctl -qw net.ipv4.ip_forward=1
+sysctl -qw net.ipv4.conf.all.accept_source_route=1 net.ipv4.conf.default.accept_source_route=1
+cat >"$PUB/lsrr.py" <<'EOF'
+# lsrr.py : reach 192.0.2.1:8090 directly, then loose/strict source-routed
+# through the gateway 10.213.0.1 (a classic way past a destination rule).
+import socket
+def go(name, opts):
+    s = socket.socket(); s.settimeout(2)
+    try:
+        if opts:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, opts)
+        s.connect(("192.0.2.1", 8090))
+        print(name, s.recv(100).decode().strip())
+    except OSError as e:
+        print(name, "refused:", e)
+go("direct", None)
+for t, name in ((131, "lsrr"), (137, "ssrr")):
+    go(name, bytes([t, 7, 4]) + socket.inet_aton("10.213.0.1") + b"\x01")
+EOF
+chmod 0644 "$PUB/lsrr.py"
+check_eq "control: the host itself reaches 192.0.2.1:8090" "DENIED-REACHED" "$("$PY" -I "$PUB/probe.py" 192.0.2.1 8090)"
+as alice "$PY -I $PUB/lsrr.py; ip rule del prio 100 2>/dev/null; echo rule-del=\$?; unshare -Ur sh -c 'ip rule del prio 100 2>/dev/null; echo userns-rule-del=\$?'; $PY -I $PUB/lsrr.py"
+check_fail "deny = 192.0.2.0/24: alice cannot reach it (directly, source-routed via the gateway, after trying to delete the rule)" \
+    grep -q DENIED-REACHED <<<"$R_OUT"
+check_match "... the rule cannot be deleted, not even from a user namespace of her own" \
+    'rule-del=[1-9].*userns-rule-del=[1-9]' "$(tr '\n' ' ' <<<"$R_OUT")"
+sysctl -qw net.ipv4.ip_forward=0
+kill "$deny_pid" 2>/dev/null
 
 sandbox_finish

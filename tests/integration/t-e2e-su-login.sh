@@ -6,7 +6,7 @@
 # leaves nothing behind.
 # shellcheck disable=SC2001,SC2016,SC2034,SC2119,SC2317  # sed kept for clarity; single-quoted login commands; shared helpers and variables, called via check/wait_until
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
 
 # ------------------------------------------------------------- helpers ---

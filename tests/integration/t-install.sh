@@ -6,7 +6,7 @@
 # for groff. A real install (DESTDIR empty) is never run: only shown with
 # make -n.
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
 
 # The source tree under an overlay whose upper layer is on the sandbox's

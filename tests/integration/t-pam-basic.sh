@@ -6,7 +6,7 @@
 # trusted; ns-shell as the login shell on top of pam_ns.
 # shellcheck disable=SC2016,SC2119,SC2317  # single-quoted remote commands; helpers called via check/wait_until
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
 
 # ------------------------------------------------------------- helpers ---

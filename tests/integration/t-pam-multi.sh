@@ -5,7 +5,7 @@
 # cost of a login next to the ip(8) recipe it replaces.
 # shellcheck disable=SC2016,SC2119,SC2317  # single-quoted remote commands; helpers called via check/wait_until
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
 
 # ------------------------------------------------------------- helpers ---

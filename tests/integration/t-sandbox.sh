@@ -2,7 +2,7 @@
 # Self-test of the sandbox harness; needs no ns-shell build.
 # shellcheck disable=SC2016,SC2119  # remote commands are single-quoted on purpose
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 
 # Outside only (this part runs before the re-exec): facts about the real host.
 if [[ ${NS_SB_INNER:-} != 1 ]]; then

@@ -5,7 +5,7 @@
 # the environment allow-list, the working directory and descriptors.
 # shellcheck disable=SC2016,SC2119,SC2317  # single-quoted login commands; helpers called via check
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
 
 NSH=$SB/bin/ns-shell

@@ -4,7 +4,7 @@
 # /tmp, and the host's mount table (also with / rshared, as on systemd hosts).
 # shellcheck disable=SC2016,SC2119,SC2317  # single-quoted login commands; helpers called via check
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 
 # Outside only: the real host's namespaces that this test changes in the
 # sandbox (hostname, IPC objects); proven different before anything is set.

@@ -6,7 +6,7 @@
 # session record of the same uid (records written here by hand).
 # shellcheck disable=SC2016,SC2119,SC2317  # single-quoted login commands; helpers called via check
 # shellcheck source=sandbox.sh
-. "$(dirname "$0")/sandbox.sh"
+. "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
 
 NSH=$SB/bin/ns-shell

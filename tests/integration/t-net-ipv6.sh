@@ -1,0 +1,274 @@
+#!/bin/bash
+# pool6 / gateway6: each user gets pool6 + the host part of its IPv4 lease,
+# stable across logins, with a default route via gateway6 (which a bridge
+# made by pam_ns carries); TCP over IPv6 to the host works; two users
+# cannot reach each other over IPv6, by global nor link-local address
+# (isolate_ports); without pool6 there is no IPv6 inside at all.
+# shellcheck disable=SC2015,SC2016,SC2119,SC2317  # A && B || die chains; single-quoted login commands; sandbox_install_ns_shell takes no args here; helpers called via check/wait_until
+# shellcheck source=sandbox.sh
+. "$(dirname "$0")/sandbox.sh" || exit 1  # never run on without the sandbox
+sandbox_enter "$0" "$@"
+
+# ------------------------------------------------------------- helpers ---
+# (each t-net-*.sh carries its own copy: run.sh runs every t-*.sh file)
+SESS=/run/ns-shell/sessions
+LEASES=/var/lib/ns-shell/leases
+PY=$SB_PYTHON
+NSCTL=$NS_BUILD/nsctl
+
+net_helpers() {
+    cat >"$SB/bin/hold.sh" <<'EOF'
+i=0
+while [ -e "$1" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+EOF
+    # banner.py HOST PORT TEXT [READY_FILE]: answer every connection with
+    # TEXT and the peer's address (IPv4 or IPv6 by HOST).
+    cat >"$SB/bin/banner.py" <<'EOF'
+import socket, sys
+host, port, text = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((host, port))
+s.listen(64)
+if len(sys.argv) > 4:
+    open(sys.argv[4], "w").close()
+while True:
+    c, peer = s.accept()
+    try:
+        c.sendall(("%s %s\n" % (text, peer[0])).encode())
+    except OSError:
+        pass
+    c.close()
+EOF
+    # probe.py HOST PORT [TIMEOUT]: print the first line the listener sends;
+    # HOST may be an IPv6 address, with %IFACE for a link-local one.
+    cat >"$SB/bin/probe.py" <<'EOF'
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+t = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
+try:
+    ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+    c = socket.socket(ai[0], socket.SOCK_STREAM)
+    c.settimeout(t)
+    c.connect(ai[4])
+    print(c.recv(200).decode().strip())
+except Exception as e:
+    print("probe %s:%d failed: %s" % (host, port, e))
+    sys.exit(1)
+EOF
+    chmod 0644 "$SB/bin/"*.py "$SB/bin/hold.sh"
+}
+rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
+sids_of() {
+    local f
+    for f in "$SESS"/*; do
+        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
+    done
+    return 0
+}
+n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
+lease_of() { awk -v u="$1" '$2 == u { print $3 }' "$LEASES" 2>/dev/null; }
+wait_until() {
+    local secs=$1 i; shift
+    for ((i = 0; i <= secs * 50; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.02
+    done
+    return 1
+}
+has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
+link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
+settle() { wait_until 3 link_absent "nsu$1"; }
+check_login() {
+    if [[ $AS_RC == 0 ]]; then sandbox_ok "$1"
+    else sandbox_not_ok "$1" "exit status: $AS_RC
+stdout: $AS_OUT
+stderr: $AS_ERR"; fi
+}
+declare -A HOLD_PID
+hold() { # TAG USER [CMD]: a login kept open until release TAG
+    local tag=$1 user=$2 pre=${3:-}
+    : >"/tmp/hold-$tag"
+    su "$user" -c "${pre:+$pre
+}sh $SB/bin/hold.sh /tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
+    HOLD_PID[$tag]=$!
+}
+release() {
+    local t
+    for t in "$@"; do rm -f "/tmp/hold-$t"; done
+    for t in "$@"; do wait "${HOLD_PID[$t]}"; done
+}
+pam_net() { # pam_ns in the su and su-l stacks
+    local s
+    for s in su su-l; do
+        sandbox_pam "$s" <<EOF
+auth     sufficient pam_rootok.so
+account  required   pam_permit.so
+session  required   $PAM_NS_SO
+EOF
+    done
+}
+# split_parts TEXT: part[i] = the i-th chunk between "---" lines, lines joined by '|'
+split_parts() {
+    local line cur=""
+    part=()
+    while IFS= read -r line; do
+        if [[ $line == --- ]]; then part+=("$cur"); cur=""; else cur+="$line|"; fi
+    done <<<"$1"
+    part+=("$cur")
+}
+# v6_of IPV4: what DESIGN/ns.conf(5) promise: fd00:213::/64 + the host part
+# of the IPv4 address within 10.213.0.0/16.
+v6_of() {
+    "$PY" -c 'import ipaddress, sys
+v4 = int(ipaddress.IPv4Address(sys.argv[1])) & 0xffff
+print(ipaddress.IPv6Address(int(ipaddress.IPv6Address("fd00:213::")) + v4))' "$1"
+}
+# inet6 TEXT IFACE-LINES: the global inet6 addresses in `ip -o -6 addr` output
+inet6_global() { awk '$3 == "inet6" && / scope global/ { print $4 }' <<<"$1" | xargs; }
+inet6_link() { awk '$3 == "inet6" && / scope link/ { sub(/\/.*/, "", $4); print $4 }' <<<"$1" | head -n 1; }
+
+# ---------------------------------------------------------------- setup ---
+net_helpers
+sandbox_install_ns_shell
+sandbox_add_user alice 2001
+sandbox_add_user bob 2002
+sandbox_add_user carol 2003
+sandbox_add_user dave 2004
+pam_net
+sandbox_conf <<'EOF'
+pool6    = "fd00:213::/64"
+gateway6 = "fd00:213::1"
+user "dave" {
+    deny = {"fd00:213::1/128"}
+    dns  = {"fd00:213::1", "10.213.0.1"}
+}
+EOF
+check_fail "no bridge before the first login (pam_ns makes it)" ip link show dev nsbr0
+
+# -------------------------------------------------- a login with IPv6 ---
+as_user alice 'ip -o -6 addr show dev eth0; ip -6 route show default
+cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6 /proc/sys/net/ipv6/conf/eth0/accept_ra'
+check_login "su - alice with pool6 and gateway6 succeeds"
+out=$AS_OUT
+a4=$(lease_of alice)
+a6=$(v6_of "$a4")
+check_eq "alice's eth0 has pool6 + the host part of her IPv4 lease $a4, /64" \
+    "$a6/64" "$(inet6_global "$out")"
+check_fail "... usable at once (not tentative: no DAD)" grep -q tentative <<<"$out"
+check_match "the IPv6 default route inside goes via fd00:213::1 on eth0" \
+    'default via fd00:213::1 dev eth0' "$out"
+check_match "IPv6 is on on eth0, router advertisements ignored (disable_ipv6 0, accept_ra 0)" \
+    $'\n0\n0$' "$out"
+check_match "the bridge pam_ns made carries gateway6 fd00:213::1/64" \
+    'inet6 fd00:213::1/64 ' "$(ip -6 addr show dev nsbr0 2>&1)"
+settle 2001
+as_user alice 'ip -o -6 addr show dev eth0'
+check_eq "the next login of alice gets the same IPv6 address" "$a6/64" "$(inet6_global "$AS_OUT")"
+settle 2001
+
+# ---------------------------------- TCP over IPv6; users kept apart ---
+"$PY" "$SB/bin/banner.py" fd00:213::1 8080 GATEWAY6 "$SB/gw6.ready" </dev/null >"$SB/gw6.log" 2>&1 &
+wait_until 5 test -e "$SB/gw6.ready" || sandbox_die "the IPv6 listener did not start" "$(cat "$SB/gw6.log")"
+rm -f /tmp/ready-b
+hold b bob "ip -o -6 addr show dev eth0
+$PY $SB/bin/banner.py :: 8090 BOB /tmp/ready-b &"
+check "a held login of bob with a listener on [::]:8090" \
+    wait_until 10 test -e /tmp/ready-b
+bout=$(cat "$SB/tmp/hold-b.out")
+b6=$(v6_of "$(lease_of bob)")
+check_eq "bob's eth0 has his own pool6 address" "$b6/64" "$(inet6_global "$bout")"
+bll=$(inet6_link "$bout")
+check_match "bob's eth0 has a link-local address" '^fe80:' "$bll"
+check "alice's and bob's IPv6 addresses differ" test "$a6" != "$b6"
+check_match "the host reaches bob's listener over IPv6 (control)" "^BOB fd00:213::1$" \
+    "$("$PY" "$SB/bin/probe.py" "$b6" 8090 2>&1)"
+check_match "the host reaches bob's listener by link-local address (control)" "^BOB " \
+    "$("$PY" "$SB/bin/probe.py" "$bll%nsbr0" 8090 2>&1)"
+as_user alice "$PY $SB/bin/probe.py fd00:213::1 8080; echo ---
+$PY $SB/bin/probe.py $b6 8090 1.5; echo ---
+$PY $SB/bin/probe.py $bll%eth0 8090 1.5"
+split_parts "$AS_OUT"
+check_eq "alice reaches a TCP listener on [fd00:213::1], from her own address" \
+    "GATEWAY6 $a6|" "${part[0]:-}"
+check_match "alice cannot reach bob's listener by his global IPv6 address" \
+    "probe $b6:8090 failed" "${part[1]:-}"
+check_match "alice cannot reach bob's listener by his link-local address" \
+    "probe $bll%eth0:8090 failed" "${part[2]:-}"
+check_match "bridge -d link: alice's port is isolated" 'isolated on' "$(bridge -d link show dev nsu2001 2>&1)"
+check_match "bridge -d link: bob's port is isolated" 'isolated on' "$(bridge -d link show dev nsu2002 2>&1)"
+release b
+settle 2002
+
+# deny and dns with IPv6 addresses (dave).
+as_user dave "ip -6 rule show; echo ---
+$PY $SB/bin/probe.py fd00:213::1 8080; echo ---
+cat /etc/resolv.conf"
+split_parts "$AS_OUT"
+check_match "deny = {\"fd00:213::1/128\"}: ip -6 rule inside shows the prohibit rule" \
+    '100:[[:space:]]+from all to fd00:213::1 prohibit' "${part[0]:-}"
+check_match "... and dave's TCP connect to [fd00:213::1] fails with EACCES" \
+    'failed: \[Errno 13\]' "${part[1]:-}"
+check_eq "dns with an IPv6 resolver: both nameserver lines, in order" \
+    "fd00:213::1 10.213.0.1" "$(tr '|' '\n' <<<"${part[2]:-}" | awk '$1 == "nameserver" { print $2 }' | xargs)"
+settle 2004
+
+# Control: the same probes with isolate_ports = false do reach bob, so the
+# failures above come from the port isolation, not from the probes.
+sandbox_conf <<'EOF'
+pool6         = "fd00:213::/64"
+gateway6      = "fd00:213::1"
+isolate_ports = false
+EOF
+rm -f /tmp/ready-b2
+hold b2 bob "$PY $SB/bin/banner.py :: 8090 BOB /tmp/ready-b2 &"
+wait_until 10 test -e /tmp/ready-b2
+as_user alice "$PY $SB/bin/probe.py $b6 8090 1.5; echo ---
+$PY $SB/bin/probe.py $bll%eth0 8090 1.5"
+split_parts "$AS_OUT"
+check_eq "control, isolate_ports = false: alice reaches bob by global IPv6 address" \
+    "BOB $a6|" "${part[0]:-}"
+check_match "control, isolate_ports = false: alice reaches bob by link-local address" \
+    '^BOB fe80:' "${part[1]:-}"
+release b2
+settle 2001
+settle 2002
+
+# ------------------------------ pool6 with fewer host bits than pool ---
+# alice 10.213.0.5 and bob 10.213.1.5 differ only above the 8 host bits of
+# a /120: "pool6 + host part" must not give both the same address (which
+# nothing would notice: no DAD). Either the file is refused or they differ.
+sandbox_conf <<'EOF'
+pool6    = "fd00:213::100/120"
+gateway6 = "fd00:213::101"
+user "alice" { address = "10.213.0.5/16" }
+user "bob"   { address = "10.213.1.5/16" }
+EOF
+if out=$("$NSCTL" check 2>&1); then
+    as_user alice 'ip -o -6 addr show dev eth0'
+    x6=$(inet6_global "$AS_OUT")
+    settle 2001
+    as_user bob 'ip -o -6 addr show dev eth0'
+    y6=$(inet6_global "$AS_OUT")
+    settle 2002
+    check "pool6 /120 under pool /16 (accepted by nsctl check): alice and bob get different IPv6 addresses ('$x6' vs '$y6')" \
+        test -n "$x6" -a "$x6" != "$y6"
+else
+    check_match "pool6 /120 under pool /16: nsctl check refuses the file (pool6 too small)" ':[0-9]+: pool6: ' "$out"
+    as_user alice true
+    check "... and logins are refused" test "$AS_RC" != 0
+fi
+
+# --------------------------------------------------- without pool6 ---
+: | sandbox_conf
+as_user carol 'ip -o -6 addr show dev eth0; echo ---
+cat /proc/sys/net/ipv6/conf/all/disable_ipv6 /proc/sys/net/ipv6/conf/eth0/disable_ipv6 /proc/sys/net/ipv6/conf/default/disable_ipv6; echo ---
+ip -6 route show'
+check_login "a login of carol without pool6 succeeds"
+split_parts "$AS_OUT"
+check_eq "no inet6 address on eth0" "" "${part[0]:-}"
+check_eq "IPv6 is switched off inside (all, eth0, default: disable_ipv6 = 1)" "1|1|1|" "${part[1]:-}"
+check_eq "no IPv6 route inside" "" "${part[2]:-}"
+settle 2003
+check_eq "no record is left" 0 "$(n_records)"
+sandbox_finish
