@@ -15,6 +15,8 @@ struct ns_login_who {
 	gid_t gid;
 	const char *const *groups;
 	size_t n_groups;
+	const char *shell;           /* the passwd shell */
+	const char *required_shell;  /* pam_ns shell=PATH: refuse others; NULL: any */
 };
 
 struct ns_login {

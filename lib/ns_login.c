@@ -580,6 +580,11 @@ int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
 		*why = "network = host";
 		return NS_LOGIN_IGNORED;
 	}
+	/* With chsh a user could leave ns-shell and keep only the network
+	 * namespace; an admin who wants all of it names the shell. */
+	if (w->required_shell && (!w->shell || strcmp(w->shell, w->required_shell) != 0))
+		return ns_fail(err, -EPERM, "login shell of %s is %s, not %s (shell= of pam_ns)", w->user,
+			       w->shell ? w->shell : "(none)", w->required_shell);
 	if ((r = ns_state_prepare(x.g->state_dir, err)) < 0)
 		return r;
 	snprintf(lockname, sizeof(lockname), "user-%u", (unsigned)w->uid);

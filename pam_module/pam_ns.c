@@ -1,6 +1,6 @@
 /* pam_ns.so — PAM glue for the network side of a login (see DESIGN.md).
  *
- *   session required pam_ns.so [conf=PATH] [debug]
+ *   session required pam_ns.so [conf=PATH] [shell=PATH] [debug]
  *
  * Arguments are parsed once; unknown words are logged. Every decision is in
  * lib/ (ns_login_open/close). Nothing is read from the PAM environment or
@@ -25,18 +25,22 @@
 
 struct args {
 	const char *conf;
+	const char *shell;   /* shell=PATH: namespaced users must have this login shell */
 	bool debug;
 };
 
 static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
 {
 	a->conf = NS_CONF_PATH;
+	a->shell = NULL;
 	a->debug = false;
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "debug") == 0)
 			a->debug = true;
 		else if (strncmp(argv[i], "conf=", 5) == 0 && argv[i][5] == '/')
 			a->conf = argv[i] + 5;
+		else if (strncmp(argv[i], "shell=", 6) == 0 && argv[i][6] == '/')
+			a->shell = argv[i] + 6;
 		else
 			pam_syslog(pamh, LOG_ERR, "unknown option: %s", argv[i]);
 	}
@@ -99,7 +103,8 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return PAM_SESSION_ERR;
 	}
 
-	struct ns_login_who who = { pw->pw_name, pw->pw_uid, pw->pw_gid, (const char *const *)groups, ng };
+	struct ns_login_who who = { pw->pw_name, pw->pw_uid, pw->pw_gid, (const char *const *)groups, ng,
+				    pw->pw_shell, a.shell };
 	struct ns_login *s = calloc(1, sizeof(*s));
 	struct ns_err err = { 0 };
 	const char *why = NULL;

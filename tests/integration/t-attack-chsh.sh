@@ -134,8 +134,25 @@ check_fail "after alice's chsh, root's 'su - alice' on a terminal cannot be made
     printf '#   %s\n' "root's bash ran 'id -u >$X/injected': owner $(stat -c %U "$X/injected"), content $(cat "$X/injected")" \
         "$(grep -m1 'TIOCSTI' "$SB/tmp/admin.log")"
 rm -f /home/alice/.bash_profile
-R_OUT=$(timeout 10 su - alice -c 'readlink /proc/self/ns/pid' </dev/null 2>&1)
-check_fail "after alice's chsh, her login still has its own PID namespace (not the host's $(readlink /proc/self/ns/pid))" \
-    test "$R_OUT" = "$(readlink /proc/self/ns/pid)"
+# By DESIGN.md a user whose shell is not ns-shell keeps only pam_ns's
+# network namespace (and, now, the session's terminal filter):
+R_OUT=$(timeout 10 su - alice -c 'readlink /proc/self/ns/net' </dev/null 2>&1)
+check_fail "after alice's chsh, her login is still in a network namespace of its own" \
+    test "$R_OUT" = "$(readlink /proc/self/ns/net)"
+# An admin who wants all of ns-shell names it: pam_ns shell=PATH refuses
+# a namespaced user whose login shell is anything else.
+for s in su su-l; do
+    sandbox_pam "$s" <<EOF
+auth     sufficient pam_rootok.so
+auth     required   pam_unix.so nodelay
+account  required   pam_unix.so
+session  required   pam_unix.so
+session  required   $PAM_NS_SO debug shell=$SB/bin/ns-shell
+EOF
+done
+R_OUT=$(timeout 10 su - alice -c 'echo RAN-OUTSIDE' </dev/null 2>&1)
+check_fail "with pam_ns shell=ns-shell, alice's chsh'd login is refused (no shell outside ns-shell)" \
+    grep -q RAN-OUTSIDE <<<"$R_OUT"
+check "... and the log says why" sandbox_log_wait "login shell of alice is /bin/bash, not $SB/bin/ns-shell" 3
 
 sandbox_finish
