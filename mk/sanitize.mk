@@ -1,5 +1,6 @@
-# mk/sanitize.mk — fuzzing and sanitizer runs. Included by the Makefile
-# after its variables (B, CFLAGS, PKG_LIBS, LIB_SRC, UNIT_SRC, UNIT_BIN).
+# mk/sanitize.mk — fuzzing and sanitizer runs. Included at the end of the
+# Makefile: it uses B, CFLAGS, PKG_LIBS, LIB_SRC, UNIT_SRC and UNIT_BIN, and
+# `all` must stay the default goal.
 #
 #   make fuzz       each libFuzzer target for FUZZ_SECS (20) s: part of check
 #   make fuzz-long  the same for SECS (1800) s each, by hand; FUZZ_JOBS=2
@@ -66,13 +67,17 @@ $(AS)/libns.a: $(ASAN_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(AS)/tests/%: tests/unit/%.c $(AS)/libns.a | $(AS)/tests
 	$(ASAN_CC) $(SAN_CFLAGS) -o $@ $< $(AS)/libns.a $(PKG_LIBS) -lcmocka -lpam -ldl
+# test_pam loads the module next to its own directory: build/asan/pam_ns.so.
+$(AS)/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(AS)/libns.a
+	$(ASAN_CC) $(SAN_CFLAGS) -shared -Wl,--version-script=pam_module/pam_ns.map \
+	    -o $@ $< $(AS)/libns.a $(PKG_LIBS) -lpam
 
-asan: $(ASAN_UNIT_BIN)
+asan: $(ASAN_UNIT_BIN) $(AS)/pam_ns.so
 	@rc=0; for t in $(ASAN_UNIT_BIN); do \
 	    echo "  ASAN    $$t"; $(SAN_ENV) $$t || { echo "FAIL $$t (exit $$?)"; rc=1; }; \
 	done; exit $$rc
 
-valgrind: $(UNIT_BIN)
+valgrind: $(UNIT_BIN) $(B)/pam_ns.so
 	@command -v valgrind >/dev/null || { echo "valgrind: not installed (make deps)"; exit 1; }
 	@rc=0; for t in $(UNIT_BIN); do \
 	    echo "  VALGRIND $$t"; \

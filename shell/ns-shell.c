@@ -103,8 +103,12 @@ static void sanitize_process(void)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			sigaction(s, &sa, NULL);
+		if (s != SIGKILL && s != SIGSTOP && sigaction(s, &sa, NULL) < 0) {
+			/* glibc refuses its own two real-time signals (32, 33); an
+			 * ignored one would be inherited by the login: ask the kernel. */
+			struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } k = { 0 };
+			syscall(SYS_rt_sigaction, s, &k, NULL, sizeof(k.mask));
+		}
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -149,10 +153,12 @@ static struct ns_config *load_policy(struct login *l)
 {
 	struct ns_errlist errs;
 	struct ns_config *cfg = NULL;
-	if (ns_config_load(NS_CONF_PATH, &cfg, &errs) < 0) {
-		/* The details quote the file: show them only to a caller who may
-		 * read it anyway (access() checks the real uid); syslog gets all. */
-		bool may_read = access(NS_CONF_PATH, R_OK) == 0;
+	int r = ns_config_load(NS_CONF_PATH, &cfg, &errs);
+	if (r < 0) {
+		/* Content errors quote the file: show them only to a caller who
+		 * may read it anyway (access() checks the real uid); errors about
+		 * the file itself (owner, mode, type) quote nothing. Syslog gets all. */
+		bool may_read = access(NS_CONF_PATH, R_OK) == 0 || r != -EINVAL;
 		for (size_t i = 0; i < errs.n; i++) {
 			if (may_read)
 				fprintf(stderr, "ns-shell: %s\n", errs.line[i]);
