@@ -61,7 +61,8 @@ $(B)/fault/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(FAULT_OBJ)
 # Installs the Debian build and test packages that are missing (nothing if all are there).
 DEPS := build-essential pkg-config libpam0g-dev libnl-3-dev libnl-route-3-dev libconfuse-dev \
         libcmocka-dev openssh-server openssh-client pamtester iproute2 python3 util-linux \
-        login procps valgrind groff-base man-db strace udhcpc dnsmasq-base nftables curl
+        login procps valgrind groff-base man-db strace udhcpc dnsmasq-base nftables curl \
+        clang llvm
 deps:
 	@missing=""; for p in $(DEPS); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
@@ -80,6 +81,9 @@ integration: all $(B)/fault/pam_ns.so
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) asan
+	$(MAKE) valgrind
+	$(MAKE) fuzz
 	$(MAKE) integration
 
 $(B)/ns-bench: bench/ns-bench.c $(B)/libns.a
@@ -117,3 +121,7 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+# fuzz, fuzz-long, asan, valgrind (recipes in mk/sanitize.mk); last, so that
+# `all` stays the default goal.
+include mk/sanitize.mk

@@ -124,6 +124,7 @@ static const struct {
 	{ "attempt to append to non-list option '%s'", "not a list" },
 };
 
+__attribute__((format(printf, 2, 0)))
 static void confuse_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	char msg[200];
@@ -780,18 +781,48 @@ static bool blank_key(char *text, int line, const char *key)
 	return true;
 }
 
+/* libconfuse reads ${...} as one token, quotes and newlines included: in
+ * a "..." string, and where a token starts outside one. NULL when T does
+ * not start one; else where it ends. */
+static const char *env_ref_end(const char *t, bool token_start)
+{
+	if (t[0] != '$' || t[1] != '{' || !token_start)
+		return NULL;
+	const char *e = strchr(t + 2, '}');
+	return e ? e + 1 : NULL;
+}
+
 /* libconfuse 3.3 counts the newline ending a comment more than once (its
  * line numbers drift after every comment) and rejects a comment inside a
- * value list. Blank every comment, keeping newlines, before it parses. */
-static void blank_comments(char *t)
+ * value list. Blank every comment, keeping newlines, before it parses.
+ * Returns the line of a quote left open at the end of the text, 0 if none:
+ * libconfuse takes a "... cut by the end of the text for the end of the
+ * file, without an error, and its (global) lexer stays inside the string,
+ * so the next cfg_init() in the process aborts on its own defaults. */
+static int blank_comments(char *text)
 {
-	while (*t) {
-		if (*t == '"' || *t == '\'') {
+	int line = 1;
+	const char *e;
+	for (char *t = text; *t;) {
+		if ((e = env_ref_end(t, t == text || strchr(" \t\r\n\"'={}()+,*", t[-1])))) {
+			for (; t < e; t++)
+				line += *t == '\n';
+		} else if (*t == '"' || *t == '\'') {
 			char q = *t++;
-			for (; *t && *t != q; t++)
+			int start = line;
+			while (*t && *t != q) {
+				if (q == '"' && (e = env_ref_end(t, true))) {
+					for (; t < e; t++)
+						line += *t == '\n';
+					continue;
+				}
 				if (*t == '\\' && t[1])
 					t++;
-			t += *t ? 1 : 0;
+				line += *t++ == '\n';
+			}
+			if (!*t)
+				return start;
+			t++;
 		} else if (*t == '#' || (t[0] == '/' && t[1] == '/')) {
 			for (; *t && *t != '\n'; t++)
 				*t = ' ';
@@ -800,14 +831,17 @@ static void blank_comments(char *t)
 			for (t += 2; *t && !(t[0] == '*' && t[1] == '/'); t++)
 				if (*t != '\n')
 					*t = ' ';
+				else
+					line++;
 			if (*t) {
 				t[0] = t[1] = ' ';
 				t += 2;
 			}
 		} else {
-			t++;
+			line += *t++ == '\n';
 		}
 	}
+	return 0;
 }
 
 static int parse_buffer(const char *text, const char *name, struct ns_config **ret,
@@ -837,10 +871,14 @@ static int parse_buffer(const char *text, const char *name, struct ns_config **r
 	 * key (unknown key, bad integer...), blank that line and parse again,
 	 * so every such error is reported, not only the first. */
 	_cleanup_free_ char *work = strdup(text);
-	if (work)
-		blank_comments(work);
 	int pr = CFG_PARSE_ERROR;
 	for (int pass = 0; work && pass < NS_MAX_ERRS; pass++) {
+		/* Every pass: blank_key must not have left a quote open either. */
+		int open_quote = blank_comments(work);
+		if (open_quote) {
+			add_error("%s:%d: string not closed before the end of the file", name, open_quote);
+			break;
+		}
 		if (pass > 0) {
 			cfg_free(c->cfg);
 			c->cfg = new_cfg();

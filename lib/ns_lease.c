@@ -258,7 +258,10 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 	size_t n_forgotten = 0;
 	for (size_t i = 0; i < l->n;) {
 		bool reused = l->v[i].uid == uid && strcmp(l->v[i].user, user) != 0;
-		if (reused || (l->v[i].sid[0] && !(ops->sid_alive && ops->sid_alive(l->v[i].uid, l->v[i].sid, ops->data)))) {
+		/* a stale tag equal to this session's id (a 32-bit collision) */
+		bool same_tag = sid && l->v[i].uid == uid && strcmp(l->v[i].sid, sid) == 0;
+		if (reused || same_tag ||
+		    (l->v[i].sid[0] && !(ops->sid_alive && ops->sid_alive(l->v[i].uid, l->v[i].sid, ops->data)))) {
 			if (reused && n_forgotten < ARRAY_SIZE(forgotten))
 				forgotten[n_forgotten++] = l->v[i].addr;
 			l->v[i] = l->v[--l->n];

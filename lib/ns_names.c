@@ -123,15 +123,14 @@ static int expand(const char *tmpl, const char *user, const char *host, const ch
 			one[0] = *p;
 			ins = one;
 		}
-		for (; *ins; ins++) {
-			if (o + 1 >= size || o >= 63)
-				goto done;
+		/* Once the buffer is full, keep reading the template: whether it
+		 * is valid must not depend on how long %u, %h and %s are. */
+		for (; *ins && o + 1 < size && o < 63; ins++) {
 			if (buf)
 				buf[o] = host_char_ok(*ins) ? *ins : '-';
 			o++;
 		}
 	}
-done:
 	if (buf)
 		buf[o] = '\0';
 	return 0;
