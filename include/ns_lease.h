@@ -9,6 +9,9 @@
 #include "ns_config.h"
 #include "ns_util.h"
 
+/* A returning user's last_used is refreshed only when older than this. */
+#define NS_LEASE_TOUCH_SECS 3600
+
 struct ns_lease {
 	uid_t uid;
 	char user[33];

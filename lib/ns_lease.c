@@ -196,8 +196,6 @@ int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *
 		r = ns_fix_owner(fd, 0644);
 	if (r == 0)
 		r = ns_write_all(fd, text ? text : "", off);
-	if (r == 0 && fdatasync(fd) < 0)
-		r = -errno;
 	if (r == 0 && renameat(dir, tmp, dir, base) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -302,7 +300,10 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 	}
 	bool own_taken = own && sid && ops->own_addr_busy && ops->own_addr_busy(own->addr, ops->data);
 	if (own && !own_taken) {
-		own->last_used = now;
+		/* last_used only orders takeovers: an hour's precision is enough,
+		 * and a returning user's login then leaves the file untouched. */
+		if (now - own->last_used >= NS_LEASE_TOUCH_SECS || now < own->last_used)
+			own->last_used = now;
 		*ret = own->addr;
 		return 0;
 	}

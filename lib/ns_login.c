@@ -263,10 +263,16 @@ static int lease_job_take(struct ctx *x, struct lease_job *j)
 			j->had |= l.v[i].uid == x->w->uid && !l.v[i].sid[0] && strcmp(l.v[i].user, x->w->user) == 0;
 		struct ns_lease_ops ops = { uid_busy_ctx, sid_alive, own_addr_busy, x };
 		const char *sid = x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL;
+		/* Unchanged (a returning user): no rewrite of the file. */
+		size_t n0 = l.n;
+		_cleanup_free_ struct ns_lease *before = n0 ? malloc(n0 * sizeof(*before)) : NULL;
+		if (before)
+			memcpy(before, l.v, n0 * sizeof(*before));
 		r = ns_lease_pick(&l, x->g, x->w->uid, x->w->user, sid,
 				  x->p.address == NS_ADDR_STATIC ? &x->p.static_addr : NULL, &ops,
 				  (long long)time(NULL), &j->addr, &j->tagged, &err);
-		if (r == 0)
+		bool same = before && l.n == n0 && memcmp(before, l.v, n0 * sizeof(*before)) == 0;
+		if (r == 0 && !same)
 			r = ns_leases_write(x->g->lease_file, &l, &err);
 	}
 	ns_leases_free(&l);

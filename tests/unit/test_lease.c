@@ -871,18 +871,21 @@ static void test_pick_sticky(void **state)
 	assert_ip(pick_ok(x, 1001, "bob", NULL, NULL, 100), "10.9.0.3");
 	busy(x, 1000);
 	busy(x, 1001);
-	/* same uid and user: the same address, last_used moves on */
+	/* same uid and user: the same address; last_used stays within the
+	 * touch interval (no rewrite for a returning user), moves on after it */
 	assert_ip(pick_ok(x, 1000, "alice", NULL, NULL, 200), "10.9.0.2");
+	assert_int_equal(lease_of(&x->l, 1000, NULL)->last_used, 100);
+	assert_ip(pick_ok(x, 1000, "alice", NULL, NULL, 100 + NS_LEASE_TOUCH_SECS), "10.9.0.2");
 	assert_false(x->tagged);
 	assert_int_equal(x->l.n, 2);
-	assert_int_equal(lease_of(&x->l, 1000, NULL)->last_used, 200);
+	assert_int_equal(lease_of(&x->l, 1000, NULL)->last_used, 100 + NS_LEASE_TOUCH_SECS);
 	assert_int_equal(lease_of(&x->l, 1001, NULL)->last_used, 100);
 
 	/* a lease read from the file wins over the lowest free address */
 	fx_leases(x, "1000 alice 10.9.0.4 5\n");
-	assert_ip(pick_ok(x, 1000, "alice", NULL, NULL, 300), "10.9.0.4");
+	assert_ip(pick_ok(x, 1000, "alice", NULL, NULL, 5 + NS_LEASE_TOUCH_SECS), "10.9.0.4");
 	assert_int_equal(x->l.n, 1);
-	assert_int_equal(lease_of(&x->l, 1000, NULL)->last_used, 300);
+	assert_int_equal(lease_of(&x->l, 1000, NULL)->last_used, 5 + NS_LEASE_TOUCH_SECS);
 
 	/* per-user namespaces share the address: whether another login of the
 	 * user holds it does not matter without a session id */
@@ -1100,9 +1103,9 @@ static void test_pick_per_session(void **state)
 	alive(x, "0000abcf");
 	/* the sticky address free again (its session ended): it is reused */
 	x->f.n_own_busy = 0;
-	assert_ip(pick_ok(x, 1000, "alice", "0000abd0", NULL, 13), "10.9.0.2");
+	assert_ip(pick_ok(x, 1000, "alice", "0000abd0", NULL, 13 + NS_LEASE_TOUCH_SECS), "10.9.0.2");
 	assert_false(x->tagged);
-	assert_int_equal(lease_of(&x->l, 1000, NULL)->last_used, 13);
+	assert_int_equal(lease_of(&x->l, 1000, NULL)->last_used, 13 + NS_LEASE_TOUCH_SECS);
 	assert_int_equal(x->l.n, 3);
 }
 
