@@ -13,6 +13,8 @@ struct ns_ident {
 	uid_t uid;
 	gid_t gid;
 	const char *name;
+	const gid_t *groups;   /* the user's group list, looked up once; NULL: initgroups */
+	size_t n_groups;
 };
 
 /* Make every mount below / private (recursively), so nothing mounted for

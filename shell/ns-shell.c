@@ -63,6 +63,8 @@ struct login {
 	struct ns_session_rec rec;       /* the session pam_ns made, if any */
 	bool have_rec;
 	char hostname[64];
+	gid_t *gids;                     /* the user's groups (refuse_group0) */
+	size_t n_gids;
 };
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -183,18 +185,24 @@ static struct ns_config *load_policy(struct login *l)
 
 /* Decided once, before anything is made: the privilege drop refuses gid 0
  * (primary or supplementary), and would otherwise fail in three processes. */
-static void refuse_group0(const struct login *l)
+static void refuse_group0(struct login *l)
 {
 	int n = 64;
 	for (int tries = 0; tries < 4; tries++) {
-		gid_t gids[n];
+		gid_t *gids = calloc((size_t)n, sizeof(gid_t));
 		int want = n;
+		if (!gids)
+			fail("out of memory");
 		if (getgrouplist(l->user, l->gid, gids, &want) >= 0) {
 			for (int i = 0; i < want; i++)
 				if (gids[i] == 0)
 					fail("refusing to start a login for %s: member of group 0", l->user);
+			/* kept for the three privilege drops: one NSS lookup, not three */
+			l->gids = gids;
+			l->n_gids = (size_t)want;
 			return;
 		}
+		free(gids);
 		if (want <= n || want > 65536)
 			break;
 		n = want;
@@ -349,7 +357,7 @@ static void step_mounts(struct login *l)
 static void drop(const struct login *l)
 {
 	struct ns_err err = { 0 };
-	struct ns_ident id = { l->uid, l->gid, l->user };
+	struct ns_ident id = { l->uid, l->gid, l->user, l->gids, l->n_gids };
 	if (ns_priv_drop(&id, &err) < 0)
 		fail("%s", err.msg);
 	prctl(PR_SET_DUMPABLE, 0);
