@@ -29,7 +29,7 @@ LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all install uninstall check unit integration clean deps demo bench
+.PHONY: all install uninstall check unit integration clean deps demo bench bench-smoke
 all: $(B)/libns.a $(B)/ns-shell $(B)/nsctl $(B)/pam_ns.so
 
 $(B)/lib/%.o: lib/%.c $(wildcard include/*.h) | $(B)/lib
@@ -84,6 +84,7 @@ check: deps
 	$(MAKE) asan
 	$(MAKE) valgrind
 	$(MAKE) fuzz
+	$(MAKE) bench-smoke
 	$(MAKE) integration
 
 $(B)/ns-bench: bench/ns-bench.c $(B)/libns.a
@@ -93,6 +94,13 @@ $(B)/ns-bench: bench/ns-bench.c $(B)/libns.a
 bench: deps
 	$(MAKE) all $(B)/ns-bench
 	bash bench/run.sh $(if $(QUICK),--quick)
+
+# make check's smoke step: the quick table must be produced (timings are
+# not asserted).
+bench-smoke: all $(B)/ns-bench
+	@bash bench/run.sh --quick > $(B)/bench-quick.txt 2>&1; rc=$$?; cat $(B)/bench-quick.txt; \
+	if [ $$rc -eq 0 ] && grep -q "ratios of medians" $(B)/bench-quick.txt; then \
+	    echo "bench-smoke: the table was produced"; else echo "bench-smoke: FAILED (no table)"; exit 1; fi
 
 demo: deps
 	$(MAKE) all
