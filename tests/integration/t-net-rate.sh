@@ -50,8 +50,15 @@ if mode == "serve":
         open(sys.argv[4], "w").close()
     while True:
         c, _ = s.accept()
-        f = c.makefile("rb")
-        what, n = f.readline().split()
+        # the header byte by byte: a buffered reader could swallow the
+        # first payload bytes along with it and leave recv_timed short
+        line = b""
+        while not line.endswith(b"\n"):
+            b = c.recv(1)
+            if not b:
+                break
+            line += b
+        what, n = line.split()
         n = int(n)
         if what == b"up":
             c.sendall((recv_timed(c, n) + "\n").encode())
