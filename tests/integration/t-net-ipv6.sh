@@ -259,6 +259,32 @@ else
     check "... and logins are refused" test "$AS_RC" != 0
 fi
 
+# ------------------------------------- a bridge with no IPv4 at all ---
+# A bridge of the admin's with only gateway6 on it; no IPv4 gateway or
+# bridge address. The user's IPv6 address must never be gateway6 itself
+# (the host part of the first free IPv4 address would make it ::1).
+ip link add nsbr6 type bridge && ip link set nsbr6 up && ip -6 addr add fd00:2136::1/64 dev nsbr6 nodad
+sandbox_conf <<EOF
+bridge         = "nsbr6"
+create_bridge  = false
+bridge_address = ""
+gateway        = ""
+pool6          = "fd00:2136::/64"
+gateway6       = "fd00:2136::1"
+EOF
+"$PY" "$SB/bin/banner.py" fd00:2136::1 8086 V6ONLY "$SB/gw6o.ready" </dev/null >"$SB/gw6o.log" 2>&1 &
+wait_until 5 test -e "$SB/gw6o.ready" || sandbox_die "the IPv6-only listener did not start" "$(cat "$SB/gw6o.log")"
+check_fail "the IPv6-only bridge has no IPv4 address" grep -q 'inet ' <<<"$(ip -4 addr show dev nsbr6)"
+as_user carol "ip -o -6 addr show dev eth0; echo ---
+$PY $SB/bin/probe.py fd00:2136::1 8086"
+check_login "a login on the IPv6-only bridge succeeds"
+split_parts "$AS_OUT"
+c6=$(inet6_global "${part[0]:-}")
+check "carol's IPv6 address is in pool6 and is not gateway6 ($c6)" \
+    test -n "$c6" -a "${c6%/64}" != "fd00:2136::1"
+check_match "carol reaches a TCP listener on [fd00:2136::1] over IPv6" "^V6ONLY " "${part[1]:-}"
+settle 2003
+
 # --------------------------------------------------- without pool6 ---
 : | sandbox_conf
 as_user carol 'ip -o -6 addr show dev eth0; echo ---
