@@ -1,4 +1,4 @@
-/* pam_ns.so — PAM glue for the network side of a login (see DESIGN.md).
+/* pam_ns.so — PAM glue for the network side of a login (see docs/DESIGN.md).
  *
  *   session required pam_ns.so [conf=PATH] [shell=PATH] [debug]
  *

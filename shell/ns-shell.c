@@ -1,7 +1,7 @@
 /* ns-shell — the setuid login shell that starts a login in fresh PID, IPC,
  * mount and UTS namespaces inside the network namespace pam_ns chose.
  *
- * Invariants (see DESIGN.md "ns-shell"):
+ * Invariants (see docs/DESIGN.md "ns-shell"):
  *  1. The user is getuid(). The config path is compiled in. No decision is
  *     read from the environment: it is copied aside (allow-list only) and
  *     cleared before anything else runs, including the config parser.

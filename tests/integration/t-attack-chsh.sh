@@ -134,7 +134,7 @@ check_fail "after alice's chsh, root's 'su - alice' on a terminal cannot be made
     printf '#   %s\n' "root's bash ran 'id -u >$X/injected': owner $(stat -c %U "$X/injected"), content $(cat "$X/injected")" \
         "$(grep -m1 'TIOCSTI' "$SB/tmp/admin.log")"
 rm -f /home/alice/.bash_profile
-# By DESIGN.md a user whose shell is not ns-shell keeps only pam_ns's
+# By docs/DESIGN.md a user whose shell is not ns-shell keeps only pam_ns's
 # network namespace (and, now, the session's terminal filter):
 R_OUT=$(timeout 10 su - alice -c 'readlink /proc/self/ns/net' </dev/null 2>&1)
 check_fail "after alice's chsh, her login is still in a network namespace of its own" \

@@ -1,6 +1,6 @@
 #!/bin/bash
 # make install / make uninstall with DESTDIR on a tmpfs inside the sandbox:
-# the installed files and their modes (DESIGN.md "Installed files"), an
+# the installed files and their modes (docs/DESIGN.md "Installed files"), an
 # edited ns.conf survives a second install, uninstall removes what install
 # put there, nothing outside DESTDIR changes; and the man pages are clean
 # for groff. A real install (DESTDIR empty) is never run: only shown with

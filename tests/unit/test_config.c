@@ -173,7 +173,7 @@ static void test_defaults_policy_builtin(void **state)
 	ns_config_free(c);
 }
 
-/* The sample of DESIGN.md, verbatim, must load and mean what it says. */
+/* The sample of docs/DESIGN.md, verbatim, must load and mean what it says. */
 static const char design_sample[] =
 	"bridge         = \"nsbr0\"          # host bridge for the users' veths\n"
 	"create_bridge  = true             # create and bring it up when missing\n"
