@@ -26,7 +26,7 @@ enum ns_addr_mode { NS_ADDR_POOL, NS_ADDR_DHCP, NS_ADDR_STATIC };
 enum ns_key {
 	NS_KEY_NAMESPACES, NS_KEY_NETWORK, NS_KEY_NETNS, NS_KEY_ADDRESS,
 	NS_KEY_HOSTNAME, NS_KEY_SHELL, NS_KEY_PRIVATE_TMP, NS_KEY_PRIVATE_SHM,
-	NS_KEY_RATE, NS_KEY_BURST, NS_KEY_DNS, NS_KEY_DENY,
+	NS_KEY_RATE, NS_KEY_BURST, NS_KEY_DNS, NS_KEY_DENY, NS_KEY_MAX_SESSIONS,
 	NS_KEY__MAX
 };
 
@@ -53,6 +53,7 @@ struct ns_policy {
 	struct ns_cidr dns[NS_MAX_LIST];
 	size_t n_deny;
 	struct ns_cidr deny[NS_MAX_LIST];
+	unsigned max_sessions;          /* open sessions of one user, at most */
 	enum ns_source src[NS_KEY__MAX];
 	char src_name[NS_KEY__MAX][64];  /* group or user name of the block */
 };
@@ -65,6 +66,7 @@ struct ns_globals {
 	struct ns_cidr gateway;         /* family 0: no default route */
 	bool isolate_ports;
 	unsigned mtu;
+	unsigned exempt_uid_below;      /* uids below it are never namespaced (root: always) */
 	size_t n_exempt_users, n_exempt_groups;
 	char exempt_users[NS_MAX_LIST][64];
 	char exempt_groups[NS_MAX_LIST][64];
@@ -103,8 +105,9 @@ static inline void ns_config_freep(struct ns_config **c) { if (*c) ns_config_fre
 const struct ns_globals *ns_config_globals(const struct ns_config *c);
 const char *ns_config_path(const struct ns_config *c);
 
-/* Is USER (with the given group names) exempt? */
-bool ns_config_exempt(const struct ns_config *c, const char *user,
+/* Is USER (UID, with the given group names) exempt? uid 0 always is;
+ * callers decide root before loading a config at all. */
+bool ns_config_exempt(const struct ns_config *c, const char *user, uid_t uid,
 		      const char *const *groups, size_t n_groups);
 
 /* Does resolving need the user's groups (group blocks or exempt_groups)?

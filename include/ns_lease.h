@@ -25,6 +25,14 @@ struct ns_lease {
 struct ns_leases {
 	size_t n, cap;
 	struct ns_lease *v;
+	/* Lines ns_leases_read could not use: kept verbatim (written back as
+	 * they are, for root to mend), and the IPv4 address in their third
+	 * field, if any, is never handed out. */
+	char *kept;
+	size_t kept_len;
+	size_t n_kept;
+	struct in_addr *held;
+	size_t n_held;
 };
 
 void ns_leases_free(struct ns_leases *l);
@@ -32,7 +40,8 @@ void ns_leases_free(struct ns_leases *l);
 /* Parse the text of a lease file ("uid user address last_used" lines).
  * A bad line is reported as NAME:LINE and the whole file refused. */
 int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, struct ns_err *err);
-/* Read PATH (missing: empty). Refused unless a root-owned regular file. */
+/* Read PATH (missing: empty). Refused unless a root-owned regular file.
+ * A bad line never stops the other users' logins: it is kept (see above). */
 int ns_leases_read(const char *path, struct ns_leases *ret, struct ns_err *err);
 /* Write PATH atomically: temp file in the same directory, then rename. */
 int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *err);

@@ -21,6 +21,7 @@ struct ns_session_rec {
 	char address[64];        /* "" when none */
 	pid_t owner_pid;
 	unsigned long long owner_start;
+	ino_t owner_pidns;       /* PID namespace of the owner (0: unknown, old record) */
 	long long opened;
 };
 
@@ -43,8 +44,20 @@ int ns_session_remove(const char *state_dir, uid_t uid, const char *sid);
 int ns_session_read(const char *state_dir, const char *sid, struct ns_session_rec *ret);
 
 /* Is the record's owner still the process that opened it (pid alive and
- * start time equal)? */
+ * start time equal)? An owner in a PID namespace other than the caller's
+ * cannot be judged from the caller's /proc: it counts as alive (never
+ * reaped, its lease never freed). */
 bool ns_session_owner_alive(const struct ns_session_rec *r);
+
+/* The inode of the caller's PID namespace (cached: it never changes). */
+ino_t ns_pidns_self(void);
+
+/* Are we in the host's namespaces? The host is where the first pam_ns or
+ * nsctl of this boot ran: $(state_dir)/host records its PID and network
+ * namespace inodes with the boot id. A process in other PID or network
+ * namespaces (a login inside a login: su, login, nsctl exec) gets -EPERM
+ * with the reason in ERR, and must create, change or reap nothing. */
+int ns_host_check(const char *state_dir, struct ns_err *err);
 
 /* Call FN for every valid record (unreadable/forged files are skipped).
  * Stops and returns FN's value when it is non-zero. */

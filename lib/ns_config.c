@@ -60,7 +60,7 @@ static const char *const key_names[NS_KEY__MAX] = {
 	[NS_KEY_HOSTNAME] = "hostname", [NS_KEY_SHELL] = "shell",
 	[NS_KEY_PRIVATE_TMP] = "private_tmp", [NS_KEY_PRIVATE_SHM] = "private_shm",
 	[NS_KEY_RATE] = "rate", [NS_KEY_BURST] = "burst",
-	[NS_KEY_DNS] = "dns", [NS_KEY_DENY] = "deny",
+	[NS_KEY_DNS] = "dns", [NS_KEY_DENY] = "deny", [NS_KEY_MAX_SESSIONS] = "max_sessions",
 };
 static const char *const network_names[] = { "bridge", "isolated", "host", NULL };
 static const char *const netns_names[] = { "user", "session", NULL };
@@ -360,6 +360,13 @@ static int apply_policy_key(enum ns_key k, cfg_opt_t *opt, struct ns_policy *p,
 		*(dns ? &p->n_dns : &p->n_deny) = n;
 		return 0;
 	}
+	case NS_KEY_MAX_SESSIONS: {
+		long v = cfg_opt_getnint(opt, 0);
+		if (v < 1 || v > 1023)
+			return WHY("%ld is not 1-1023", v);
+		p->max_sessions = (unsigned)v;
+		return 0;
+	}
 	case NS_KEY__MAX:
 		break;
 	}
@@ -418,6 +425,11 @@ static int apply_global_key(const char *name, cfg_opt_t *opt, struct ns_globals 
 		if (v != 0 && (v < 68 || v > 65535))
 			return WHY("%ld is not 0 or 68-65535", v);
 		return (g->mtu = (unsigned)v), 0;
+	}
+	if (strcmp(name, "exempt_uid_below") == 0) {
+		if (v < 0 || v > 2147483647L)
+			return WHY("%ld is not a uid (0-2147483647)", v);
+		return (g->exempt_uid_below = (unsigned)v), 0;
 	}
 	if (strcmp(name, "dhcp_timeout") == 0) {
 		if (v < 1 || v > 300)
@@ -644,6 +656,7 @@ static void validate_all(struct ns_config *c)
 		CFG_STR("burst", NULL, CFGF_NODEFAULT),                        \
 		CFG_STR_LIST("dns", NULL, CFGF_NODEFAULT),                     \
 		CFG_STR_LIST("deny", NULL, CFGF_NODEFAULT),                    \
+		CFG_INT("max_sessions", 0, CFGF_NODEFAULT),                    \
 		CFG_END()                                                      \
 	}
 
@@ -660,6 +673,7 @@ static cfg_t *new_cfg(void)
 		CFG_STR("gateway", "10.213.0.1", CFGF_NONE),
 		CFG_BOOL("isolate_ports", cfg_true, CFGF_NONE),
 		CFG_INT("mtu", 0, CFGF_NONE),
+		CFG_INT("exempt_uid_below", 1000, CFGF_NONE),
 		CFG_STR_LIST("exempt_users", "{root}", CFGF_NONE),
 		CFG_STR_LIST("exempt_groups", "{}", CFGF_NONE),
 		CFG_STR("pool6", "", CFGF_NONE),
@@ -681,6 +695,20 @@ static cfg_t *new_cfg(void)
 }
 
 /* Checks that need more than one key, after the whole file is read. */
+
+/* Does any block say address = "dhcp"? */
+static bool any_dhcp(cfg_t *cfg)
+{
+	const char *secs[] = { "default", "group", "user" };
+	for (size_t s = 0; s < ARRAY_SIZE(secs); s++)
+		for (unsigned i = 0; i < cfg_size(cfg, secs[s]); i++) {
+			cfg_opt_t *opt = cfg_getopt(cfg_getnsec(cfg, secs[s], i), "address");
+			if (opt_is_set(opt) && cfg_opt_size(opt) > 0 && strcmp(cfg_opt_getnstr(opt, 0), "dhcp") == 0)
+				return true;
+		}
+	return false;
+}
+
 static void cross_checks(struct ns_config *c)
 {
 	struct ns_globals *g = &c->g;
@@ -702,6 +730,13 @@ static void cross_checks(struct ns_config *c)
 	if (g->pool6.family && g->pool.family && 128 - g->pool6.prefix < 32 - g->pool.prefix) {
 		snprintf(why, sizeof(why), "has %u host bits, fewer than the %u of pool %s (users' addresses would collide)",
 			 128 - g->pool6.prefix, 32 - g->pool.prefix, b);
+		report(c->cfg, "pool6", why);
+	}
+	/* A DHCP user's IPv6 host part is uid + 0x10000: distinct from every
+	 * pool user's (below 0x10000) only while pool has at most 16 host bits. */
+	if (g->pool6.family && g->pool.family && g->pool.prefix < 16 && any_dhcp(c->cfg)) {
+		snprintf(why, sizeof(why), "with address = \"dhcp\" users, pool %s must be /16 or longer "
+			 "(IPv6 host parts of DHCP users, uid + 0x10000, would collide with pool users')", b);
 		report(c->cfg, "pool6", why);
 	}
 	const char *secs[] = { "default", "group", "user" };
@@ -1017,10 +1052,12 @@ static bool in_list(const char *name, const char *const *list, size_t n)
 	return false;
 }
 
-bool ns_config_exempt(const struct ns_config *c, const char *user,
+bool ns_config_exempt(const struct ns_config *c, const char *user, uid_t uid,
 		      const char *const *groups, size_t n_groups)
 {
 	const struct ns_globals *g = &c->g;
+	if (uid == 0 || uid < g->exempt_uid_below)
+		return true;
 	for (size_t i = 0; i < g->n_exempt_users; i++)
 		if (strcmp(user, g->exempt_users[i]) == 0)
 			return true;
@@ -1046,6 +1083,7 @@ static void builtin_policy(struct ns_policy *p)
 	strcpy(p->shell, "/bin/bash");
 	p->private_tmp = false;
 	p->private_shm = true;
+	p->max_sessions = 64;
 }
 
 void ns_policy_resolve(const struct ns_config *c, const char *user,
@@ -1142,6 +1180,7 @@ void ns_policy_print(FILE *f, const struct ns_policy *p)
 			break;
 		case NS_KEY_DNS: print_list(f, p->dns, p->n_dns); break;
 		case NS_KEY_DENY: print_list(f, p->deny, p->n_deny); break;
+		case NS_KEY_MAX_SESSIONS: fprintf(f, "%u", p->max_sessions); break;
 		case NS_KEY__MAX: break;
 		}
 		if (p->src[k] == NS_SRC_GROUP || p->src[k] == NS_SRC_USER)

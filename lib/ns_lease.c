@@ -2,8 +2,10 @@
  *
  * Invariants:
  *  1. Callers hold the "leases" lock around read-pick-write.
- *  2. The file is replaced atomically (temp + rename, mode 0644) and a
- *     corrupt file is refused with its line, never truncated or rewritten.
+ *  2. The file is replaced atomically (temp + rename, mode 0644). A line
+ *     that does not parse is kept verbatim on every rewrite and the address
+ *     it names is never handed out: one bad line stops nobody's login and
+ *     is never silently lost.
  *  3. Network, broadcast, gateway and bridge addresses are never handed
  *     out; no address is ever given to two uids. */
 #include <arpa/inet.h>
@@ -21,7 +23,37 @@
 void ns_leases_free(struct ns_leases *l)
 {
 	free(l->v);
+	free(l->kept);
+	free(l->held);
 	memset(l, 0, sizeof(*l));
+}
+
+/* Keep a line that did not parse (lenient reading), and hold its address. */
+static int keep_bad(struct ns_leases *l, const char *line, size_t len)
+{
+	char *k = realloc(l->kept, l->kept_len + len + 2);
+	if (!k)
+		return -ENOMEM;
+	l->kept = k;
+	memcpy(k + l->kept_len, line, len);
+	l->kept_len += len;
+	k[l->kept_len++] = '\n';
+	k[l->kept_len] = '\0';
+	l->n_kept++;
+	char copy[256], *save = NULL, *t;
+	snprintf(copy, sizeof(copy), "%.*s", (int)(len < 255 ? len : 255), line);
+	t = strtok_r(copy, " \t", &save);
+	for (int f = 1; t && f < 3; f++)
+		t = strtok_r(NULL, " \t", &save);
+	struct in_addr a;
+	if (t && inet_pton(AF_INET, t, &a) == 1) {
+		struct in_addr *h = realloc(l->held, (l->n_held + 1) * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		l->held = h;
+		l->held[l->n_held++] = a;
+	}
+	return 0;
 }
 
 static int push(struct ns_leases *l, const struct ns_lease *e)
@@ -38,18 +70,21 @@ static int push(struct ns_leases *l, const struct ns_lease *e)
 	return 0;
 }
 
-int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, struct ns_err *err)
+static int parse(const char *text, const char *name, bool lenient, struct ns_leases *ret, struct ns_err *err)
 {
 	struct ns_leases l = { 0 };
 	int lineno = 0;
 	for (const char *p = text; *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const char *raw = p;
 		char line[256], user[64], addr[64], sid[16] = "";
 		unsigned long long uid, used;
 		lineno++;
-		if (len >= sizeof(line))
+		if (len >= sizeof(line)) {
+			p += len + (nl ? 1 : 0);
 			goto bad;
+		}
 		memcpy(line, p, len);
 		line[len] = '\0';
 		p += len + (nl ? 1 : 0);
@@ -85,16 +120,28 @@ int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, s
 			if ((l.v[i].uid == e.uid && strcmp(l.v[i].sid, e.sid) == 0) ||
 			    l.v[i].addr.s_addr == e.addr.s_addr)
 				goto bad;
-		if (push(&l, &e) < 0) {
+		if (push(&l, &e) < 0)
+			goto nomem;
+		continue;
+bad:
+		if (!lenient) {
 			ns_leases_free(&l);
-			return ns_fail(err, -ENOMEM, "%s: out of memory", name);
+			return ns_fail(err, -EINVAL, "%s:%d: corrupt lease entry (refusing to touch the file)", name,
+				       lineno);
 		}
+		if (keep_bad(&l, raw, len) < 0)
+			goto nomem;
 	}
 	*ret = l;
 	return 0;
-bad:
+nomem:
 	ns_leases_free(&l);
-	return ns_fail(err, -EINVAL, "%s:%d: corrupt lease entry (refusing to touch the file)", name, lineno);
+	return ns_fail(err, -ENOMEM, "%s: out of memory", name);
+}
+
+int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, struct ns_err *err)
+{
+	return parse(text, name, false, ret, err);
 }
 
 /* The lease file's directory, opened without following a symlink and
@@ -168,7 +215,7 @@ int ns_leases_read(const char *path, struct ns_leases *ret, struct ns_err *err)
 	buf[got] = '\0';
 	if (strlen(buf) != got)
 		return ns_fail(err, -EINVAL, "lease file %s: contains a NUL byte", path);
-	return ns_leases_parse(buf, path, ret, err);
+	return parse(buf, path, true, ret, err);
 }
 
 int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *err)
@@ -183,7 +230,7 @@ int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *
 	_cleanup_close_ int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return ns_fail(err, errno, "lease file %s: %s", tmp, strerror(errno));
-	size_t cap = l->n * 96 + 1, off = 0;
+	size_t cap = l->n * 96 + l->kept_len + 1, off = 0;
 	_cleanup_free_ char *text = malloc(cap);
 	int r = text ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && i < l->n; i++) {
@@ -191,6 +238,10 @@ int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *
 		inet_ntop(AF_INET, &l->v[i].addr, a, sizeof(a));
 		off += (size_t)snprintf(text + off, cap - off, "%u %s %s %lld%s%s\n", (unsigned)l->v[i].uid,
 					l->v[i].user, a, l->v[i].last_used, l->v[i].sid[0] ? " " : "", l->v[i].sid);
+	}
+	if (r == 0 && l->kept_len) {
+		memcpy(text + off, l->kept, l->kept_len);
+		off += l->kept_len;
 	}
 	if (r == 0)
 		r = ns_fix_owner(fd, 0644);
@@ -320,8 +371,9 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 	_cleanup_free_ uint8_t *used = calloc(size / 8 + 1, 1);
 	if (!used)
 		return ns_fail(err, -ENOMEM, "leases: out of memory");
-	for (size_t i = 0; i < l->n; i++) {
-		uint32_t off = ntohl(l->v[i].addr.s_addr) - net;
+	for (size_t i = 0; i < l->n + l->n_held; i++) {
+		struct in_addr a = i < l->n ? l->v[i].addr : l->held[i - l->n];
+		uint32_t off = ntohl(a.s_addr) - net;
 		if (off < size)
 			used[off / 8] |= (uint8_t)(1u << (off % 8));
 	}

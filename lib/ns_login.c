@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,6 +55,8 @@ struct undo {
 	bool lease_tag;        /* the lease is tagged with this session's id */
 	bool bridge;
 	bool dhcp;             /* a DHCP client runs in the new namespace */
+	bool victim;           /* the lease taken over from another user, to give back */
+	struct ns_lease victim_lease;
 	char veth_name[16];
 	char bridge_name[16];
 };
@@ -67,6 +70,7 @@ struct ctx {
 	struct ns_nl *host_nl, *inner_nl;
 	struct ns_session_rec rec;
 	struct undo u;
+	unsigned n_live;            /* the user's open sessions, this one not counted */
 	void (*before_enter)(const struct ns_login *s, void *data);
 	void *data;
 };
@@ -88,13 +92,18 @@ static void release_netns(const char *state_dir, const struct ns_session_rec *r)
 		ns_dhcp_stop(state_dir, r->netns, r->netns_dev, r->netns_ino);
 }
 
+/* Reap the user's records whose owner is gone; count the live ones. */
 static int stale_of_user(const struct ns_session_rec *r, void *data)
 {
-	const struct ctx *x = data;
-	if (r->uid == x->w->uid && !ns_session_owner_alive(r)) {
-		ns_session_remove(x->g->state_dir, r->uid, r->sid);
-		release_netns(x->g->state_dir, r);
+	struct ctx *x = data;
+	if (r->uid != x->w->uid)
+		return 0;
+	if (ns_session_owner_alive(r)) {
+		x->n_live++;
+		return 0;
 	}
+	ns_session_remove(x->g->state_dir, r->uid, r->sid);
+	release_netns(x->g->state_dir, r);
 	return 0;
 }
 
@@ -249,8 +258,31 @@ struct lease_job {
 	int rc;
 	struct in_addr addr;
 	bool had, tagged;
+	bool has_victim;             /* another user's sticky lease this pick took over */
+	struct ns_lease victim;
 	char msg[sizeof(((struct ns_err *)0)->msg)];
 };
+
+/* The sticky lease of another user that is gone from L after a pick (the
+ * pool was full, or a static address displaced it): a failed login gives
+ * it back. */
+static void find_victim(const struct ns_lease *before, size_t n0, const struct ns_leases *l, uid_t uid,
+			struct lease_job *j)
+{
+	for (size_t i = 0; before && i < n0; i++) {
+		if (before[i].uid == uid || before[i].sid[0])
+			continue;
+		bool kept = false;
+		for (size_t k = 0; k < l->n && !kept; k++)
+			kept = l->v[k].uid == before[i].uid && l->v[k].addr.s_addr == before[i].addr.s_addr &&
+			       strcmp(l->v[k].user, before[i].user) == 0;
+		if (!kept) {
+			j->has_victim = true;
+			j->victim = before[i];
+			return;
+		}
+	}
+}
 
 static int lease_job_take(struct ctx *x, struct lease_job *j)
 {
@@ -273,6 +305,8 @@ static int lease_job_take(struct ctx *x, struct lease_job *j)
 				  (long long)time(NULL), &j->addr, &j->tagged, &err);
 		bool same = before && l.n == n0 && memcmp(before, l.v, n0 * sizeof(*before)) == 0;
 		if (r == 0 && !same)
+			find_victim(before, n0, &l, x->w->uid, j);
+		if (r == 0 && !same)
 			r = ns_leases_write(x->g->lease_file, &l, &err);
 	}
 	ns_leases_free(&l);
@@ -283,7 +317,23 @@ static int lease_job_take(struct ctx *x, struct lease_job *j)
 struct drop_args {
 	const char *state_dir, *lease_file, *sid;
 	uid_t uid;
+	const struct ns_lease *restore;   /* NULL, or a lease to give back */
 };
+
+/* Give back RESTORE unless its address or its user has another lease now. */
+static int give_back(struct ns_leases *l, const struct ns_lease *restore)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].addr.s_addr == restore->addr.s_addr || (l->v[i].uid == restore->uid && !l->v[i].sid[0]))
+			return 0;
+	struct ns_lease *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	l->v[l->n++] = *restore;
+	l->cap = l->n;
+	return 0;
+}
 
 static int lease_job_drop(struct drop_args *d, struct lease_job *j)
 {
@@ -293,7 +343,10 @@ static int lease_job_drop(struct drop_args *d, struct lease_job *j)
 	int r = lock < 0 ? lock : ns_leases_read(d->lease_file, &l, &e);
 	if (r == 0) {
 		ns_lease_drop(&l, d->uid, d->sid);
-		r = ns_leases_write(d->lease_file, &l, &e);
+		if (d->restore)
+			r = give_back(&l, d->restore);
+		if (r == 0)
+			r = ns_leases_write(d->lease_file, &l, &e);
 		ns_leases_free(&l);
 	}
 	memcpy(j->msg, e.msg, sizeof(j->msg));
@@ -364,13 +417,17 @@ static int take_lease(struct ctx *x, struct in_addr *ret, struct ns_err *err)
 	*ret = j.addr;
 	x->u.lease = !j.had || j.tagged;
 	x->u.lease_tag = j.tagged;
+	x->u.victim = j.has_victim;
+	x->u.victim_lease = j.victim;
 	return 0;
 }
 
-/* Drop the lease of UID tagged SID (NULL: the sticky one). */
-static void drop_lease(const char *state_dir, const char *lease_file, uid_t uid, const char *sid)
+/* Drop the lease of UID tagged SID (NULL: the sticky one), giving RESTORE
+ * (when not NULL) back to its user. */
+static void drop_lease(const char *state_dir, const char *lease_file, uid_t uid, const char *sid,
+		       const struct ns_lease *restore)
 {
-	struct drop_args d = { state_dir, lease_file, sid, uid };
+	struct drop_args d = { state_dir, lease_file, sid, uid, restore };
 	struct lease_job j;
 	run_detached(drop_job, &d, &j);
 }
@@ -481,7 +538,8 @@ static void undo(struct ctx *x)
 	if (x->u.veth && x->host_nl)
 		ns_nl_link_delete(x->host_nl, x->u.veth_name, &e);
 	if (x->u.lease)
-		drop_lease(x->g->state_dir, x->g->lease_file, x->w->uid, x->u.lease_tag ? x->rec.sid : NULL);
+		drop_lease(x->g->state_dir, x->g->lease_file, x->w->uid, x->u.lease_tag ? x->rec.sid : NULL,
+			   x->u.victim ? &x->u.victim_lease : NULL);
 	if (x->u.bridge && x->host_nl)
 		ns_nl_link_delete(x->host_nl, x->u.bridge_name, &e);
 }
@@ -506,6 +564,9 @@ static int open_locked(struct ctx *x, struct ns_err *err)
 
 	ns_fault("locked");
 	ns_session_foreach_uid(g->state_dir, w->uid, stale_of_user, x);
+	if (x->n_live >= x->p.max_sessions)
+		return ns_fail(err, -EUSERS, "%s has %u open sessions (max_sessions = %u)", w->user, x->n_live,
+			       x->p.max_sessions);
 	if ((r = fresh_sid(g->state_dir, x->rec.sid)) < 0)
 		return ns_fail(err, r, "cannot pick a session id");
 	ns_netns_name(w->user, x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL, x->rec.netns,
@@ -545,6 +606,7 @@ static int open_locked(struct ctx *x, struct ns_err *err)
 	x->rec.netns_ino = st.st_ino;
 	x->rec.owner_pid = getpid();
 	x->rec.owner_start = start;
+	x->rec.owner_pidns = ns_pidns_self();
 	x->rec.opened = (long long)time(NULL);
 
 	/* The login's terminal filter on the session process itself, so every
@@ -570,7 +632,32 @@ static int open_locked(struct ctx *x, struct ns_err *err)
 	return 0;
 }
 
+/* The caller's limits are the user's (su): a tiny RLIMIT_FSIZE would make
+ * a privileged write fail half-way (or SIGXFSZ kill us between two steps). */
+static void lift_fsize(struct rlimit *saved)
+{
+	struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
+	if (getrlimit(RLIMIT_FSIZE, saved) < 0)
+		saved->rlim_cur = saved->rlim_max = RLIM_INFINITY;
+	setrlimit(RLIMIT_FSIZE, &inf);
+}
+
+static int login_open(const struct ns_config *c, const struct ns_login_who *w,
+		      void (*before_enter)(const struct ns_login *s, void *data), void *data,
+		      struct ns_login *ret, const char **why, struct ns_err *err);
+
 int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
+		  void (*before_enter)(const struct ns_login *s, void *data), void *data,
+		  struct ns_login *ret, const char **why, struct ns_err *err)
+{
+	struct rlimit saved;
+	lift_fsize(&saved);
+	int r = login_open(c, w, before_enter, data, ret, why, err);
+	setrlimit(RLIMIT_FSIZE, &saved);
+	return r;
+}
+
+static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 		  void (*before_enter)(const struct ns_login *s, void *data), void *data,
 		  struct ns_login *ret, const char **why, struct ns_err *err)
 {
@@ -582,7 +669,7 @@ int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
 	*why = NULL;
 	if (!ns_user_name_valid(w->user))
 		return ns_fail(err, -EINVAL, "user name is not acceptable for a namespace");
-	if (ns_config_exempt(c, w->user, w->groups, w->n_groups)) {
+	if (ns_config_exempt(c, w->user, w->uid, w->groups, w->n_groups)) {
 		*why = "exempt";
 		return NS_LOGIN_IGNORED;
 	}
@@ -596,7 +683,10 @@ int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
 	if (w->required_shell && (!w->shell || strcmp(w->shell, w->required_shell) != 0))
 		return ns_fail(err, -EPERM, "login shell of %s is %s, not %s (shell= of pam_ns)", w->user,
 			       w->shell ? w->shell : "(none)", w->required_shell);
-	if ((r = ns_state_prepare(x.g->state_dir, err)) < 0)
+	/* -1 and its 16-bit form mean "no change" to set*id(): never a user. */
+	if (w->uid == (uid_t)-1 || w->uid == (uid_t)(uint16_t)-1)
+		return ns_fail(err, -EINVAL, "uid %u of %s is not a usable uid", (unsigned)w->uid, w->user);
+	if ((r = ns_host_check(x.g->state_dir, err)) < 0 || (r = ns_state_prepare(x.g->state_dir, err)) < 0)
 		return r;
 	snprintf(lockname, sizeof(lockname), "user-%u", (unsigned)w->uid);
 	_cleanup_close_ int lock = ns_lock_take(x.g->state_dir, lockname, LOCK_TIMEOUT_MS, err);
@@ -639,7 +729,7 @@ int ns_login_close(struct ns_login *s, struct ns_err *err)
 	if (have)
 		release_netns(s->state_dir, &rec);
 	if (s->tagged_lease)   /* the extra address of a concurrent per-session login */
-		drop_lease(s->state_dir, s->lease_file, s->uid, s->sid);
+		drop_lease(s->state_dir, s->lease_file, s->uid, s->sid, NULL);
 	if (s->orig_netns_fd >= 0 && setns(s->orig_netns_fd, CLONE_NEWNET) < 0)
 		r = ns_fail(err, errno, "returning to the original network namespace: %s", strerror(errno));
 	if (lock >= 0)

@@ -12,7 +12,11 @@
  *     only while pid, start time and the namespace inode all still match:
  *     a recycled pid or a forged record never leads into a namespace.
  *  4. Locks are flock()s: a crashed holder releases them; waiting is
- *     bounded. */
+ *     bounded.
+ *  5. Liveness is judged only from the owner's own PID namespace: from any
+ *     other one (a login inside a login, with a private /proc) an owner
+ *     counts as alive, so nothing is reaped from there. pam_ns and nsctl gc
+ *     refuse to work outside the host's namespaces ($(state_dir)/host). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,10 +36,10 @@ int ns_session_format(const struct ns_session_rec *r, char *buf, size_t size)
 {
 	int n = snprintf(buf, size,
 			 "user=%s\nuid=%u\nnetns=%s\nnetns_dev=%llu\nnetns_ino=%llu\nveth=%s\n"
-			 "address=%s\nowner_pid=%d\nowner_start=%llu\nopened=%lld\n",
+			 "address=%s\nowner_pid=%d\nowner_start=%llu\nowner_pidns=%llu\nopened=%lld\n",
 			 r->user, (unsigned)r->uid, r->netns, (unsigned long long)r->netns_dev,
 			 (unsigned long long)r->netns_ino, r->veth, r->address, (int)r->owner_pid,
-			 r->owner_start, r->opened);
+			 r->owner_start, (unsigned long long)r->owner_pidns, r->opened);
 	return (n < 0 || (size_t)n >= size) ? -ENOSPC : n;
 }
 
@@ -59,7 +63,8 @@ static bool value_ok(const char *v)
 int ns_session_parse(const char *text, struct ns_session_rec *ret)
 {
 	static const char *const keys[] = { "user", "uid", "netns", "netns_dev", "netns_ino", "veth",
-					    "address", "owner_pid", "owner_start", "opened" };
+					    "address", "owner_pid", "owner_start", "opened", "owner_pidns" };
+	const unsigned required = (1u << 10) - 1;   /* owner_pidns: optional (older records) */
 	struct ns_session_rec r = { 0 };
 	unsigned seen = 0;
 	const char *p = text;
@@ -101,11 +106,12 @@ int ns_session_parse(const char *text, struct ns_session_rec *ret)
 		case 7: rc = parse_num(v, INT32_MAX, &x); r.owner_pid = (pid_t)x; break;
 		case 8: rc = parse_num(v, UINT64_MAX, &r.owner_start); break;
 		case 9: rc = parse_num(v, INT64_MAX, &x); r.opened = (long long)x; break;
+		case 10: rc = parse_num(v, UINT64_MAX, &x); r.owner_pidns = (ino_t)x; break;
 		}
 		if (rc < 0)
 			return -EINVAL;
 	}
-	if (seen != (1u << ARRAY_SIZE(keys)) - 1 || r.owner_pid <= 0)
+	if ((seen & required) != required || r.owner_pid <= 0)
 		return -EINVAL;
 	*ret = r;
 	return 0;
@@ -267,11 +273,22 @@ int ns_session_read(const char *state_dir, const char *sid, struct ns_session_re
 	return read_at(dir, sid, ret);
 }
 
+ino_t ns_pidns_self(void)
+{
+	static ino_t cached;
+	struct stat st;
+	if (!cached && stat("/proc/self/ns/pid", &st) == 0)
+		cached = st.st_ino;
+	return cached;
+}
+
 bool ns_session_owner_alive(const struct ns_session_rec *r)
 {
 	unsigned long long start;
 	dev_t dev;
 	ino_t ino;
+	if (r->owner_pidns && r->owner_pidns != ns_pidns_self())
+		return true;   /* not visible from here: never judged dead */
 	if (ns_proc_start_time(r->owner_pid, &start) < 0 || start != r->owner_start)
 		return false;
 	if (ns_netns_id(r->owner_pid, &dev, &ino) < 0)
@@ -523,4 +540,97 @@ bool ns_lock_held(const char *state_dir, const char *name)
 		return false;
 	}
 	return errno == EWOULDBLOCK;
+}
+
+/* $(state_dir)/host: "boot=<boot id> pidns=<ino> netns=<ino>\n". */
+struct host_id {
+	char boot[40];
+	unsigned long long pidns, netns;
+};
+
+static int host_id_self(struct host_id *h, bool with_boot)
+{
+	struct stat st;
+	memset(h, 0, sizeof(*h));
+	if (stat("/proc/self/ns/pid", &st) < 0)
+		return -errno;
+	h->pidns = st.st_ino;
+	if (stat("/proc/self/ns/net", &st) < 0)
+		return -errno;
+	h->netns = st.st_ino;
+	if (!with_boot)
+		return 0;
+	_cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, h->boot, sizeof(h->boot) - 1);
+	if (n < 36)
+		return -EIO;
+	h->boot[36] = '\0';
+	return 0;
+}
+
+static int host_id_read(int dir, struct host_id *h)
+{
+	char buf[160];
+	_cleanup_close_ int fd = openat(dir, "host", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+		return -EPERM;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -EINVAL;
+	buf[n] = '\0';
+	memset(h, 0, sizeof(*h));
+	if (sscanf(buf, "boot=%36s pidns=%llu netns=%llu", h->boot, &h->pidns, &h->netns) != 3)
+		return -EINVAL;
+	return 0;
+}
+
+/* Publish atomically: write a temp file, then rename over the old one. */
+static int host_id_write(int dir, const struct host_id *h)
+{
+	char buf[160], tmp[32];
+	int n = snprintf(buf, sizeof(buf), "boot=%s pidns=%llu netns=%llu\n", h->boot, h->pidns, h->netns);
+	snprintf(tmp, sizeof(tmp), ".host.%d", (int)getpid());
+	unlinkat(dir, tmp, 0);
+	int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	int r = ns_fix_owner(fd, 0644) < 0 ? -EPERM : ns_write_all(fd, buf, (size_t)n);
+	close(fd);
+	if (r == 0 && renameat(dir, tmp, dir, "host") < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(dir, tmp, 0);
+	return r;
+}
+
+int ns_host_check(const char *state_dir, struct ns_err *err)
+{
+	struct host_id self, rec = { 0 };
+	_cleanup_close_ int dir = open_trusted_dir(AT_FDCWD, state_dir, 0755, true);
+	if (dir < 0)
+		return ns_fail(err, dir, "state directory %s: %s", state_dir,
+			       dir == -EPERM ? "not a root-owned directory closed to others" : strerror(-dir));
+	int r = host_id_self(&self, false);
+	if (r < 0)
+		return ns_fail(err, r, "cannot read this process's namespaces: %s", strerror(-r));
+	r = host_id_read(dir, &rec);
+	bool have = r == 0;
+	if (have && rec.pidns == self.pidns && rec.netns == self.netns)
+		return 0;   /* the common case: two stats and one small read */
+	if (r < 0 && r != -ENOENT && r != -EINVAL)
+		return ns_fail(err, r, "%s/host: %s", state_dir,
+			       r == -EPERM ? "not a root-owned file closed to others" : strerror(-r));
+	if ((r = host_id_self(&self, true)) < 0)
+		return ns_fail(err, r, "cannot read the boot id: %s", strerror(-r));
+	if (have && strcmp(rec.boot, self.boot) == 0)
+		return ns_fail(err, -EPERM, "inside a namespaced login (pid namespace %llu, network namespace %llu "
+			       "are not the host's %llu, %llu): nested logins are refused",
+			       self.pidns, self.netns, rec.pidns, rec.netns);
+	/* First use in this boot (or a file from an earlier boot): we are the host. */
+	if ((r = host_id_write(dir, &self)) < 0)
+		return ns_fail(err, r, "%s/host: %s", state_dir, strerror(-r));
+	return 0;
 }

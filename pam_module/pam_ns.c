@@ -2,7 +2,11 @@
  *
  *   session required pam_ns.so [conf=PATH] [shell=PATH] [debug]
  *
- * Arguments are parsed once; unknown words are logged. Every decision is in
+ * Arguments are parsed once; a word that is not an option, or a conf=/shell=
+ * that is not an absolute path, is logged once and refuses every login but
+ * root's (fail closed: a typo must not switch the chsh guard off). Root
+ * (uid 0) is decided before anything else, the config included, so that no
+ * config mistake can lock root out. Every decision is in
  * lib/ (ns_login_open/close). Nothing is read from the PAM environment or
  * getenv(): users set both. The state of an open session lives under one
  * pam_set_data key; its destructor only closes a descriptor, so it is safe
@@ -26,13 +30,15 @@
 struct args {
 	const char *conf;
 	const char *shell;   /* shell=PATH: namespaced users must have this login shell */
+	const char *bad;     /* the first unusable word, NULL when all are good */
 	bool debug;
 };
 
-static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
+static void parse_args(int argc, const char **argv, struct args *a)
 {
 	a->conf = NS_CONF_PATH;
 	a->shell = NULL;
+	a->bad = NULL;
 	a->debug = false;
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "debug") == 0)
@@ -41,9 +47,31 @@ static void parse_args(pam_handle_t *pamh, int argc, const char **argv, struct a
 			a->conf = argv[i] + 5;
 		else if (strncmp(argv[i], "shell=", 6) == 0 && argv[i][6] == '/')
 			a->shell = argv[i] + 6;
-		else
-			pam_syslog(pamh, LOG_ERR, "unknown option: %s", argv[i]);
+		else if (!a->bad)
+			a->bad = argv[i];
 	}
+}
+
+/* Root first: never namespaced, never dependent on the config or the state
+ * directories. The config is still read, to tell the admin loudly that
+ * every other login is being refused. */
+static int open_root(pam_handle_t *pamh, const struct args *a)
+{
+	struct ns_errlist errs;
+	struct ns_config *cfg = NULL;
+	if (a->bad)
+		pam_syslog(pamh, LOG_CRIT, "option \"%s\" is not conf=/PATH, shell=/PATH or debug: "
+			   "every login but root's is refused", a->bad);
+	if (ns_config_load(a->conf, &cfg, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			pam_syslog(pamh, LOG_CRIT, "%s", errs.line[i]);
+		pam_syslog(pamh, LOG_CRIT, "configuration %s is not valid: namespaced logins are refused "
+			   "(root is let through)", a->conf);
+	}
+	ns_config_free(cfg);
+	if (a->debug)
+		pam_syslog(pamh, LOG_DEBUG, "root: not namespaced (uid 0)");
+	return PAM_IGNORE;
 }
 
 static void cleanup_session(pam_handle_t *pamh, void *data, int error_status)
@@ -75,7 +103,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	struct args a;
 	const char *user = NULL;
 	(void)flags;
-	parse_args(pamh, argc, argv, &a);
+	parse_args(argc, argv, &a);
 
 	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user) {
 		pam_syslog(pamh, LOG_ERR, "cannot determine the user");
@@ -84,6 +112,13 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	struct passwd *pw = pam_modutil_getpwnam(pamh, user);
 	if (!pw) {
 		pam_syslog(pamh, LOG_ERR, "unknown user %s", user);
+		return PAM_SESSION_ERR;
+	}
+	if (pw->pw_uid == 0)
+		return open_root(pamh, &a);
+	if (a.bad) {
+		pam_syslog(pamh, LOG_ERR, "session of %s refused: option \"%s\" is not conf=/PATH, "
+			   "shell=/PATH or debug", user, a.bad);
 		return PAM_SESSION_ERR;
 	}
 
@@ -143,7 +178,9 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	struct args a;
 	const void *data = NULL;
 	(void)flags;
-	parse_args(pamh, argc, argv, &a);
+	parse_args(argc, argv, &a);
+	if (a.bad)
+		pam_syslog(pamh, LOG_ERR, "unknown option: %s", a.bad);
 	if (pam_get_data(pamh, DATA_KEY, &data) != PAM_SUCCESS || !data)
 		return PAM_IGNORE;   /* not opened here (exempt, or another process) */
 	struct ns_login *s = (struct ns_login *)data;

@@ -168,16 +168,27 @@ static struct ns_config *load_policy(struct login *l)
 		}
 		if (errs.dropped && may_read)
 			fprintf(stderr, "ns-shell: ... and %zu more errors\n", errs.dropped);
+		if (l->uid == 0) {
+			/* Root never depends on ns.conf: a plain shell with the
+			 * built-in defaults, loudly. */
+			syslog(LOG_AUTHPRIV | LOG_CRIT, "%s is not valid: namespaced logins are refused; root gets a plain shell",
+			       NS_CONF_PATH);
+			fprintf(stderr, "ns-shell: %s is not valid: root gets a plain shell\n", NS_CONF_PATH);
+			if (ns_config_load_string("", "built-in", &cfg, &errs) < 0)
+				fail("out of memory");
+			goto resolve;
+		}
 		if (!may_read)
 			fail("refusing to start a login: %s is not valid (details in the system log)", NS_CONF_PATH);
 		fail("refusing to start a login: %s is not valid", NS_CONF_PATH);
 	}
+resolve:;
 	char **groups = NULL;
 	size_t ng = 0;
 	if (ns_config_uses_groups(cfg) && ns_user_groups(l->user, l->gid, &groups, &ng) < 0)
 		fail("cannot read the groups of %s", l->user);
 	l->g = ns_config_globals(cfg);
-	l->exempt = ns_config_exempt(cfg, l->user, (const char *const *)groups, ng);
+	l->exempt = ns_config_exempt(cfg, l->user, l->uid, (const char *const *)groups, ng);
 	ns_policy_resolve(cfg, l->user, (const char *const *)groups, ng, &l->policy);
 	free(groups);
 	return cfg;
@@ -527,8 +538,8 @@ int main(int argc, char **argv)
 			drop(&l);
 		exec_shell(&l);
 	}
-	if (is_root || l.gid == 0)
-		fail("refusing to run a login as uid/gid 0 (%s): list it in exempt_users", l.user);
+	if (l.gid == 0)
+		fail("refusing to run a login with gid 0 (%s): list it in exempt_users", l.user);
 
 	if (geteuid() != 0)
 		fail("not running as root: ns-shell must be installed setuid root (mode 4755, owner root)");

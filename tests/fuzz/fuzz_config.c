@@ -146,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t u = 0; u < sizeof(users) / sizeof(users[0]); u++) {
 			/* user u gets the first u groups: none, one, two, three */
 			struct ns_policy p, q;
-			bool ex = ns_config_exempt(c, users[u], groups, u);
+			bool ex = ns_config_exempt(c, users[u], 1000 + u, groups, u);
 			ns_policy_resolve(c, users[u], groups, u, &p);
 			check_policy(&p, g);
 			round_trip(c, &p, text);
@@ -154,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!uses_groups) {
 				ns_policy_resolve(c, users[u], NULL, 0, &q);
 				FUZZ_CHECK(memcmp(&p, &q, sizeof(p)) == 0 &&
-					   ex == ns_config_exempt(c, users[u], NULL, 0),
+					   ex == ns_config_exempt(c, users[u], 1000 + u, NULL, 0),
 					   "groups matter although ns_config_uses_groups says no\n%s", text);
 			}
 		}

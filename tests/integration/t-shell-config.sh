@@ -294,9 +294,14 @@ check_eq "root (exempt by default): a plain shell in the host's namespaces" "0 $
 run "$NSH" --check
 check_match "root --check: exit 0, exempt" $'^0 .*\nexempt += yes\n' "$R_RC $R_OUT"
 printf 'exempt_users = {}\ndefault { network = "isolated" }\n' | sandbox_conf
-run "$NSH" -c "$MARK"
-refused "root not exempt" 'uid/gid 0'
-check_eq "root not exempt: stderr is exactly one line" 1 "$(printf '%s\n' "$R_ERR" | wc -l)"
+run "$NSH" -c "$ns_cmd"
+check_eq "root with exempt_users = {}: still a plain shell (uid 0 is always exempt)" "0 $(host_ns)" \
+    "$R_RC $R_OUT"
+printf 'exempt_users = {\n' | sandbox_conf
+run "$NSH" -c "$ns_cmd"
+check_eq "root with an invalid ns.conf: a plain shell in the host's namespaces" "0 $(host_ns)" \
+    "$R_RC $R_OUT"
+check_match "... and says so on stderr" 'is not valid: root gets a plain shell' "$R_ERR"
 
 # --- a subset of namespaces, network = host, the shell key -----------------------------------
 sandbox_add_user nina 3010

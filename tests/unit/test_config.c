@@ -273,6 +273,7 @@ static void test_valid_values(void **state)
 		"  burst = \"64kb\"\n"
 		"  dns = {\"1.1.1.1\", \"2606:4700::1111\"}\n"
 		"  deny = {\"10.0.0.0/8\", \"192.168.1.1\", \"fd00::/8\"}\n"
+		"  max_sessions = 8\n"
 		"}\n");
 	const struct ns_globals *g = ns_config_globals(c);
 	char buf[64];
@@ -316,6 +317,7 @@ static void test_valid_values(void **state)
 	assert_int_equal(p.deny[0].prefix, 8);
 	assert_int_equal(p.deny[1].prefix, 32);
 	assert_int_equal(p.deny[2].family, AF_INET6);
+	assert_int_equal(p.max_sessions, 8);
 	for (int k = 0; k < NS_KEY__MAX; k++)
 		assert_int_equal(p.src[k], NS_SRC_DEFAULT);
 	ns_config_free(c);
@@ -975,6 +977,27 @@ static void test_policy_print(void **state)
 	ns_config_free(c);
 }
 
+/* ------------------------------------------------- issue 11/16 keys */
+
+static void test_new_keys(void **state)
+{
+	(void)state;
+	expect_one_error("default {\n  max_sessions = 0\n}\n", 2, "max_sessions");
+	expect_one_error("default {\n  max_sessions = 1024\n}\n", 2, "max_sessions");
+	expect_one_error("exempt_uid_below = -1\n", 1, "exempt_uid_below");
+	/* DHCP users' IPv6 host parts (uid + 0x10000) must not meet pool users' */
+	expect_one_error("pool = \"10.0.0.0/15\"\nbridge_address = \"10.0.0.1/15\"\ngateway = \"10.0.0.1\"\n"
+			 "pool6 = \"fd00::/64\"\nuser \"bob\" { address = \"dhcp\" }\n", 4, "pool6");
+	struct ns_config *c = load_ok("pool = \"10.0.0.0/15\"\nbridge_address = \"10.0.0.1/15\"\n"
+				      "gateway = \"10.0.0.1\"\npool6 = \"fd00::/64\"\n");
+	ns_config_free(c);
+	c = load_ok("pool6 = \"fd00::/64\"\ndefault { address = \"dhcp\" }\n");   /* a /16 pool */
+	struct ns_policy p;
+	ns_policy_resolve(c, "bob", NULL, 0, &p);
+	assert_int_equal(p.max_sessions, 64);
+	ns_config_free(c);
+}
+
 /* ---------------------------------------------------------------- exempt */
 
 static void test_exempt(void **state)
@@ -982,27 +1005,45 @@ static void test_exempt(void **state)
 	(void)state;
 	struct ns_config *c = load_ok("");
 	const char *g[] = { "wheel" };
-	assert_true(ns_config_exempt(c, "root", NULL, 0));
-	assert_false(ns_config_exempt(c, "bob", g, 1));
-	assert_false(ns_config_exempt(c, "roo", NULL, 0));
-	assert_false(ns_config_exempt(c, "root2", NULL, 0));
+	assert_true(ns_config_exempt(c, "root", 0, NULL, 0));
+	assert_false(ns_config_exempt(c, "bob", 1000, g, 1));
+	assert_false(ns_config_exempt(c, "roo", 1000, NULL, 0));
+	assert_false(ns_config_exempt(c, "root2", 1000, NULL, 0));
 	ns_config_free(c);
 
 	c = load_ok("exempt_users = {\"admin\", \"ops\"}\nexempt_groups = {\"wheel\", \"backup\"}\n");
-	assert_true(ns_config_exempt(c, "admin", NULL, 0));
-	assert_true(ns_config_exempt(c, "ops", NULL, 0));
-	assert_false(ns_config_exempt(c, "root", NULL, 0));  /* the list replaces the default */
+	assert_true(ns_config_exempt(c, "admin", 1000, NULL, 0));
+	assert_true(ns_config_exempt(c, "ops", 1000, NULL, 0));
+	assert_true(ns_config_exempt(c, "root", 0, NULL, 0));   /* uid 0 always is, whatever the list */
+	assert_false(ns_config_exempt(c, "root", 1000, NULL, 0)); /* the list replaces the default name */
 	const char *g1[] = { "users", "backup" };
 	const char *g2[] = { "users", "wheels" };
-	assert_true(ns_config_exempt(c, "bob", g1, 2));
-	assert_true(ns_config_exempt(c, "bob", g, 1));
-	assert_false(ns_config_exempt(c, "bob", g2, 2));
-	assert_false(ns_config_exempt(c, "bob", NULL, 0));
-	assert_false(ns_config_exempt(c, "wheel", NULL, 0));  /* a group name is not a user */
+	assert_true(ns_config_exempt(c, "bob", 1000, g1, 2));
+	assert_true(ns_config_exempt(c, "bob", 1000, g, 1));
+	assert_false(ns_config_exempt(c, "bob", 1000, g2, 2));
+	assert_false(ns_config_exempt(c, "bob", 1000, NULL, 0));
+	assert_false(ns_config_exempt(c, "wheel", 1000, NULL, 0));  /* a group name is not a user */
 	ns_config_free(c);
 
 	c = load_ok("exempt_users = {}\n");
-	assert_false(ns_config_exempt(c, "root", NULL, 0));
+	assert_true(ns_config_exempt(c, "root", 0, NULL, 0));
+	ns_config_free(c);
+
+	/* exempt_uid_below: default 1000 (Debian's first user uid). */
+	c = load_ok("");
+	assert_true(ns_config_exempt(c, "postgres", 108, NULL, 0));
+	assert_true(ns_config_exempt(c, "www-data", 33, NULL, 0));
+	assert_true(ns_config_exempt(c, "bob", 999, NULL, 0));
+	assert_false(ns_config_exempt(c, "bob", 1000, NULL, 0));
+	assert_int_equal(ns_config_globals(c)->exempt_uid_below, 1000);
+	ns_config_free(c);
+	c = load_ok("exempt_uid_below = 0\n");
+	assert_false(ns_config_exempt(c, "postgres", 108, NULL, 0));
+	assert_true(ns_config_exempt(c, "root", 0, NULL, 0));
+	ns_config_free(c);
+	c = load_ok("exempt_uid_below = 5000\n");
+	assert_true(ns_config_exempt(c, "bob", 4999, NULL, 0));
+	assert_false(ns_config_exempt(c, "bob", 5000, NULL, 0));
 	ns_config_free(c);
 }
 
@@ -1420,6 +1461,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_policy_builtin),
 		cmocka_unit_test(test_design_sample_loads),
 		cmocka_unit_test(test_valid_values),
+		cmocka_unit_test(test_new_keys),
 		cmocka_unit_test(test_rate_units),
 		cmocka_unit_test(test_errs_null_ok),
 		cmocka_unit_test(test_err_unknown_key_reported),

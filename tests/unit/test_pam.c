@@ -118,6 +118,14 @@ static int group_setup(void **state)
 		return -1;
 	snprintf(me, sizeof(me), "%s", pw->pw_name);
 	is_root = geteuid() == 0;
+	/* Root is never namespaced and never reads the config's verdict: as
+	 * root, the sessions under test are nobody's (uid 65534). */
+	if (is_root) {
+		struct passwd *nb = getpwnam("nobody");
+		if (!nb || nb->pw_uid < 1000)
+			return -1;
+		snprintf(me, sizeof(me), "%s", nb->pw_name);
+	}
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ns-test-pam.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
@@ -428,7 +436,9 @@ static void test_exempt_group_ignored(void **state)
 	(void)state;
 	char conf[300], args[400], extra[200];
 	int r;
-	struct group *gr = getgrgid(getgid());
+	struct passwd *pw = getpwnam(me);
+	assert_non_null(pw);
+	struct group *gr = getgrgid(pw->pw_gid);
 	assert_non_null(gr);
 	snprintf(extra, sizeof(extra), "exempt_groups = {\"%s\"}\n", gr->gr_name);
 	write_conf("group.conf", "", extra);
@@ -591,13 +601,34 @@ static void test_unknown_option_logged(void **state)
 	path_of(conf, sizeof(conf), "opt.conf");
 	snprintf(args, sizeof(args), "bogus conf=%s debug=1", conf);
 	pam_handle_t *pamh = probe_open(me, args, &r);
-	/* logged, and not fatal by itself */
-	assert_logged("unknown option: bogus");
-	assert_logged("unknown option: debug=1");
-	assert_code(r, is_root ? PAM_IGNORE : PAM_SESSION_ERR);
-	assert_not_logged("not namespaced");   /* "debug=1" is not "debug" */
+	/* fail closed: a typo must not switch a guard off; logged once */
+	assert_logged("option \"bogus\" is not conf=/PATH, shell=/PATH or debug");
+	assert_not_logged("debug=1");
+	assert_code(r, PAM_SESSION_ERR);
+	assert_not_logged("not namespaced");
 	assert_no_session_env(pamh);
 	pam_end(pamh, PAM_SUCCESS);
+
+	/* a relative shell= is refused the same way */
+	log_clear();
+	snprintf(args, sizeof(args), "conf=%s shell=bin/ns-shell", conf);
+	pamh = probe_open(me, args, &r);
+	assert_code(r, PAM_SESSION_ERR);
+	assert_logged("option \"shell=bin/ns-shell\" is not conf=/PATH");
+	pam_end(pamh, PAM_SUCCESS);
+
+	/* root is let through whatever the options and the config say */
+	if (is_root) {
+		char missing[300];
+		path_of(missing, sizeof(missing), "no-such.conf");
+		snprintf(args, sizeof(args), "bogus conf=%s", missing);
+		log_clear();
+		pamh = probe_open("root", args, &r);
+		assert_code(r, PAM_IGNORE);
+		assert_logged("namespaced logins are refused (root is let through)");
+		assert_no_session_env(pamh);
+		pam_end(pamh, PAM_SUCCESS);
+	}
 
 	/* close parses the same way; a relative conf= is no conf= at all
 	 * (only close is run with it: open would fall back to the real

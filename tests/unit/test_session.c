@@ -75,7 +75,7 @@ static void test_format_parse_round_trip(void **state)
 	assert_int_equal((size_t)n, strlen(buf));
 	assert_string_equal(buf, "user=alice\nuid=1000\nnetns=ns-alice\nnetns_dev=4\nnetns_ino=4026533000\n"
 				 "veth=nsu1000\naddress=10.213.0.2/16\nowner_pid=4242\nowner_start=123456789\n"
-				 "opened=1700000000\n");
+				 "owner_pidns=0\nopened=1700000000\n");
 	memset(&out, 0x5a, sizeof(out));
 	assert_int_equal(ns_session_parse(buf, &out), 0);
 	assert_rec_equal(&out, &r);
