@@ -1,66 +1,121 @@
 # ns-shell — build, install, check, demo, bench.
+#
+# The version lives here and only here: it is compiled into the programs
+# (-DNS_VERSION, their --version) and written into the .TH line of each
+# man page as it is installed.
+VERSION    := 0.2.0
+
 PREFIX     ?= /usr
 SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 LIBEXECDIR ?= $(PREFIX)/lib/ns-shell
-PAMDIR     ?= /usr/lib/x86_64-linux-gnu/security
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 SYSCONFDIR ?= /etc
 DESTDIR    ?=
-VERSION    := 0.1.0
+# PAM modules: pam.pc's securedir where it exists, else Debian's multiarch
+# directory (/usr/lib/x86_64-linux-gnu/security on amd64).
+ifeq ($(origin PAMDIR),undefined)
+PAMDIR := $(shell pkg-config --variable=securedir pam 2>/dev/null)
+ifeq ($(PAMDIR),)
+PAMDIR := /usr/lib/$(or $(shell gcc -print-multiarch 2>/dev/null),x86_64-linux-gnu)/security
+endif
+endif
 
 CC      ?= cc
-PKGS    := libnl-3.0 libnl-route-3.0 libconfuse
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKGS    := libnl-3.0 libnl-route-3.0 libconfuse libnftnl libmnl
 
-HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fcf-protection
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter \
-           $(HARDEN) -fPIC -Iinclude $(PKG_CFLAGS) \
+# Goals that need no library (and `make check`/`demo`/`bench`, which run
+# `make deps` first and build in a sub-make): no pkg-config check for them.
+NO_LIB_GOALS := deps clean uninstall check demo bench
+ifneq ($(filter-out $(NO_LIB_GOALS),$(or $(MAKECMDGOALS),all)),)
+PKG_MISSING := $(shell for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done)
+ifneq ($(strip $(PKG_MISSING)),)
+$(error pkg-config cannot find $(strip $(PKG_MISSING)) (or pkg-config itself is missing): \
+run "make deps" as root, which installs the Debian packages listed in DEPS, or install their -dev packages)
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+endif
+
+# CFLAGS, CPPFLAGS and LDFLAGS are the packager's (dpkg-buildflags): they
+# come after the project's own flags, so they win. WERROR is on by default
+# (make check, CI); packagers build with `make WERROR=`.
+CFLAGS   ?= -O2 -g
+CPPFLAGS ?=
+WERROR   ?= -Werror
+HARDEN  := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2) \
+           -fstack-protector-strong -fstack-clash-protection -fcf-protection
+NS_CPPFLAGS := -D_GNU_SOURCE -Iinclude \
            -DNS_VERSION=\"$(VERSION)\" -DNS_CONF_PATH=\"$(SYSCONFDIR)/security/ns.conf\" \
            -DNS_DHCP_SCRIPT=\"$(LIBEXECDIR)/udhcpc.script\"
-LDFLAGS += -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+NS_CFLAGS := -std=gnu11 -Wall -Wextra $(WERROR) -Wformat=2 -Wshadow -Wno-unused-parameter \
+           -Wmissing-prototypes -Wstrict-prototypes $(HARDEN) -fPIC $(PKG_CFLAGS)
+ALL_CFLAGS = $(NS_CPPFLAGS) $(CPPFLAGS) $(NS_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed $(LDFLAGS)
 PIE_LD  := -pie
+# Header dependencies: one .d file next to each output.
+DEPFLAGS = -MMD -MP -MT $@ -MF $@.d
 
 B := build
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+MAN_SRC := $(wildcard man/*.[0-9])
+MAN_OUT := $(MAN_SRC:man/%=$(B)/man/%)
+# What is compiled or written in from the variables above: a change of
+# them (make install SYSCONFDIR=..., say) rebuilds whatever uses them.
+PATHS_STAMP := $(B)/paths.stamp
+PATHS_TEXT  := VERSION=$(VERSION) SYSCONFDIR=$(SYSCONFDIR) LIBEXECDIR=$(LIBEXECDIR)
+# Owner flags for install: root:root when installing as root; a packager
+# building unprivileged into DESTDIR sets ownership in the package.
+INSTALL_OWNER := $(if $(filter 0,$(shell id -u)),-o root -g root)
 
-.PHONY: all install uninstall check unit integration clean deps demo bench bench-smoke
-all: $(B)/libns.a $(B)/ns-shell $(B)/nsctl $(B)/pam_ns.so
+.PHONY: all install uninstall check unit integration clean deps demo bench bench-smoke FORCE
+all: $(B)/libns.a $(B)/ns-shell $(B)/nsctl $(B)/pam_ns.so $(MAN_OUT)
 
-$(B)/lib/%.o: lib/%.c $(wildcard include/*.h) | $(B)/lib
+# (`+`: kept up to date under make -n too, so a dry run shows only what
+# really changed)
+$(PATHS_STAMP): FORCE | $(B)
+	+@[ "$$(cat $@ 2>/dev/null)" = '$(PATHS_TEXT)' ] || { echo "  PATHS   $(PATHS_TEXT)"; printf '%s\n' '$(PATHS_TEXT)' > $@; }
+
+$(B)/lib/%.o: lib/%.c $(PATHS_STAMP) | $(B)/lib
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 $(B)/libns.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
-$(B)/ns-shell: shell/ns-shell.c $(B)/libns.a
-	$(CC) $(CFLAGS) $(PIE_LD) $(LDFLAGS) -o $@ $< $(B)/libns.a $(PKG_LIBS)
-$(B)/nsctl: ctl/nsctl.c $(B)/libns.a
-	$(CC) $(CFLAGS) $(PIE_LD) $(LDFLAGS) -o $@ $< $(B)/libns.a $(PKG_LIBS)
-$(B)/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(B)/libns.a
-	$(CC) $(CFLAGS) -shared $(LDFLAGS) -Wl,--version-script=pam_module/pam_ns.map \
+$(B)/ns-shell: shell/ns-shell.c $(B)/libns.a $(PATHS_STAMP)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(PIE_LD) $(ALL_LDFLAGS) -o $@ $< $(B)/libns.a $(PKG_LIBS)
+$(B)/nsctl: ctl/nsctl.c $(B)/libns.a $(PATHS_STAMP)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(PIE_LD) $(ALL_LDFLAGS) -o $@ $< $(B)/libns.a $(PKG_LIBS)
+$(B)/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(B)/libns.a $(PATHS_STAMP)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -shared $(ALL_LDFLAGS) -Wl,--version-script=pam_module/pam_ns.map \
 	    -o $@ $< $(B)/libns.a $(PKG_LIBS) -lpam
 $(B)/tests/%: tests/unit/%.c $(B)/libns.a | $(B)/tests
-	$(CC) $(CFLAGS) $(PIE_LD) $(LDFLAGS) -o $@ $< $(B)/libns.a $(PKG_LIBS) -lcmocka -lpam -ldl
-$(B)/lib $(B)/tests $(B)/fault:
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(PIE_LD) $(ALL_LDFLAGS) -o $@ $< $(B)/libns.a $(PKG_LIBS) -lcmocka -lpam -ldl
+# Man pages as installed: the .TH line's "ns-shell X.Y.Z" set to VERSION.
+$(B)/man/%: man/% $(PATHS_STAMP) | $(B)/man
+	@echo "  MAN     $<"
+	@sed 's/^\(\.TH .*"ns-shell \)[^"]*"/\1$(VERSION)"/' $< > $@.tmp && mv $@.tmp $@
+$(B) $(B)/lib $(B)/tests $(B)/fault $(B)/man:
 	mkdir -p $@
 
 # Test-only copy of pam_ns.so with fault points (tests/integration crash tests).
 FAULT_OBJ := $(LIB_SRC:lib/%.c=$(B)/fault/%.o)
-$(B)/fault/%.o: lib/%.c $(wildcard include/*.h) | $(B)/fault
+$(B)/fault/%.o: lib/%.c $(PATHS_STAMP) | $(B)/fault
 	@echo "  CC      $< (fault points)"
-	@$(CC) $(CFLAGS) -DNS_FAULT_INJECTION -c -o $@ $<
-$(B)/fault/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(FAULT_OBJ)
-	$(CC) $(CFLAGS) -DNS_FAULT_INJECTION -shared $(LDFLAGS) -Wl,--version-script=pam_module/pam_ns.map \
-	    -o $@ $< $(FAULT_OBJ) $(PKG_LIBS) -lpam
+	@$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -DNS_FAULT_INJECTION -c -o $@ $<
+$(B)/fault/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(FAULT_OBJ) $(PATHS_STAMP)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -DNS_FAULT_INJECTION -shared $(ALL_LDFLAGS) \
+	    -Wl,--version-script=pam_module/pam_ns.map -o $@ $< $(FAULT_OBJ) $(PKG_LIBS) -lpam
 
-# Installs the Debian build and test packages that are missing (nothing if all are there).
+# make deps (root): installs with apt-get the Debian packages below that are
+# missing (nothing if all are there): build tools and -dev packages, and
+# what the tests run (openssh-server, whose postinst makes host keys and,
+# where an init system runs, starts sshd; pamtester, dnsmasq-base, ...).
 DEPS := build-essential pkg-config libpam0g-dev libnl-3-dev libnl-route-3-dev libconfuse-dev \
-        libcmocka-dev openssh-server openssh-client pamtester iproute2 python3 util-linux \
+        libnftnl-dev libmnl-dev libcmocka-dev openssh-server openssh-client pamtester iproute2 python3 util-linux \
         login procps valgrind groff-base man-db strace udhcpc dnsmasq-base nftables curl \
         clang llvm
 deps:
@@ -88,7 +143,7 @@ check: deps
 	$(MAKE) integration
 
 $(B)/ns-bench: bench/ns-bench.c $(B)/libns.a
-	$(CC) $(CFLAGS) $(PIE_LD) $(LDFLAGS) -o $@ $< $(B)/libns.a $(PKG_LIBS) -lpam
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(PIE_LD) $(ALL_LDFLAGS) -o $@ $< $(B)/libns.a $(PKG_LIBS) -lpam
 
 # Login latency table (root; runs in a throwaway sandbox). QUICK=1: N = 0 and 100 only.
 bench: deps
@@ -108,20 +163,22 @@ demo: deps
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(LIBEXECDIR) \
-	    $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 4755 -o root -g root $(B)/ns-shell $(DESTDIR)$(BINDIR)/ns-shell
+	    $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(TMPFILESDIR)
+	install -m 4755 $(INSTALL_OWNER) $(B)/ns-shell $(DESTDIR)$(BINDIR)/ns-shell
 	install -m 0755 $(B)/nsctl $(DESTDIR)$(SBINDIR)/nsctl
 	install -m 0644 $(B)/pam_ns.so $(DESTDIR)$(PAMDIR)/pam_ns.so
 	install -m 0755 conf/udhcpc.script $(DESTDIR)$(LIBEXECDIR)/udhcpc.script
+	install -m 0644 conf/tmpfiles.d/ns-shell.conf $(DESTDIR)$(TMPFILESDIR)/ns-shell.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/security/ns.conf ] || \
-	    install -m 0644 -o root -g root conf/ns.conf $(DESTDIR)$(SYSCONFDIR)/security/ns.conf
-	for m in man/*.5; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/ || true; done
-	for m in man/*.8; do [ -e "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/ || true; done
+	    install -m 0644 $(INSTALL_OWNER) conf/ns.conf $(DESTDIR)$(SYSCONFDIR)/security/ns.conf
+	for m in $(filter %.5,$(MAN_OUT)); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
+	for m in $(filter %.8,$(MAN_OUT)); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	if [ -z "$(DESTDIR)" ]; then grep -qx '$(BINDIR)/ns-shell' /etc/shells || echo '$(BINDIR)/ns-shell' >> /etc/shells; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ns-shell $(DESTDIR)$(SBINDIR)/nsctl $(DESTDIR)$(PAMDIR)/pam_ns.so \
-	    $(DESTDIR)$(LIBEXECDIR)/udhcpc.script
+	    $(DESTDIR)$(LIBEXECDIR)/udhcpc.script $(DESTDIR)$(TMPFILESDIR)/ns-shell.conf
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$m); done
 	for m in man/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
@@ -129,6 +186,9 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+# Header dependencies recorded by -MMD (absent before the first build).
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # fuzz, fuzz-long, asan, valgrind (recipes in mk/sanitize.mk); last, so that
 # `all` stays the default goal.

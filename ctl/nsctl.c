@@ -1,13 +1,17 @@
 /* nsctl — see, check and clean what ns-shell and pam_ns made.
- *   nsctl status [--json] | check [--conf PATH] [--user NAME] | gc [--dry-run]
- *   nsctl leases | exec USER -- CMD...
- * Exit 0 on success, 1 on failure, 2 on usage errors. Root only. */
+ *   nsctl [--conf FILE] status [--json] | check [--user NAME] | gc [--dry-run] [--kill]
+ *         | leases [--json] | exec USER -- CMD...
+ *   nsctl --help | --version
+ * Exit 0 on success, 1 on failure, 2 on usage errors (decided before the
+ * root check). `check` needs no root; the other commands do. Reports go to
+ * stdout, errors and warnings (one line each, "nsctl: ...") to stderr. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,28 +27,206 @@
 #define NS_CONF_PATH "/etc/security/ns.conf"
 #endif
 
-static int usage(void)
+/* The version of every JSON document nsctl prints (top-level "schema").
+ * Bumped only when a key changes meaning or goes away; new keys may be
+ * added without a bump. */
+#define NSCTL_JSON_SCHEMA 1
+
+#define TIOCSTI_SYSCTL "/proc/sys/dev/tty/legacy_tiocsti"
+
+/* ------------------------------------------------------------ the CLI --- */
+
+static void usage(FILE *f)
 {
-	fputs("usage: nsctl status [--json]\n"
-	      "       nsctl check [--conf PATH] [--user NAME]\n"
-	      "       nsctl gc [--dry-run] [--kill]\n"
-	      "       nsctl leases\n"
-	      "       nsctl exec USER -- CMD...\n", stderr);
+	fputs("Usage:\n"
+	      " nsctl [--conf FILE] COMMAND [OPTIONS]\n"
+	      "\n"
+	      "Show, check and clean the namespaces of ns-shell logins.\n"
+	      "\n"
+	      "Commands:\n"
+	      " status [--json]          list the open sessions\n"
+	      " check [--user NAME]      validate the configuration, warn about ways around\n"
+	      "                            pam_ns, show the policy of a user (no root needed)\n"
+	      " gc [--dry-run] [--kill]  reap stale sessions and leaked veths\n"
+	      " leases [--json]          list the address leases\n"
+	      " exec USER -- CMD...      run CMD in the network namespace of USER\n"
+	      "\n"
+	      "Options:\n"
+	      " --conf FILE    configuration file (default " NS_CONF_PATH ")\n"
+	      " -h, --help     display this help\n"
+	      " -V, --version  display the version\n"
+	      "\n"
+	      "For more details see nsctl(8).\n", f);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("nsctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'nsctl --help' for more information.\n", stderr);
 	return 2;
 }
 
-static struct ns_config *load(const char *path)
+static void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warning(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("nsctl: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+enum cmd { CMD_STATUS, CMD_CHECK, CMD_GC, CMD_LEASES, CMD_EXEC };
+
+static const struct command {
+	const char *name;
+	enum cmd cmd;
+	bool needs_root;
+} commands[] = {
+	{ "status", CMD_STATUS, true },
+	{ "check", CMD_CHECK, false },  /* validates a file: any user may */
+	{ "gc", CMD_GC, true },
+	{ "leases", CMD_LEASES, true },
+	{ "exec", CMD_EXEC, true },
+};
+
+struct opts {
+	const char *conf;
+	bool json, dry, kill;
+	const char *user;       /* check --user */
+	const char *exec_user;
+	char **exec_cmd;
+};
+
+/* --NAME VALUE or --NAME=VALUE at argv[*i]: 1 and *ret set when it is that
+ * option, 0 when not, -1 (usage error printed) when the value is missing. */
+static int opt_value(char **argv, int argc, int *i, const char *name, const char **ret)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=') {
+		*ret = argv[*i] + n + 1;
+	} else if (argv[*i][n] == '\0') {
+		if (*i + 1 >= argc) {
+			usage_error("option '%s' needs an argument", name);
+			return -1;
+		}
+		*ret = argv[++*i];
+	} else {
+		return 0;
+	}
+	if (!**ret) {
+		usage_error("option '%s' needs a non-empty argument", name);
+		return -1;
+	}
+	return 1;
+}
+
+static bool is_help(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0; }
+
+/* The arguments of command C from argv[i]. Returns -1 to go on, or the
+ * exit status (0 after --help, 2 after a usage error). */
+static int parse_command(const struct command *c, char **argv, int argc, int i, struct opts *o)
+{
+	bool dashdash = false;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		int r;
+		if (is_help(a)) {
+			usage(stdout);
+			return 0;
+		}
+		if ((r = opt_value(argv, argc, &i, "--conf", &o->conf)) != 0) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		if (c->cmd == CMD_CHECK && (r = opt_value(argv, argc, &i, "--user", &o->user)) != 0) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		if ((c->cmd == CMD_STATUS || c->cmd == CMD_LEASES) && strcmp(a, "--json") == 0)
+			o->json = true;
+		else if (c->cmd == CMD_GC && strcmp(a, "--dry-run") == 0)
+			o->dry = true;
+		else if (c->cmd == CMD_GC && strcmp(a, "--kill") == 0)
+			o->kill = true;
+		else if (c->cmd == CMD_EXEC && strcmp(a, "--") == 0) {
+			dashdash = true;
+			i++;
+			break;
+		} else if (a[0] == '-')
+			return usage_error("%s: unknown option '%s'", c->name, a);
+		else if (c->cmd == CMD_EXEC && !o->exec_user)
+			o->exec_user = a;
+		else if (c->cmd == CMD_EXEC)
+			return usage_error("exec: '--' must come between USER and CMD (got '%s')", a);
+		else
+			return usage_error("%s: unexpected argument '%s'", c->name, a);
+	}
+	if (c->cmd == CMD_EXEC) {
+		if (!o->exec_user)
+			return usage_error("exec: no USER given");
+		if (!dashdash || i >= argc)
+			return usage_error("exec: no command given (nsctl exec USER -- CMD...)");
+		o->exec_cmd = argv + i;
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------- helpers --- */
+
+/* ISO 8601 local time with the UTC offset: 2026-12-07T03:49:17+00:00. */
+static void iso_time(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char z[8];
+	if (!localtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	    strftime(z, sizeof(z), "%z", &tm) != 5) {
+		snprintf(buf, size, "%lld", t);
+		return;
+	}
+	size_t n = strlen(buf);
+	snprintf(buf + n, size - n, "%.3s:%.2s", z, z + 3);
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	putchar('"');
+}
+
+/* The config: 0, or 1 after printing every problem (one line each). */
+static int load(const char *path, struct ns_config **ret)
 {
 	struct ns_errlist errs;
-	struct ns_config *c = NULL;
-	if (ns_config_load(path, &c, &errs) < 0) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "nsctl: %s\n", errs.line[i]);
-		if (errs.dropped)
-			fprintf(stderr, "nsctl: ... and %zu more errors\n", errs.dropped);
-		return NULL;
-	}
-	return c;
+	int r = ns_config_load(path, ret, &errs);
+	if (r >= 0)
+		return 0;
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "nsctl: %s\n", errs.line[i]);
+	if (errs.dropped)
+		fprintf(stderr, "nsctl: ... and %zu more errors\n", errs.dropped);
+	if (r == -EPERM)
+		fprintf(stderr, "nsctl: %s: pam_ns and ns-shell refuse it too: it must be a regular file "
+			"owned by root, not writable by group or others\n", path);
+	return 1;
 }
 
 /* Processes whose network namespace is (dev, ino). Admin tool: O(procs). */
@@ -68,76 +250,117 @@ static int count_procs(dev_t dev, ino_t ino)
 	return n;
 }
 
-struct status_ctx {
-	bool json;
-	int n;
-	const struct ns_globals *g;
+/* Every valid session record, read once, sorted by opening time. */
+struct sessions {
+	size_t n, cap;
+	struct ns_session_rec *v;
+	bool *alive;
 };
 
-static void json_str(const char *s)
+static int sessions_add(const struct ns_session_rec *r, void *data)
 {
-	putchar('"');
-	for (; *s; s++)
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	putchar('"');
-}
-
-static int status_one(const struct ns_session_rec *r, void *data)
-{
-	struct status_ctx *x = data;
-	bool alive = ns_session_owner_alive(r);
-	int procs = alive ? count_procs(r->netns_dev, r->netns_ino) : 0;
-	char since[32];
-	time_t t = (time_t)r->opened;
-	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S", localtime(&t));
-	const char *bridge = r->veth[0] ? x->g->bridge : "";
-	if (x->json) {
-		printf("%s\n  {\"session\": ", x->n ? "," : "");
-		json_str(r->sid);
-		printf(", \"user\": ");
-		json_str(r->user);
-		printf(", \"uid\": %u, \"since\": %lld, \"netns\": ", (unsigned)r->uid, r->opened);
-		json_str(r->netns);
-		printf(", \"netns_inode\": %llu, \"veth\": ", (unsigned long long)r->netns_ino);
-		json_str(r->veth);
-		printf(", \"address\": ");
-		json_str(r->address);
-		printf(", \"bridge\": ");
-		json_str(bridge);
-		printf(", \"owner_pid\": %d, \"processes\": %d, \"stale\": %s}", (int)r->owner_pid, procs,
-		       alive ? "false" : "true");
-	} else {
-		printf("%-8s %-12s %-6u %-19s %-20s %-11s %-18s %-8s %-8d %d%s\n", r->sid, r->user,
-		       (unsigned)r->uid, since, r->netns, r->veth[0] ? r->veth : "-",
-		       r->address[0] ? r->address : "-", bridge[0] ? bridge : "-", (int)r->owner_pid, procs,
-		       alive ? "" : " (stale)");
+	struct sessions *s = data;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		struct ns_session_rec *v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
 	}
-	x->n++;
+	s->v[s->n++] = *r;
 	return 0;
 }
+
+static int rec_cmp(const void *a, const void *b)
+{
+	const struct ns_session_rec *x = a, *y = b;
+	if (x->opened != y->opened)
+		return x->opened < y->opened ? -1 : 1;
+	return strcmp(x->sid, y->sid);
+}
+
+static void sessions_free(struct sessions *s)
+{
+	free(s->v);
+	free(s->alive);
+}
+
+static int sessions_read(const char *state_dir, struct sessions *s)
+{
+	memset(s, 0, sizeof(*s));
+	int r = ns_session_foreach(state_dir, sessions_add, s);
+	if (r < 0) {
+		fprintf(stderr, "nsctl: cannot read %s/sessions: %s\n", state_dir, strerror(-r));
+		sessions_free(s);
+		return 1;
+	}
+	qsort(s->v, s->n, sizeof(*s->v), rec_cmp);
+	s->alive = calloc(s->n ? s->n : 1, sizeof(bool));
+	if (!s->alive) {
+		fprintf(stderr, "nsctl: out of memory\n");
+		sessions_free(s);
+		return 1;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		s->alive[i] = ns_session_owner_alive(&s->v[i]);
+	return 0;
+}
+
+/* ------------------------------------------------------------ status --- */
 
 static int cmd_status(const struct ns_globals *g, bool json)
 {
-	struct status_ctx x = { json, 0, g };
-	if (json)
-		printf("[");
-	else
-		printf("%-8s %-12s %-6s %-19s %-20s %-11s %-18s %-8s %-8s %s\n", "SESSION", "USER", "UID",
-		       "SINCE", "NETNS", "VETH", "ADDRESS", "BRIDGE", "OWNER", "PROCS");
-	int r = ns_session_foreach(g->state_dir, status_one, &x);
-	if (json)
-		printf("%s]\n", x.n ? "\n" : "");
-	if (r < 0) {
-		fprintf(stderr, "nsctl: cannot read %s/sessions: %s\n", g->state_dir, strerror(-r));
+	struct sessions s;
+	if (sessions_read(g->state_dir, &s))
 		return 1;
+	if (json)
+		printf("{\n  \"schema\": %d,\n  \"sessions\": [", NSCTL_JSON_SCHEMA);
+	else
+		printf("%-8s %-12s %-6s %-25s %-20s %-11s %-18s %-8s %-8s %s\n", "SID", "USER", "UID", "OPENED",
+		       "NETNS", "VETH", "ADDRESS", "BRIDGE", "OWNER", "PROCS");
+	for (size_t i = 0; i < s.n; i++) {
+		const struct ns_session_rec *r = &s.v[i];
+		int procs = s.alive[i] ? count_procs(r->netns_dev, r->netns_ino) : 0;
+		const char *bridge = r->veth[0] ? g->bridge : "";
+		char opened[48];
+		iso_time(r->opened, opened, sizeof(opened));
+		if (json) {
+			printf("%s\n    {\"session\": ", i ? "," : "");
+			json_str(r->sid);
+			printf(", \"user\": ");
+			json_str(r->user);
+			printf(", \"uid\": %u, \"opened\": ", (unsigned)r->uid);
+			json_str(opened);
+			printf(", \"netns\": ");
+			json_str(r->netns);
+			printf(", \"netns_inode\": %llu, \"veth\": ", (unsigned long long)r->netns_ino);
+			json_str(r->veth);
+			printf(", \"address\": ");
+			json_str(r->address);
+			printf(", \"bridge\": ");
+			json_str(bridge);
+			printf(", \"owner_pid\": %d, \"processes\": %d, \"stale\": %s}", (int)r->owner_pid,
+			       procs, s.alive[i] ? "false" : "true");
+		} else {
+			printf("%-8s %-12s %-6u %-25s %-20s %-11s %-18s %-8s %-8d %d%s\n", r->sid, r->user,
+			       (unsigned)r->uid, opened, r->netns, r->veth[0] ? r->veth : "-",
+			       r->address[0] ? r->address : "-", bridge[0] ? bridge : "-", (int)r->owner_pid,
+			       procs, s.alive[i] ? "" : " (stale)");
+		}
 	}
+	if (json)
+		printf("%s]\n}\n", s.n ? "\n  " : "");
+	sessions_free(&s);
 	return 0;
 }
+
+/* ------------------------------------------------------------- check --- */
+
+/* The services that start a user's processes (DESIGN.md, "Where to hook it
+ * in"): each of them without pam_ns in its session stack is a way around
+ * the module. */
+static const char *const user_services[] = { "sshd", "login", "su", "su-l", "cron", "atd", "systemd-user" };
 
 static bool pam_stack_has_ns(const char *service, int depth)
 {
@@ -184,69 +407,92 @@ static bool pam_stack_has_ns(const char *service, int depth)
 	return found;
 }
 
-static int cmd_check(const char *conf, const char *user)
+static void check_pam_services(void)
 {
-	struct ns_config *c = load(conf);
-	if (!c)
-		return 1;
-	printf("%s: valid\n", conf);
-	const char *services[] = { "sshd", "login", "su", "su-l", "systemd-user" };
-	for (size_t i = 0; i < ARRAY_SIZE(services); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(user_services); i++) {
 		char path[64];
-		snprintf(path, sizeof(path), "/etc/pam.d/%s", services[i]);
-		if (access(path, F_OK) == 0 && !pam_stack_has_ns(services[i], 0))
-			printf("warning: the PAM stack of %s has no pam_ns.so session line\n", services[i]);
+		snprintf(path, sizeof(path), "/etc/pam.d/%s", user_services[i]);
+		if (access(path, F_OK) == 0 && !pam_stack_has_ns(user_services[i], 0))
+			warning("%s: no pam_ns.so in the session stack: %s starts users' processes "
+			     "outside their namespaces", path, user_services[i]);
 	}
-	FILE *t = fopen("/proc/sys/dev/tty/legacy_tiocsti", "re");
-	if (t) {
-		int v = 0;
-		if (fscanf(t, "%d", &v) == 1 && v == 1)
-			printf("warning: the kernel allows TIOCSTI (dev.tty.legacy_tiocsti = 1); ns-shell filters "
-			       "it inside logins, other programs are exposed\n");
-		fclose(t);
+}
+
+static void check_tiocsti(void)
+{
+	FILE *t = fopen(TIOCSTI_SYSCTL, "re");
+	if (!t) {
+		if (errno == ENOENT)
+			warning("the kernel allows TIOCSTI (no dev.tty.legacy_tiocsti: Linux before 6.2); "
+			     "ns-shell and pam_ns filter it inside logins, other processes can use it");
+		else
+			warning("cannot tell whether the kernel allows TIOCSTI: %s: %s", TIOCSTI_SYSCTL,
+			     strerror(errno));
+		return;
 	}
-	/* A loopback stub resolver on the host is unreachable from a user's
-	 * own network namespace. */
+	int v = 0;
+	if (fscanf(t, "%d", &v) == 1 && v == 1)
+		warning("the kernel allows TIOCSTI (dev.tty.legacy_tiocsti = 1); ns-shell filters "
+		     "it inside logins, other programs are exposed");
+	fclose(t);
+}
+
+/* A loopback stub resolver on the host is unreachable from a user's own
+ * network namespace. */
+static void check_resolver(const struct ns_config *c)
+{
 	struct ns_policy def;
 	ns_policy_resolve(c, "", NULL, 0, &def);
+	if (def.n_dns)
+		return;
 	FILE *rf = fopen("/etc/resolv.conf", "re");
 	char rl[256];
 	while (rf && fgets(rl, sizeof(rl), rf)) {
 		char ns[64];
 		if (sscanf(rl, " nameserver %63s", ns) == 1 &&
-		    (strncmp(ns, "127.", 4) == 0 || strcmp(ns, "::1") == 0) && def.n_dns == 0) {
-			printf("warning: /etc/resolv.conf points at a loopback resolver (%s): logins in their own "
-			       "network namespace get no DNS; set `dns` in ns.conf (or /etc/netns/NAME/resolv.conf)\n",
-			       ns);
+		    (strncmp(ns, "127.", 4) == 0 || strcmp(ns, "::1") == 0)) {
+			warning("/etc/resolv.conf points at a loopback resolver (%s): logins in their own "
+			     "network namespace get no DNS; set `dns` in ns.conf (or /etc/netns/NAME/resolv.conf)",
+			     ns);
 			break;
 		}
 	}
 	if (rf)
 		fclose(rf);
-	int rc = 0;
-	if (user) {
-		struct passwd *pw = getpwnam(user);
-		char **groups = NULL;
-		size_t ng = 0;
-		if (!pw) {
-			fprintf(stderr, "nsctl: no such user: %s\n", user);
-			rc = 1;
-		} else if (ns_user_groups(pw->pw_name, pw->pw_gid, &groups, &ng) < 0) {
-			fprintf(stderr, "nsctl: cannot read the groups of %s\n", user);
-			rc = 1;
-		} else {
-			struct ns_policy p;
-			bool ex = ns_config_exempt(c, pw->pw_name, (const char *const *)groups, ng);
-			ns_policy_resolve(c, pw->pw_name, (const char *const *)groups, ng, &p);
-			printf("user         = %s (uid %u)\nexempt       = %s\n", pw->pw_name,
-			       (unsigned)pw->pw_uid, ex ? "yes" : "no");
-			ns_policy_print(stdout, &p);
-		}
-		free(groups);
-	}
-	ns_config_free(c);
-	return rc;
 }
+
+static int cmd_check(const char *conf, const char *user)
+{
+	_cleanup_config_ struct ns_config *c = NULL;
+	if (load(conf, &c))
+		return 1;
+	printf("%s: valid\n", conf);
+	check_pam_services();
+	check_tiocsti();
+	check_resolver(c);
+	if (!user)
+		return 0;
+	struct passwd *pw = getpwnam(user);
+	_cleanup_free_ char **groups = NULL;
+	size_t ng = 0;
+	if (!pw) {
+		fprintf(stderr, "nsctl: no such user: %s\n", user);
+		return 1;
+	}
+	if (ns_user_groups(pw->pw_name, pw->pw_gid, &groups, &ng) < 0) {
+		fprintf(stderr, "nsctl: cannot read the groups of %s\n", user);
+		return 1;
+	}
+	struct ns_policy p;
+	bool ex = ns_config_exempt(c, pw->pw_name, pw->pw_uid, (const char *const *)groups, ng);
+	ns_policy_resolve(c, pw->pw_name, (const char *const *)groups, ng, &p);
+	printf("user         = %s (uid %u)\nexempt       = %s\n", pw->pw_name, (unsigned)pw->pw_uid,
+	       ex ? "yes" : "no");
+	ns_policy_print(stdout, &p);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- gc --- */
 
 struct gc_ctx {
 	const struct ns_globals *g;
@@ -255,6 +501,23 @@ struct gc_ctx {
 	struct ns_nl *nl;
 };
 
+/* Checks that must pass before gc changes anything. gc acts on the host's
+ * view (its network namespace, /proc, the state directory): conditions
+ * under which that view is wrong (e.g. nsctl run from inside a user's
+ * namespaces) belong here. 0 to go on, else the exit status after a
+ * one-line "nsctl: ..." on stderr. */
+/* Reap nothing from inside a user's namespaces (nsctl exec, a login):
+ * owners there are not visible and every record would look stale. */
+static int gc_preflight(const struct ns_globals *g)
+{
+	struct ns_err err = { 0 };
+	if (ns_host_check(g->state_dir, &err) < 0) {
+		fprintf(stderr, "nsctl: gc refused: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 static int gc_record(const struct ns_session_rec *r, void *data)
 {
 	struct gc_ctx *x = data;
@@ -262,8 +525,11 @@ static int gc_record(const struct ns_session_rec *r, void *data)
 		return 0;
 	printf("%s stale session %s of %s (owner %d gone)\n", x->dry ? "would remove" : "removed", r->sid,
 	       r->user, (int)r->owner_pid);
-	if (!x->dry && ns_session_remove(x->g->state_dir, r->uid, r->sid) < 0)
+	int e;
+	if (!x->dry && (e = ns_session_remove(x->g->state_dir, r->uid, r->sid)) < 0) {
+		fprintf(stderr, "nsctl: cannot remove the record of session %s: %s\n", r->sid, strerror(-e));
 		x->failed++;
+	}
 	x->removed++;
 	return 0;
 }
@@ -302,9 +568,41 @@ static size_t pids_in_nsid(struct ns_nl *nl, int nsid, pid_t *out, size_t max)
 	return n;
 }
 
+/* The bridge link NAME is a port of, from sysfs: 1 and *ret set ("" when
+ * none), 0 when that cannot be told (no such link in the sysfs we see). */
+static int link_master(const char *name, char *ret, size_t size)
+{
+	char path[96], target[256];
+	struct stat st;
+	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+	if (lstat(path, &st) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/master", name);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		if (errno != ENOENT)
+			return 0;
+		ret[0] = '\0';
+		return 1;
+	}
+	target[n] = '\0';
+	const char *base = strrchr(target, '/');
+	ns_strlcpy(ret, base ? base + 1 : target, size);
+	return 1;
+}
+
 static void gc_veth(const char *name, const char *alias, int peer_nsid, void *data)
 {
 	struct gc_ctx *x = data;
+	/* A port of another bridge belongs to logins of another ns.conf (PAM's
+	 * conf=, with its own state_dir): their sessions are not in our
+	 * records, so judging the veth here would reap, or kill, live logins. */
+	char master[64];
+	if (link_master(name, master, sizeof(master)) && master[0] && strcmp(master, x->g->bridge) != 0) {
+		warning("left veth %s (%s) alone: it is a port of bridge %s, not of %s (a login under "
+			"another configuration? see --conf)", name, alias, master, x->g->bridge);
+		return;
+	}
 	/* A login in progress has made its veth but not yet its record, under
 	 * the user's lock: take that lock too (briefly), then look again. */
 	unsigned uid;
@@ -315,7 +613,7 @@ static void gc_veth(const char *name, const char *alias, int peer_nsid, void *da
 		struct ns_err e;
 		snprintf(lockname, sizeof(lockname), "user-%u", uid);
 		if ((ulock = ns_lock_take(x->g->state_dir, lockname, 2000, &e)) < 0) {
-			printf("skipped veth %s (%s): %s\n", name, alias, e.msg);
+			warning("skipped veth %s (%s): %s", name, alias, e.msg);
 			return;
 		}
 	}
@@ -352,10 +650,12 @@ static void gc_veth(const char *name, const char *alias, int peer_nsid, void *da
 
 static int cmd_gc(const struct ns_globals *g, bool dry, bool kill_strays)
 {
+	int rc = gc_preflight(g);
+	if (rc)
+		return rc;
 	struct gc_ctx x = { g, dry, kill_strays, 0, 0, NULL };
 	struct ns_err err;
-	char lockname[] = "gc";
-	int lock = ns_lock_take(g->state_dir, lockname, 10000, &err);
+	_cleanup_close_ int lock = ns_lock_take(g->state_dir, "gc", 10000, &err);
 	if (lock < 0) {
 		fprintf(stderr, "nsctl: %s\n", err.msg);
 		return 1;
@@ -363,12 +663,10 @@ static int cmd_gc(const struct ns_globals *g, bool dry, bool kill_strays)
 	ns_session_foreach(g->state_dir, gc_record, &x);
 	if (ns_nl_open(&x.nl, &err) < 0) {
 		fprintf(stderr, "nsctl: %s\n", err.msg);
-		close(lock);
 		return 1;
 	}
 	int r = ns_nl_foreach_ours(x.nl, gc_veth, &x);
 	ns_nl_close(x.nl);
-	close(lock);
 	if (r < 0) {
 		fprintf(stderr, "nsctl: listing links: %s\n", strerror(-r));
 		return 1;
@@ -378,43 +676,64 @@ static int cmd_gc(const struct ns_globals *g, bool dry, bool kill_strays)
 	return x.failed ? 1 : 0;
 }
 
-struct exec_find {
-	uid_t uid;
-	struct ns_session_rec *out;
-};
+/* ------------------------------------------------------------ leases --- */
 
-static int exec_match(const struct ns_session_rec *r, void *data)
+/* Is the lease L held by a live session: its own session when tagged,
+ * else any live session of its uid. */
+static bool lease_in_use(const struct ns_lease *l, const struct sessions *s)
 {
-	struct exec_find *f = data;
-	if (r->uid != f->uid || !ns_session_owner_alive(r))
-		return 0;
-	*f->out = *r;
-	return 1;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->alive[i] && s->v[i].uid == l->uid && (!l->sid[0] || strcmp(s->v[i].sid, l->sid) == 0))
+			return true;
+	return false;
 }
 
-static int cmd_leases(const struct ns_globals *g)
+static int cmd_leases(const struct ns_globals *g, bool json)
 {
 	struct ns_leases l;
 	struct ns_err err;
+	struct sessions s;
 	if (ns_leases_read(g->lease_file, &l, &err) < 0) {
 		fprintf(stderr, "nsctl: %s\n", err.msg);
 		return 1;
 	}
-	printf("%-16s %-12s %-8s %-19s %s\n", "ADDRESS", "USER", "UID", "LAST USED", "IN USE");
-	for (size_t i = 0; i < l.n; i++) {
-		char a[INET_ADDRSTRLEN], when[32];
-		time_t t = (time_t)l.v[i].last_used;
-		struct ns_session_rec probe;
-		struct exec_find f = { l.v[i].uid, &probe };
-		inet_ntop(AF_INET, &l.v[i].addr, a, sizeof(a));
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&t));
-		uid_t uid = l.v[i].uid;
-		bool busy = ns_session_foreach(g->state_dir, exec_match, &f) == 1;
-		printf("%-16s %-12s %-8u %-19s %s\n", a, l.v[i].user, (unsigned)uid, when, busy ? "yes" : "no");
+	if (sessions_read(g->state_dir, &s)) {
+		ns_leases_free(&l);
+		return 1;
 	}
+	if (json)
+		printf("{\n  \"schema\": %d,\n  \"leases\": [", NSCTL_JSON_SCHEMA);
+	else
+		printf("%-16s %-12s %-8s %-25s %-6s %s\n", "ADDRESS", "USER", "UID", "LAST-USED", "IN-USE", "SID");
+	for (size_t i = 0; i < l.n; i++) {
+		const struct ns_lease *e = &l.v[i];
+		char a[INET_ADDRSTRLEN], when[48];
+		inet_ntop(AF_INET, &e->addr, a, sizeof(a));
+		iso_time(e->last_used, when, sizeof(when));
+		bool busy = lease_in_use(e, &s);
+		if (json) {
+			printf("%s\n    {\"address\": ", i ? "," : "");
+			json_str(a);
+			printf(", \"user\": ");
+			json_str(e->user);
+			printf(", \"uid\": %u, \"last_used\": ", (unsigned)e->uid);
+			json_str(when);
+			printf(", \"in_use\": %s, \"session\": ", busy ? "true" : "false");
+			json_str(e->sid);
+			putchar('}');
+		} else {
+			printf("%-16s %-12s %-8u %-25s %-6s %s\n", a, e->user, (unsigned)e->uid, when,
+			       busy ? "yes" : "no", e->sid[0] ? e->sid : "-");
+		}
+	}
+	if (json)
+		printf("%s]\n}\n", l.n ? "\n  " : "");
+	sessions_free(&s);
 	ns_leases_free(&l);
 	return 0;
 }
+
+/* -------------------------------------------------------------- exec --- */
 
 static int cmd_exec(const struct ns_globals *g, const char *user, char **cmd)
 {
@@ -423,9 +742,18 @@ static int cmd_exec(const struct ns_globals *g, const char *user, char **cmd)
 		fprintf(stderr, "nsctl: no such user: %s\n", user);
 		return 1;
 	}
+	struct sessions s;
+	if (sessions_read(g->state_dir, &s))
+		return 1;
 	struct ns_session_rec rec;
-	struct exec_find f = { pw->pw_uid, &rec };
-	if (ns_session_foreach(g->state_dir, exec_match, &f) != 1) {
+	size_t i = 0;
+	while (i < s.n && !(s.v[i].uid == pw->pw_uid && s.alive[i]))
+		i++;
+	bool found = i < s.n;
+	if (found)
+		rec = s.v[i];
+	sessions_free(&s);
+	if (!found) {
 		fprintf(stderr, "nsctl: %s has no open session\n", user);
 		return 1;
 	}
@@ -433,69 +761,80 @@ static int cmd_exec(const struct ns_globals *g, const char *user, char **cmd)
 	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
 		fprintf(stderr, "nsctl: cannot enter the namespace of session %s: %s\n", rec.sid,
 			strerror(fd < 0 ? -fd : errno));
+		if (fd >= 0)
+			close(fd);
 		return 1;
 	}
 	close(fd);
+	fflush(stdout);
 	execvp(cmd[0], cmd);
 	fprintf(stderr, "nsctl: cannot run %s: %s\n", cmd[0], strerror(errno));
 	return 1;
 }
 
+/* -------------------------------------------------------------- main --- */
+
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage();
-	const char *sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-		usage();
-		return 0;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "nsctl: must be run as root\n");
-		return 1;
-	}
-	if (strcmp(sub, "check") == 0) {
-		const char *conf = NS_CONF_PATH, *user = NULL;
-		for (int i = 2; i < argc; i++) {
-			if (strcmp(argv[i], "--conf") == 0 && i + 1 < argc)
-				conf = argv[++i];
-			else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
-				user = argv[++i];
-			else
-				return usage();
+	struct opts o = { .conf = NS_CONF_PATH };
+	int i = 1, r;
+	tzset();
+
+	/* Global options, then the command: all usage errors are found here,
+	 * before the root check. */
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (is_help(argv[i])) {
+			usage(stdout);
+			return fflush(stdout) == 0 ? 0 : 1;
 		}
-		return cmd_check(conf, user);
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+			printf("nsctl %s\n", NS_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
+		}
+		if ((r = opt_value(argv, argc, &i, "--conf", &o.conf)) < 0)
+			return 2;
+		if (r == 0)
+			return usage_error("unknown option '%s'", argv[i]);
 	}
-	bool json = false, dry = false, kill_strays = false;
-	if (strcmp(sub, "status") == 0 && argc <= 3) {
-		if (argc == 3 && !(json = strcmp(argv[2], "--json") == 0))
-			return usage();
-	} else if (strcmp(sub, "gc") == 0) {
-		for (int i = 2; i < argc; i++)
-			if (strcmp(argv[i], "--dry-run") == 0)
-				dry = true;
-			else if (strcmp(argv[i], "--kill") == 0)
-				kill_strays = true;
-			else
-				return usage();
-	} else if (strcmp(sub, "leases") == 0 && argc == 2) {
-	} else if (strcmp(sub, "exec") == 0 && argc >= 5 && strcmp(argv[3], "--") == 0) {
-	} else {
-		return usage();
+	if (i >= argc) {
+		fputs("nsctl: no command given\n", stderr);
+		usage(stderr);
+		return 2;
 	}
-	struct ns_config *c = load(NS_CONF_PATH);
+	const struct command *c = NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+		if (strcmp(argv[i], commands[k].name) == 0)
+			c = &commands[k];
 	if (!c)
+		return usage_error("unknown command '%s'", argv[i]);
+	if ((r = parse_command(c, argv, argc, i + 1, &o)) >= 0)
+		return r == 0 && fflush(stdout) != 0 ? 1 : r;
+
+	if (c->needs_root && geteuid() != 0) {
+		fprintf(stderr, "nsctl: %s must be run as root\n", c->name);
 		return 1;
-	const struct ns_globals *g = ns_config_globals(c);
+	}
+
 	int rc;
-	if (strcmp(sub, "status") == 0)
-		rc = cmd_status(g, json);
-	else if (strcmp(sub, "gc") == 0)
-		rc = cmd_gc(g, dry, kill_strays);
-	else if (strcmp(sub, "leases") == 0)
-		rc = cmd_leases(g);
-	else
-		rc = cmd_exec(g, argv[2], argv + 4);
-	ns_config_free(c);
+	if (c->cmd == CMD_CHECK) {
+		rc = cmd_check(o.conf, o.user);
+	} else {
+		_cleanup_config_ struct ns_config *conf = NULL;
+		if (load(o.conf, &conf))
+			return 1;
+		const struct ns_globals *g = ns_config_globals(conf);
+		switch (c->cmd) {
+		case CMD_STATUS: rc = cmd_status(g, o.json); break;
+		case CMD_GC: rc = cmd_gc(g, o.dry, o.kill); break;
+		case CMD_LEASES: rc = cmd_leases(g, o.json); break;
+		case CMD_EXEC: rc = cmd_exec(g, o.exec_user, o.exec_cmd); break;
+		default: rc = 2; break;
+		}
+	}
+	/* A report that did not reach its reader is a failure. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "nsctl: write error: %s\n", strerror(errno));
+		rc = 1;
+	}
 	return rc;
 }

@@ -65,6 +65,12 @@ int ns_proc_start_time(pid_t pid, unsigned long long *ret);
 void ns_fault(const char *point);
 #else
 static inline void ns_fault(const char *point) { (void)point; }
+/* Is the caller in the initial user namespace (uid_map "0 0 4294967295")? */
+bool ns_initial_userns(void);
+
 #endif
+
+/* Is the caller in the initial user namespace (uid_map "0 0 4294967295")? */
+bool ns_initial_userns(void);
 
 #endif

@@ -301,59 +301,117 @@ static int add(struct ns_leases *l, uid_t uid, const char *user, const char *sid
 	return push(l, &e) < 0 ? ns_fail(err, -ENOMEM, "leases: out of memory") : 0;
 }
 
-int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, const char *user,
-		  const char *sid, const struct ns_cidr *static_addr, const struct ns_lease_ops *ops,
-		  long long now, struct in_addr *ret, bool *ret_sid_tagged, struct ns_err *err)
-{
-	char pool[64];
-	ns_cidr_format(&g->pool, true, pool, sizeof(pool));
-	*ret_sid_tagged = false;
+/* Stage 1: tags of sessions that are gone are free again; a uid reused by
+ * another user does not inherit the old user's address (remembered in
+ * FORGOTTEN: handed out again only as a last resort). */
+struct forgotten {
+	struct in_addr a[8];
+	size_t n;
+};
 
-	/* Session-tagged addresses of sessions that are gone are free again;
-	 * a uid reused by another user does not inherit the old user's address. */
-	struct in_addr forgotten[8];   /* the old user's: handed out again only as a last resort */
-	size_t n_forgotten = 0;
+static void purge(struct ns_leases *l, uid_t uid, const char *user, const char *sid,
+		  const struct ns_lease_ops *ops, struct forgotten *f)
+{
 	for (size_t i = 0; i < l->n;) {
 		bool reused = l->v[i].uid == uid && strcmp(l->v[i].user, user) != 0;
 		/* a stale tag equal to this session's id (a 32-bit collision) */
 		bool same_tag = sid && l->v[i].uid == uid && strcmp(l->v[i].sid, sid) == 0;
 		if (reused || same_tag ||
 		    (l->v[i].sid[0] && !(ops->sid_alive && ops->sid_alive(l->v[i].uid, l->v[i].sid, ops->data)))) {
-			if (reused && n_forgotten < ARRAY_SIZE(forgotten))
-				forgotten[n_forgotten++] = l->v[i].addr;
+			if (reused && f->n < ARRAY_SIZE(f->a))
+				f->a[f->n++] = l->v[i].addr;
 			l->v[i] = l->v[--l->n];
 		} else {
 			i++;
 		}
 	}
+}
 
+/* Stage 2: a static address, taken from a user not logged in if needed. */
+static int pick_static(struct ns_leases *l, uid_t uid, const char *user, const char *sid,
+		       struct in_addr want, const struct ns_lease_ops *ops, long long now, struct in_addr *ret,
+		       struct ns_err *err)
+{
+	if (sid && ops->own_addr_busy && ops->own_addr_busy(want, ops->data))
+		return ns_fail(err, -EADDRINUSE, "static address of %s is in use by another of its sessions", user);
+	for (size_t i = 0; i < l->n; i++)
+		if ((l->v[i].uid != uid || l->v[i].sid[0]) && l->v[i].addr.s_addr == want.s_addr) {
+			if (l->v[i].uid == uid)   /* a live per-session address of this user */
+				return ns_fail(err, -EADDRINUSE,
+					       "static address of %s is in use by another of its sessions", user);
+			if (ops->uid_busy && ops->uid_busy(l->v[i].uid, ops->data))
+				return ns_fail(err, -EADDRINUSE, "address of %s is in use by %s", user, l->v[i].user);
+			l->v[i] = l->v[--l->n];
+			break;
+		}
 	struct ns_lease *own = find(l, uid, NULL);
-	if (static_addr && static_addr->family == AF_INET) {
-		if (sid && ops->own_addr_busy && ops->own_addr_busy(static_addr->addr.v4, ops->data))
-			return ns_fail(err, -EADDRINUSE,
-				       "static address of %s is in use by another of its sessions", user);
-		for (size_t i = 0; i < l->n; i++)
-			if ((l->v[i].uid != uid || l->v[i].sid[0]) &&
-			    l->v[i].addr.s_addr == static_addr->addr.v4.s_addr) {
-				if (l->v[i].uid == uid)   /* a live per-session address of this user */
-					return ns_fail(err, -EADDRINUSE,
-						       "static address of %s is in use by another of its sessions", user);
-				if (ops->uid_busy && ops->uid_busy(l->v[i].uid, ops->data))
-					return ns_fail(err, -EADDRINUSE, "address of %s is in use by %s", user,
-						       l->v[i].user);
-				l->v[i] = l->v[--l->n];
-				break;
-			}
-		own = find(l, uid, NULL);
-		*ret = static_addr->addr.v4;
-		if (own) {
-			own->addr = static_addr->addr.v4;
-			own->last_used = now;
+	*ret = want;
+	if (own) {
+		own->addr = want;
+		own->last_used = now;
+		return 0;
+	}
+	return add(l, uid, user, NULL, want, now, err);
+}
+
+/* Stage 4: the first free address of the pool (bad lines' addresses held),
+ * the forgotten ones only on a second pass. -EADDRNOTAVAIL when full. */
+static int pick_free(const struct ns_leases *l, const struct ns_globals *g, const struct forgotten *f,
+		     struct in_addr *ret)
+{
+	uint32_t net = ntohl(g->pool.addr.v4.s_addr), size = 1u << (32 - g->pool.prefix);
+	_cleanup_free_ uint8_t *used = calloc(size / 8 + 1, 1);
+	if (!used)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n + l->n_held; i++) {
+		struct in_addr a = i < l->n ? l->v[i].addr : l->held[i - l->n];
+		uint32_t off = ntohl(a.s_addr) - net;
+		if (off < size)
+			used[off / 8] |= (uint8_t)(1u << (off % 8));
+	}
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t off = 1; off < size; off++) {
+			if ((used[off / 8] & (1u << (off % 8))) || excluded(g, net + off))
+				continue;
+			bool old_users = false;
+			for (size_t k = 0; pass == 0 && k < f->n; k++)
+				old_users |= ntohl(f->a[k].s_addr) == net + off;
+			if (old_users)
+				continue;
+			ret->s_addr = htonl(net + off);
 			return 0;
 		}
-		return add(l, uid, user, NULL, *ret, now, err);
-	}
-	if (own && excluded(g, ntohl(own->addr.s_addr))) {   /* outside the pool now: pick anew */
+	return -EADDRNOTAVAIL;
+}
+
+/* Stage 5: the least recently used sticky lease of a user not logged in. */
+static struct ns_lease *pick_lru(struct ns_leases *l, const struct ns_globals *g, uid_t uid,
+				 const struct ns_lease_ops *ops)
+{
+	struct ns_lease *lru = NULL;
+	for (size_t i = 0; i < l->n; i++)
+		if (!l->v[i].sid[0] && l->v[i].uid != uid && !excluded(g, ntohl(l->v[i].addr.s_addr)) &&
+		    (!lru || l->v[i].last_used < lru->last_used) &&
+		    !(ops->uid_busy && ops->uid_busy(l->v[i].uid, ops->data)))
+			lru = &l->v[i];
+	return lru;
+}
+
+int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, const char *user,
+		  const char *sid, const struct ns_cidr *static_addr, const struct ns_lease_ops *ops,
+		  long long now, struct in_addr *ret, bool *ret_sid_tagged, struct ns_err *err)
+{
+	char pool[64];
+	struct forgotten f = { .n = 0 };
+	*ret_sid_tagged = false;
+	purge(l, uid, user, sid, ops, &f);
+	if (static_addr && static_addr->family == AF_INET)
+		return pick_static(l, uid, user, sid, static_addr->addr.v4, ops, now, ret, err);
+
+	/* Stage 3: the user's own sticky lease, unless outside the pool now or
+	 * (per-session namespace) held by another open session of the user. */
+	struct ns_lease *own = find(l, uid, NULL);
+	if (own && excluded(g, ntohl(own->addr.s_addr))) {
 		ns_lease_drop(l, uid, NULL);
 		own = NULL;
 	}
@@ -366,40 +424,19 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 		*ret = own->addr;
 		return 0;
 	}
-
-	uint32_t net = ntohl(g->pool.addr.v4.s_addr), size = 1u << (32 - g->pool.prefix);
-	_cleanup_free_ uint8_t *used = calloc(size / 8 + 1, 1);
-	if (!used)
-		return ns_fail(err, -ENOMEM, "leases: out of memory");
-	for (size_t i = 0; i < l->n + l->n_held; i++) {
-		struct in_addr a = i < l->n ? l->v[i].addr : l->held[i - l->n];
-		uint32_t off = ntohl(a.s_addr) - net;
-		if (off < size)
-			used[off / 8] |= (uint8_t)(1u << (off % 8));
-	}
 	const char *tag = own_taken ? sid : NULL;     /* a user's first address is sticky */
-	for (int pass = 0; pass < 2; pass++)
-		for (uint32_t off = 1; off < size; off++) {
-			if ((used[off / 8] & (1u << (off % 8))) || excluded(g, net + off))
-				continue;
-			bool old_users = false;
-			for (size_t k = 0; pass == 0 && k < n_forgotten; k++)
-				old_users |= ntohl(forgotten[k].s_addr) == net + off;
-			if (old_users)
-				continue;
-			ret->s_addr = htonl(net + off);
-			*ret_sid_tagged = tag != NULL;
-			return add(l, uid, user, tag, *ret, now, err);
-		}
-	/* Full: take over the least recently used sticky lease of a user not logged in. */
-	struct ns_lease *lru = NULL;
-	for (size_t i = 0; i < l->n; i++)
-		if (!l->v[i].sid[0] && l->v[i].uid != uid && !excluded(g, ntohl(l->v[i].addr.s_addr)) &&
-		    (!lru || l->v[i].last_used < lru->last_used) &&
-		    !(ops->uid_busy && ops->uid_busy(l->v[i].uid, ops->data)))
-			lru = &l->v[i];
-	if (!lru)
+	int r = pick_free(l, g, &f, ret);
+	if (r == -ENOMEM)
+		return ns_fail(err, -ENOMEM, "leases: out of memory");
+	if (r == 0) {
+		*ret_sid_tagged = tag != NULL;
+		return add(l, uid, user, tag, *ret, now, err);
+	}
+	struct ns_lease *lru = pick_lru(l, g, uid, ops);
+	if (!lru) {
+		ns_cidr_format(&g->pool, true, pool, sizeof(pool));
 		return ns_fail(err, -EADDRNOTAVAIL, "address pool %s exhausted", pool);
+	}
 	*ret = lru->addr;
 	lru->uid = uid;
 	ns_strlcpy(lru->user, user, sizeof(lru->user));

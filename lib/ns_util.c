@@ -114,3 +114,19 @@ void ns_fault(const char *point)
 		raise(SIGKILL);
 }
 #endif
+
+bool ns_initial_userns(void)
+{
+	char buf[128];
+	int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	unsigned long a, b, c;
+	char extra;
+	return sscanf(buf, " %lu %lu %lu %c", &a, &b, &c, &extra) == 3 && a == 0 && b == 0 && c == 4294967295UL;
+}

@@ -1,5 +1,5 @@
 # mk/sanitize.mk — fuzzing and sanitizer runs. Included at the end of the
-# Makefile: it uses B, CFLAGS, PKG_LIBS, LIB_SRC, UNIT_SRC and UNIT_BIN, and
+# Makefile: it uses B, ALL_CFLAGS, PKG_LIBS, LIB_SRC, UNIT_SRC and UNIT_BIN, and
 # `all` must stay the default goal.
 #
 #   make fuzz       each libFuzzer target for FUZZ_SECS (20) s: part of check
@@ -29,7 +29,7 @@ FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)
 # build's gate; instrumented builds draw false positives from gcc).
 # Clang wants confuse_errfunc's libconfuse-supplied format annotated.
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-SAN_CFLAGS  = $(filter-out -O% -D_FORTIFY_SOURCE=% -Werror,$(CFLAGS)) -O1 -g \
+SAN_CFLAGS  = $(filter-out -O% -D_FORTIFY_SOURCE=% -Werror,$(ALL_CFLAGS)) -O1 -g \
               -Wno-format-nonliteral $(SAN_FLAGS)
 SAN_ENV    := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1 \
               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -52,8 +52,9 @@ $(FZ)/lib/%.o: lib/%.c $(wildcard include/*.h) | $(FZ)/lib
 	@$(FUZZ_CC) $(SAN_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 $(FZ)/libns.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
+# (libFuzzer's entry point is defined without a prior declaration)
 $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FZ)/libns.a
-	$(FUZZ_CC) $(SAN_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FZ)/libns.a $(PKG_LIBS)
+	$(FUZZ_CC) $(SAN_CFLAGS) -Wno-missing-prototypes -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FZ)/libns.a $(PKG_LIBS)
 
 fuzz: $(FUZZ_BIN)
 	bash tests/fuzz/run.sh -b $(FZ) -t $(FUZZ_SECS) -j $(FUZZ_JOBS) $(FUZZ_TARGETS)

@@ -168,9 +168,10 @@ static struct ns_config *load_policy(struct login *l)
 		}
 		if (errs.dropped && may_read)
 			fprintf(stderr, "ns-shell: ... and %zu more errors\n", errs.dropped);
-		if (l->uid == 0) {
+		if (l->uid == 0 && ns_initial_userns()) {
 			/* Root never depends on ns.conf: a plain shell with the
-			 * built-in defaults, loudly. */
+			 * built-in defaults, loudly. (Only the real root: "root" of
+			 * a user namespace someone made is that someone.) */
 			syslog(LOG_AUTHPRIV | LOG_CRIT, "%s is not valid: namespaced logins are refused; root gets a plain shell",
 			       NS_CONF_PATH);
 			fprintf(stderr, "ns-shell: %s is not valid: root gets a plain shell\n", NS_CONF_PATH);

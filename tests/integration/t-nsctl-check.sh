@@ -1,9 +1,12 @@
 #!/bin/bash
 # nsctl check: a valid file, an invalid one (every error with FILE:LINE, exit
 # 1), --conf PATH, the file's owner and mode, --user NAME (the resolved
-# policy with the provenance of each key), the warnings about PAM stacks of
-# sshd, login, su, su-l and systemd-user that lack pam_ns.so (direct lines,
-# @include, session include/substack, comments), and about TIOCSTI.
+# policy with the provenance of each key), the warnings (stderr, one line
+# each, naming the file) about PAM stacks of sshd, login, su, su-l, cron,
+# atd and systemd-user that lack pam_ns.so (direct lines, @include, session
+# include/substack, comments; an absent file is no warning), and about
+# TIOCSTI: the sysctl at 1, at 0, and absent (kernels before 6.2; a tmpfs
+# over /proc/sys/dev/tty in the sandbox's mount namespace stands in).
 # shellcheck disable=SC2016,SC2119,SC2317  # single-quoted user commands; helpers called via check/wait_until
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
@@ -25,12 +28,14 @@ conf_file() { # PATH < TEXT : a root-owned 0644 config file
 }
 # the value and provenance nsctl check --user prints for KEY
 prov() { awk -v k="$1" '$1 == k && $2 == "=" { sub(/^[^=]*= /, ""); print }' <<<"$OUT"; }
-pam_warns() { # SERVICE : does the last output warn about SERVICE's stack?
-    grep -qxF "warning: the PAM stack of $1 has no pam_ns.so session line" <<<"$OUT"
+pam_warns() { # SERVICE : does the last run warn (on stderr) about SERVICE's stack?
+    grep -qxF "nsctl: warning: /etc/pam.d/$1: no pam_ns.so in the session stack: $1 starts users' processes outside their namespaces" <<<"$ERR"
 }
 warned_services() {
-    sed -n 's/^warning: the PAM stack of \(.*\) has no pam_ns.so session line$/\1/p' <<<"$OUT" | xargs
+    sed -n "s|^nsctl: warning: /etc/pam.d/\([^:]*\): no pam_ns.so in the session stack: .*|\1|p" <<<"$ERR" | xargs
 }
+# only_warnings TEXT : every line is "nsctl: warning: ..." (or TEXT is empty)
+only_warnings() { ! grep -qv '^nsctl: warning: ' <<<"$1"; }
 pam_plain() { # SERVICE : a stack without pam_ns
     sandbox_pam "$1" <<'EOF'
 auth     required   pam_unix.so nodelay
@@ -68,14 +73,14 @@ user  "alice"    { address = "10.213.0.50/16" }
 EOF
 run "$NSCTL" check
 check_eq "check of the valid compiled-in file: exit 0" 0 "$RC"
-check_match "check of the valid file prints 'valid' with its path" \
-    "^/etc/security/ns.conf: valid($NL|$)" "$OUT"
-check_eq "check of a valid file: nothing on stderr" "" "$ERR"
+check_eq "check of the valid file prints only 'valid' with its path on stdout" \
+    "/etc/security/ns.conf: valid" "$OUT"
+check "check of a valid file: only warnings on stderr" only_warnings "$ERR"
 
 cp -p "$SB/security/ns.conf" "$SB/tmp/other.conf"
 run "$NSCTL" check --conf "$SB/tmp/other.conf"
 check_eq "check --conf PATH of a valid file: exit 0" 0 "$RC"
-check_match "check --conf PATH names that file" "^$SB/tmp/other.conf: valid" "$OUT"
+check_eq "check --conf PATH names that file" "$SB/tmp/other.conf: valid" "$OUT"
 
 # ------------------------------------------------------- invalid files ---
 conf_file "$SB/tmp/bad.conf" <<'EOF'
@@ -127,7 +132,10 @@ cp "$SB/tmp/other.conf" "$SB/tmp/nobody.conf"
 chown 65534:65534 "$SB/tmp/nobody.conf"
 run "$NSCTL" check --conf "$SB/tmp/nobody.conf"
 check_eq "check of a file not owned by root: exit 1" 1 "$RC"
-check_match "check of a file not owned by root: says so" "not owned by root" "$ERR"
+check_match "check of a file not owned by root: says so" \
+    "^nsctl: $SB/tmp/nobody.conf: not owned by root \(owner uid 65534\)$NL" "$ERR"
+check_match "... and that pam_ns and ns-shell refuse it too" \
+    "${NL}nsctl: $SB/tmp/nobody.conf: pam_ns and ns-shell refuse it too" "$ERR"
 cp "$SB/tmp/other.conf" "$SB/tmp/gw.conf"
 chmod 0664 "$SB/tmp/gw.conf"
 run "$NSCTL" check --conf "$SB/tmp/gw.conf"
@@ -168,7 +176,11 @@ check_eq "alice: namespaces built-in" '{"pid", "ipc", "mount", "uts", "net"}   #
     "$(prov namespaces)"
 check_eq "alice: netns built-in" '"user"   # built-in' "$(prov netns)"
 check_eq "alice: private_shm built-in" 'true   # built-in' "$(prov private_shm)"
-check_eq "check --user prints all 12 keys" 12 "$(grep -c '   # ' <<<"$OUT")"
+check_eq "check --user prints each per-user key once (keys added later may follow)" \
+    "namespaces network netns address hostname shell private_tmp private_shm rate burst dns deny" \
+    "$(awk '$2 == "=" && /   # / { print $1 }' <<<"$OUT" | grep -xE 'namespaces|network|netns|address|hostname|shell|private_tmp|private_shm|rate|burst|dns|deny' | xargs)"
+check "every policy line names where its value came from" \
+    test -z "$(awk '!/: valid$/ && $1 != "user" && $1 != "exempt" && !/   # (user [^ ]+|group [^ ]+|default|built-in)$/' <<<"$OUT")"
 run "$NSCTL" check --user carol
 check_eq "carol (students only): rate from group students" '"20000000bit"   # group students' \
     "$(prov rate)"
@@ -184,17 +196,66 @@ check_eq "check --user of an unknown user: exit 1" 1 "$RC"
 check_match "check --user of an unknown user: says so" "no such user: nosuchuser" "$ERR"
 
 # ------------------------------------------------------- PAM warnings ---
-rm -f "$SB/pam.d/systemd-user"
-for s in sshd login su su-l other runuser runuser-l; do pam_plain "$s"; done
+rm -f "$SB/pam.d/systemd-user" "$SB/pam.d/cron" "$SB/pam.d/atd"
+for s in sshd login su su-l other runuser runuser-l sudo; do pam_plain "$s"; done
 run "$NSCTL" check
 check_eq "stacks without pam_ns: check still exits 0" 0 "$RC"
-check_eq "warns about sshd, login, su, su-l (no systemd-user file: no warning)" \
+check_eq "warns about sshd, login, su, su-l (no cron, atd, systemd-user file: no warning)" \
     "sshd login su su-l" "$(warned_services)"
-check_fail "no warning about other, runuser or sudo-like stacks" \
-    grep -qE 'stack of (other|runuser)' <<<"$OUT"
+check_fail "no warning about other, runuser or sudo stacks" \
+    grep -qE '/etc/pam.d/(other|runuser|sudo)' <<<"$OUT$ERR"
+check_eq "the PAM warnings are on stderr only: stdout is the verdict" \
+    "/etc/security/ns.conf: valid" "$OUT"
+check_eq "one line per warned service (4)" 4 "$(grep -c '^nsctl: warning: /etc/pam.d/' <<<"$ERR")"
 pam_plain systemd-user
 run "$NSCTL" check
 check "a systemd-user stack without pam_ns is warned about" pam_warns systemd-user
+# cron and atd as Debian ships them: the session stack is
+# common-session-noninteractive (absent here: nothing with pam_ns in it).
+sandbox_pam cron <<'END'
+# The PAM configuration file for the cron daemon
+@include common-auth
+session    required     pam_loginuid.so
+session    required     pam_env.so
+session    required     pam_env.so envfile=/etc/default/locale
+@include common-account
+@include common-session-noninteractive
+session    required     pam_limits.so
+END
+sandbox_pam atd <<'END'
+auth    required pam_env.so
+@include common-auth
+@include common-account
+session required pam_loginuid.so
+@include common-session-noninteractive
+session required pam_limits.so
+END
+run "$NSCTL" check
+check_eq "cron and atd (user jobs) without pam_ns are warned about, in that order" \
+    "sshd login su su-l cron atd systemd-user" "$(warned_services)"
+check "the cron warning names its file: /etc/pam.d/cron" pam_warns cron
+check "the atd warning names its file: /etc/pam.d/atd" pam_warns atd
+check_eq "cron and atd warnings: still exit 0, stdout only the verdict" \
+    "0 /etc/security/ns.conf: valid" "$RC $OUT"
+sandbox_pam common-session-noninteractive <<'END'
+session  [default=1]   pam_permit.so
+session  requisite     pam_deny.so
+session  required      pam_permit.so
+session  required      pam_unix.so
+END
+run "$NSCTL" check
+check "common-session-noninteractive without pam_ns: cron still warned about" pam_warns cron
+sandbox_pam common-session-noninteractive <<END
+session  [default=1]   pam_permit.so
+session  requisite     pam_deny.so
+session  required      pam_permit.so
+session  required      pam_unix.so
+session  required      $PAM_NS_SO
+END
+run "$NSCTL" check
+check_eq "pam_ns in common-session-noninteractive: cron and atd are guarded, no warning" \
+    "sshd login su su-l systemd-user" "$(warned_services)"
+rm -f "$SB/pam.d/cron" "$SB/pam.d/atd" "$SB/pam.d/common-session-noninteractive"
 
 # Each stack with the module, directly or through includes.
 pam_ns_line sshd
@@ -261,16 +322,39 @@ check_fail "a session line with a [value=action] control counts as a pam_ns line
 pam_ns_line login
 
 # --------------------------------------------------------------- TIOCSTI ---
-tiocsti=$(cat /proc/sys/dev/tty/legacy_tiocsti 2>/dev/null || echo absent)
+# The sysctl is global: never written here. A file bind-mounted over it,
+# or a tmpfs over its directory, in the sandbox's mount namespace only.
+TIOCSTI=/proc/sys/dev/tty/legacy_tiocsti
+tiocsti_lines() { grep -c TIOCSTI <<<"$ERR"; }
+[[ -e $TIOCSTI ]] || sandbox_die "this kernel has no $TIOCSTI (the test fakes it from 6.2 on)"
+install -m 0755 "$NSCTL" "$SB/bin/nsctl"   # for an unprivileged run
+printf '1\n' >"$SB/tmp/tiocsti-1"
+printf '0\n' >"$SB/tmp/tiocsti-0"
+mount --bind "$SB/tmp/tiocsti-1" "$TIOCSTI" || sandbox_die "cannot bind a file over $TIOCSTI"
 run "$NSCTL" check
-if [[ $tiocsti == 1 ]]; then
-    check_match "dev.tty.legacy_tiocsti = 1: check warns about TIOCSTI" \
-        "(^|$NL)warning: the kernel allows TIOCSTI \(dev\.tty\.legacy_tiocsti = 1\)" "$OUT"
-else
-    check_fail "dev.tty.legacy_tiocsti = $tiocsti: no TIOCSTI warning" grep -q TIOCSTI <<<"$OUT"
-fi
-check_eq "warnings do not change the exit status" 0 "$RC"
+check_eq "dev.tty.legacy_tiocsti = 1: one TIOCSTI warning, on stderr, exit 0" "0 1" "$RC $(tiocsti_lines)"
+check_match "dev.tty.legacy_tiocsti = 1: the warning says so" \
+    "(^|$NL)nsctl: warning: the kernel allows TIOCSTI \(dev\.tty\.legacy_tiocsti = 1\); ns-shell filters it inside logins, other programs are exposed($NL|$)" \
+    "$ERR"
+check_fail "... and stdout has no TIOCSTI line" grep -q TIOCSTI <<<"$OUT"
+umount "$TIOCSTI"
+mount --bind "$SB/tmp/tiocsti-0" "$TIOCSTI" || sandbox_die "cannot bind a file over $TIOCSTI"
+run "$NSCTL" check
+check_eq "dev.tty.legacy_tiocsti = 0: no TIOCSTI warning, exit 0" "0 0" "$RC $(tiocsti_lines)"
+umount "$TIOCSTI"
+mount -t tmpfs -o mode=0555,size=16k nssb-notty /proc/sys/dev/tty ||
+    sandbox_die "cannot mount a tmpfs over /proc/sys/dev/tty"
+check "the sandbox now looks like a kernel before 6.2 (no $TIOCSTI)" test ! -e "$TIOCSTI"
+run "$NSCTL" check
+check_eq "no dev.tty.legacy_tiocsti (Linux < 6.2): one TIOCSTI warning, exit 0" "0 1" "$RC $(tiocsti_lines)"
+check_match "no dev.tty.legacy_tiocsti: says TIOCSTI is allowed there, and who filters it" \
+    "(^|$NL)nsctl: warning: the kernel allows TIOCSTI \(no dev\.tty\.legacy_tiocsti: Linux before 6\.2\); ns-shell and pam_ns filter it inside logins, other processes can use it($NL|$)" \
+    "$ERR"
+run setpriv --reuid=65534 --regid=65534 --clear-groups "$SB/bin/nsctl" check
+check_eq "the same warning for an unprivileged check" "0 1" "$RC $(tiocsti_lines)"
+umount /proc/sys/dev/tty
+check "the real sysctl is visible again" test -e "$TIOCSTI"
 run "$NSCTL" check --conf "$SB/tmp/bad.conf"
-check_fail "an invalid file: no warnings, only errors" grep -q '^warning' <<<"$OUT"
+check_fail "an invalid file: no warnings, only errors" grep -q 'warning' <<<"$OUT$ERR"
 
 sandbox_finish

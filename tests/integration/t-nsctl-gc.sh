@@ -124,6 +124,7 @@ wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 8080 || sandbox_die "the host li
 # ------------------------------------------------------- nothing to do ---
 run "$NSCTL" gc
 check_eq "gc with no state at all: exit 0, nothing to clean" "0 nothing to clean" "$RC $OUT"
+check_eq "gc reports on stdout: nothing on stderr" "" "$ERR"
 
 # A live session: bob. It must come through every gc below untouched.
 hold bob bob
@@ -167,6 +168,7 @@ run "$NSCTL" gc
 check_eq "gc: exit 0" 0 "$RC"
 check_eq "gc reports the stale record it removed" \
     "removed stale session $stale of bob (owner $dead gone)" "$OUT"
+check_eq "... on stdout only" "" "$ERR"
 check "gc removed the stale record" test ! -e "$SESS/$stale"
 bob_live_ok "gc of a stale copy of bob's record left his live session alone"
 run "$NSCTL" gc
@@ -217,6 +219,7 @@ check_eq "gc --dry-run --kill changes nothing (no process killed)" "$before" "$(
 
 run "$NSCTL" gc
 check_eq "gc (leak): exit 0" 0 "$RC"
+check_eq "gc (leak): its report is on stdout, nothing on stderr" "" "$ERR"
 check_match "gc reports the namespace with the stray pids" \
     "namespace behind nsu2001 \(ns-shell user=alice uid=2001\) is kept alive by [0-9]+ process(es)? outside any session: $STRAYS \(use --kill to end them\)" "$OUT"
 check_match "gc keeps the veth: it is the handle on the strays for a later gc --kill" \
@@ -302,6 +305,26 @@ check "gc --dry-run kept nsu2999" link_present nsu2999
 run "$NSCTL" gc
 check_eq "gc deletes only the orphan veth of ours" \
     "0 deleted leaked veth nsu2999 (ns-shell user=ghost uid=2999)" "$RC $OUT"
+check_eq "... and warns about nothing" "" "$ERR"
+
+# A veth of ours that is a port of another bridge belongs to logins under
+# another ns.conf (PAM's conf=): never judged by this one, only named.
+ip link add nsother0 type bridge
+ip link add nsu2998 type veth peer name nsx2998p
+ip link set nsu2998 alias "ns-shell user=ghost uid=2998"
+ip link set nsu2998 master nsother0
+run "$NSCTL" gc --kill
+check_eq "gc --kill leaves a veth of ours on another bridge alone: nothing to clean" \
+    "0 nothing to clean" "$RC $OUT"
+check_eq "... with a warning that names it, the bridge and --conf" \
+    "nsctl: warning: left veth nsu2998 (ns-shell user=ghost uid=2998) alone: it is a port of bridge nsother0, not of nsbr0 (a login under another configuration? see --conf)" \
+    "$ERR"
+check "... nsu2998 is still there" link_present nsu2998
+ip link set nsu2998 nomaster
+run "$NSCTL" gc
+check_eq "once off that bridge, the orphan is ours to delete" \
+    "0 deleted leaked veth nsu2998 (ns-shell user=ghost uid=2998)" "$RC $OUT"
+ip link del nsother0
 check "nsu2999 is gone (and its peer)" link_absent nsx2999p
 check "nsu3000 without our alias is untouched" link_present nsu3000
 check "foreign0 with our alias but not our name is untouched" link_present foreign0

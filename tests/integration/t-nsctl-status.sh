@@ -1,8 +1,10 @@
 #!/bin/bash
-# nsctl status / leases / exec, and nsctl's front door: root only (exit 1
-# with a clear message otherwise), usage errors exit 2. Two held logins (su
-# with pam_ns in its session stack) give status its rows; --json is parsed
-# and every field compared with the session record and with /proc.
+# nsctl status / leases / exec. Two held logins (su with pam_ns in its
+# session stack) give status and leases their rows (single-word headers,
+# times as ISO 8601 with the offset); status --json and leases --json are
+# parsed ("schema": 1) and every field compared with the session record,
+# the lease file and /proc. nsctl's front door (usage, root, --conf, ...)
+# is t-nsctl-cli.sh.
 # shellcheck disable=SC2016,SC2119,SC2317  # single-quoted user commands; helpers called via check/wait_until
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
@@ -88,47 +90,22 @@ sandbox_add_user bob 2002
 : | sandbox_conf     # empty: every built-in default (bridge nsbr0, pool 10.213.0.0/16)
 pam_with_ns su
 pam_with_ns su-l
-# nobody must be able to reach the binary: a copy in $SB/bin (0755)
-install -m 0755 "$NSCTL" "$SB/bin/nsctl"
-
-# ------------------------------------------------------------ non-root ---
-for args in "status" "status --json" "gc" "gc --kill" "leases" "check" \
-            "exec alice -- id"; do
-    # shellcheck disable=SC2086  # word splitting of args on purpose
-    run setpriv --reuid 65534 --regid 65534 --clear-groups "$SB/bin/nsctl" $args
-    check_eq "nsctl $args as a non-root user: exit 1" 1 "$RC"
-    check_match "nsctl $args as a non-root user: says it needs root" \
-        'must be run as root' "$ERR"
-done
-check_eq "the non-root attempts created no state" no \
-    "$([[ -e /run/ns-shell ]] && echo yes || echo no)"
-
-# --------------------------------------------------------------- usage ---
-for args in "" "bogus" "status --xml" "status --json extra" "gc --force" \
-            "leases extra" "exec alice" "exec alice id" "exec alice --" \
-            "check --conf" "check --user" "check --bogus" "--json"; do
-    # shellcheck disable=SC2086
-    run "$NSCTL" $args
-    check_eq "nsctl $args: usage error, exit 2" 2 "$RC"
-    check_match "nsctl $args: prints the usage" '^usage: nsctl status' "$ERR"
-done
-run "$NSCTL" --help
-check_eq "nsctl --help: exit 0" 0 "$RC"
-check_match "nsctl --help prints every subcommand" \
-    'status \[--json\].*check \[--conf PATH\] \[--user NAME\].*gc \[--dry-run\] \[--kill\].*leases.*exec USER -- CMD' \
-    "$OUT$ERR"
+# iso TIME : a unix time as nsctl prints it (ISO 8601, local time, offset)
+iso() { date -d "@$1" +%Y-%m-%dT%H:%M:%S%:z; }
+ISO_RE='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}'
 
 # ---------------------------------------------------- status, no logins ---
 run "$NSCTL" status
 check_eq "status with no sessions: exit 0" 0 "$RC"
-check_match "status with no sessions: only the header" \
-    '^SESSION +USER +UID +SINCE +NETNS +VETH +ADDRESS +BRIDGE +OWNER +PROCS$' "$OUT"
+check_match "status with no sessions: only the header, single-word columns" \
+    '^SID +USER +UID +OPENED +NETNS +VETH +ADDRESS +BRIDGE +OWNER +PROCS$' "$OUT"
 run "$NSCTL" status --json
-check_eq "status --json with no sessions: []" "0 []" "$RC $OUT"
+check_eq "status --json with no sessions: schema 1, no sessions" '0 {"schema": 1, "sessions": []}' \
+    "$RC $("$PY" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))' <<<"$OUT" 2>&1)"
 run "$NSCTL" leases
 check_eq "leases with no lease file: exit 0" 0 "$RC"
-check_match "leases with no lease file: only the header" \
-    '^ADDRESS +USER +UID +LAST USED +IN USE$' "$OUT"
+check_match "leases with no lease file: only the header, single-word columns" \
+    '^ADDRESS +USER +UID +LAST-USED +IN-USE +SID$' "$OUT"
 
 # ------------------------------------------------ two held logins ---
 t0=$(date +%s)
@@ -156,12 +133,20 @@ row_a=$(awk -v s="$sid_a" '$1 == s' <<<"$OUT")
 row_b=$(awk -v s="$sid_b" '$1 == s' <<<"$OUT")
 read -r -a A <<<"$row_a"
 read -r -a B <<<"$row_b"
-since_a=$(date -d "@$(rec "$sid_a" opened)" +%Y-%m-%dT%H:%M:%S)
-check_eq "status row of alice: sid user uid since netns veth address bridge owner procs" \
+since_a=$(iso "$(rec "$sid_a" opened)")
+check_eq "status row of alice: sid user uid opened netns veth address bridge owner procs" \
     "$sid_a alice 2001 $since_a ns-alice nsu2001 $addr_a nsbr0 ${HOLD_PID[a]} $np_a" "${A[*]}"
-since_b=$(date -d "@$(rec "$sid_b" opened)" +%Y-%m-%dT%H:%M:%S)
-check_eq "status row of bob: sid user uid since netns veth address bridge owner procs" \
+since_b=$(iso "$(rec "$sid_b" opened)")
+check_eq "status row of bob: sid user uid opened netns veth address bridge owner procs" \
     "$sid_b bob 2002 $since_b ns-bob nsu2002 $addr_b nsbr0 ${HOLD_PID[b]} $np_b" "${B[*]}"
+check_match "OPENED is ISO 8601 with the UTC offset" "^$ISO_RE\$" "${A[3]}"
+check_eq "status lists the sessions oldest first" "$(for s in "$sid_a" "$sid_b"; do
+        echo "$(rec "$s" opened) $s"; done | LC_ALL=C sort -k1,1n -k2,2 | awk '{ print $2 }' | xargs)" \
+    "$(tail -n +2 <<<"$OUT" | awk '{ print $1 }' | xargs)"
+run env TZ=Asia/Kolkata "$NSCTL" status
+check_eq "status under TZ=Asia/Kolkata: OPENED in that zone, +05:30" \
+    "$(TZ=Asia/Kolkata iso "$(rec "$sid_a" opened)")" "$(awk -v s="$sid_a" '$1 == s { print $4 }' <<<"$OUT")"
+check_match "... ends in +05:30" '\+05:30$' "$(awk -v s="$sid_a" '$1 == s { print $4 }' <<<"$OUT")"
 check_match "addresses come from the pool" \
     '^10\.213\.[0-9]+\.[0-9]+/16 10\.213\.[0-9]+\.[0-9]+/16$' "$addr_a $addr_b"
 
@@ -169,16 +154,19 @@ check_match "addresses come from the pool" \
 run "$NSCTL" status --json
 check_eq "status --json: exit 0" 0 "$RC"
 printf '%s' "$OUT" >"$SB/tmp/status.json"
-json_check() { # SID USER UID INO OWNER PROCS ADDR VETH NETNS
+json_check() { # SID USER UID INO OWNER PROCS ADDR VETH NETNS OPENED
     "$PY" - "$SB/tmp/status.json" "$@" "$t0" "$t1" <<'EOF'
-import json, sys
+import datetime, json, re, sys
 doc = json.load(open(sys.argv[1]))
-sid, user, uid, ino, owner, procs, addr, veth, netns, t0, t1 = sys.argv[2:]
+sid, user, uid, ino, owner, procs, addr, veth, netns, opened, t0, t1 = sys.argv[2:]
+assert isinstance(doc, dict) and set(doc) == {"schema", "sessions"}, "keys: %r" % doc
+assert doc["schema"] == 1 and type(doc["schema"]) is int, "schema %r" % doc["schema"]
+doc = doc["sessions"]
 assert isinstance(doc, list) and len(doc) == 2, "not a list of 2: %r" % doc
 rows = [r for r in doc if r.get("session") == sid]
 assert len(rows) == 1, "no single row for %s" % sid
 r = rows[0]
-keys = {"session", "user", "uid", "since", "netns", "netns_inode", "veth",
+keys = {"session", "user", "uid", "opened", "netns", "netns_inode", "veth",
         "address", "bridge", "owner_pid", "processes", "stale"}
 assert set(r) == keys, "keys differ: %s" % sorted(set(r) ^ keys)
 want = {"session": sid, "user": user, "uid": int(uid), "netns": netns,
@@ -187,26 +175,67 @@ want = {"session": sid, "user": user, "uid": int(uid), "netns": netns,
         "stale": False}
 for k, v in want.items():
     assert r[k] == v and type(r[k]) is type(v), "%s: %r != %r" % (k, r[k], v)
-assert isinstance(r["since"], int) and int(t0) <= r["since"] <= int(t1), \
-    "since %r not in [%s, %s]" % (r["since"], t0, t1)
+assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", r["opened"]), r["opened"]
+t = datetime.datetime.fromisoformat(r["opened"])
+assert int(t.timestamp()) == int(opened), "opened %r is not %s" % (r["opened"], opened)
+assert int(t0) <= int(opened) <= int(t1), "opened %s not in [%s, %s]" % (opened, t0, t1)
 print("ok")
 EOF
 }
 check "status --json: alice's object has every field right" \
-    json_check "$sid_a" alice 2001 "$ino_a" "${HOLD_PID[a]}" "$np_a" "$addr_a" nsu2001 ns-alice
+    json_check "$sid_a" alice 2001 "$ino_a" "${HOLD_PID[a]}" "$np_a" "$addr_a" nsu2001 ns-alice \
+    "$(rec "$sid_a" opened)"
 check "status --json: bob's object has every field right" \
-    json_check "$sid_b" bob 2002 "$ino_b" "${HOLD_PID[b]}" "$np_b" "$addr_b" nsu2002 ns-bob
+    json_check "$sid_b" bob 2002 "$ino_b" "${HOLD_PID[b]}" "$np_b" "$addr_b" nsu2002 ns-bob \
+    "$(rec "$sid_b" opened)"
 
 # ---------------------------------------------------------------- leases ---
 run "$NSCTL" leases
 check_eq "leases: exit 0" 0 "$RC"
-lu_a=$(date -d "@$(awk '$2 == "alice" { print $4 }' "$LEASES")" +%Y-%m-%dT%H:%M:%S)
-lu_b=$(date -d "@$(awk '$2 == "bob" { print $4 }' "$LEASES")" +%Y-%m-%dT%H:%M:%S)
+t_lu_a=$(awk '$2 == "alice" { print $4 }' "$LEASES")
+t_lu_b=$(awk '$2 == "bob" { print $4 }' "$LEASES")
+lu_a=$(iso "$t_lu_a") lu_b=$(iso "$t_lu_b")
 check_eq "leases: a header and one row per lease" 3 "$(wc -l <<<"$OUT")"
-check_eq "leases row of alice: address user uid last-used in-use" \
-    "${addr_a%/*} alice 2001 $lu_a yes" "$(awk '$2 == "alice"' <<<"$OUT" | xargs)"
-check_eq "leases row of bob: address user uid last-used in-use" \
-    "${addr_b%/*} bob 2002 $lu_b yes" "$(awk '$2 == "bob"' <<<"$OUT" | xargs)"
+check_eq "leases row of alice: address user uid last-used in-use sid" \
+    "${addr_a%/*} alice 2001 $lu_a yes -" "$(awk '$2 == "alice"' <<<"$OUT" | xargs)"
+check_eq "leases row of bob: address user uid last-used in-use sid" \
+    "${addr_b%/*} bob 2002 $lu_b yes -" "$(awk '$2 == "bob"' <<<"$OUT" | xargs)"
+check_match "LAST-USED is ISO 8601 with the UTC offset" "^$ISO_RE\$" "$lu_a"
+run "$NSCTL" leases --json
+check_eq "leases --json: exit 0" 0 "$RC"
+check_eq "leases --json: schema 1, every field of both leases right" "ok" "$("$PY" -c '
+import datetime, json, sys
+d = json.load(sys.stdin)
+assert set(d) == {"schema", "leases"} and d["schema"] == 1, d
+want = {(sys.argv[1], "alice", 2001, int(sys.argv[3])), (sys.argv[2], "bob", 2002, int(sys.argv[4]))}
+got = set()
+for l in d["leases"]:
+    assert set(l) == {"address", "user", "uid", "last_used", "in_use", "session"}, l
+    assert l["in_use"] is True and l["session"] == "", l
+    t = datetime.datetime.fromisoformat(l["last_used"])
+    assert t.utcoffset() is not None, l
+    got.add((l["address"], l["user"], l["uid"], int(t.timestamp())))
+assert got == want, (got, want)
+print("ok")' "${addr_a%/*}" "${addr_b%/*}" "$t_lu_a" "$t_lu_b" <<<"$OUT" 2>&1)"
+
+# The extra address of a concurrent per-session login carries its session
+# id (5th field): in use while that very session is open.
+cp -p "$LEASES" "$SB/tmp/leases.saved"
+printf '2001 alice 10.213.7.7 %s %s\n2001 alice 10.213.7.8 %s deadbeef\n' \
+    "$t_lu_a" "$sid_a" "$t_lu_a" >>"$LEASES"
+run "$NSCTL" leases
+check_eq "leases: a session's extra address, with its sid, in use while it is open" \
+    "10.213.7.7 alice 2001 $lu_a yes $sid_a" "$(awk '$1 == "10.213.7.7"' <<<"$OUT" | xargs)"
+check_eq "leases: an extra address of a session that is not open: not in use" \
+    "10.213.7.8 alice 2001 $lu_a no deadbeef" "$(awk '$1 == "10.213.7.8"' <<<"$OUT" | xargs)"
+run "$NSCTL" leases --json
+check_eq "leases --json: the session ids and in_use of the extra addresses" \
+    "10.213.7.7 $sid_a True 10.213.7.8 deadbeef False" "$("$PY" -c '
+import json, sys
+for l in json.load(sys.stdin)["leases"]:
+    if l["address"].startswith("10.213.7."):
+        print(l["address"], l["session"], l["in_use"], end=" ")' <<<"$OUT" 2>&1 | xargs)"
+cat "$SB/tmp/leases.saved" >"$LEASES"
 
 # ------------------------------------------------------------------ exec ---
 run "$NSCTL" exec alice -- ip -br addr
@@ -239,9 +268,9 @@ run "$NSCTL" status
 check_eq "after bob's logout status lists only alice" "$sid_a" \
     "$(tail -n +2 <<<"$OUT" | awk '{ print $1 }' | xargs)"
 run "$NSCTL" leases
-check_match "leases: alice in use" "${addr_a%/*} +alice +2001 .* yes$" \
+check_match "leases: alice in use" "${addr_a%/*} +alice +2001 .* yes +-$" \
     "$(awk '$2 == "alice"' <<<"$OUT")"
-check_match "leases: bob's lease stays, not in use" "${addr_b%/*} +bob +2002 .* no$" \
+check_match "leases: bob's lease stays, not in use" "${addr_b%/*} +bob +2002 .* no +-$" \
     "$(awk '$2 == "bob"' <<<"$OUT")"
 run "$NSCTL" exec bob -- ip -br addr
 check_eq "exec for a user with no open session: exit 1" 1 "$RC"
@@ -261,18 +290,19 @@ run "$NSCTL" status --json
 printf '%s' "$OUT" >"$SB/tmp/status.json"
 check_eq "status --json: the stale record has stale=true, processes=0" "True 0" \
     "$("$PY" -c 'import json,sys
-r=[x for x in json.load(open(sys.argv[1])) if x["session"]==sys.argv[2]][0]
+r=[x for x in json.load(open(sys.argv[1]))["sessions"] if x["session"]==sys.argv[2]][0]
 print(r["stale"], r["processes"])' "$SB/tmp/status.json" "$stale" 2>&1)"
 run "$NSCTL" exec bob -- true
 check_eq "exec does not follow a stale record" "1" "$RC"
 run "$NSCTL" leases
 check_match "leases: a stale record does not make bob's lease in use" \
-    "bob +2002 .* no$" "$(awk '$2 == "bob"' <<<"$OUT")"
+    "bob +2002 .* no +-$" "$(awk '$2 == "bob"' <<<"$OUT")"
 rm -f "$SESS/$stale"
 
 release a
 wait_until 5 has_n_records_of 2001 0
 run "$NSCTL" status --json
-check_eq "after both logouts status --json is []" "[]" "$OUT"
+check_eq "after both logouts status --json has no sessions" '{"schema": 1, "sessions": []}' \
+    "$("$PY" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))' <<<"$OUT" 2>&1)"
 
 sandbox_finish
