@@ -27,7 +27,7 @@ PKGS    := libnl-3.0 libnl-route-3.0 libconfuse libnftnl libmnl
 
 # Goals that need no library (and `make check`/`demo`/`bench`, which run
 # `make deps` first and build in a sub-make): no pkg-config check for them.
-NO_LIB_GOALS := deps clean uninstall check demo bench
+NO_LIB_GOALS := deps clean uninstall check demo bench deb
 ifneq ($(filter-out $(NO_LIB_GOALS),$(or $(MAKECMDGOALS),all)),)
 PKG_MISSING := $(shell for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done)
 ifneq ($(strip $(PKG_MISSING)),)
@@ -72,7 +72,7 @@ PATHS_TEXT  := VERSION=$(VERSION) SYSCONFDIR=$(SYSCONFDIR) LIBEXECDIR=$(LIBEXECD
 # building unprivileged into DESTDIR sets ownership in the package.
 INSTALL_OWNER := $(if $(filter 0,$(shell id -u)),-o root -g root)
 
-.PHONY: all install uninstall check unit integration clean deps demo bench bench-smoke FORCE
+.PHONY: all install uninstall check unit integration clean deps demo bench bench-smoke deb FORCE
 all: $(B)/libns.a $(B)/ns-shell $(B)/nsctl $(B)/pam_ns.so $(MAN_OUT)
 
 # (`+`: kept up to date under make -n too, so a dry run shows only what
@@ -117,7 +117,7 @@ $(B)/fault/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(FAULT_OBJ) $(P
 DEPS := build-essential pkg-config libpam0g-dev libnl-3-dev libnl-route-3-dev libconfuse-dev \
         libnftnl-dev libmnl-dev libcmocka-dev openssh-server openssh-client pamtester iproute2 python3 util-linux \
         login procps valgrind groff-base man-db strace udhcpc dnsmasq-base nftables curl \
-        clang llvm
+        clang llvm debhelper dpkg-dev fakeroot lintian
 deps:
 	@missing=""; for p in $(DEPS); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
@@ -157,6 +157,20 @@ bench-smoke: all $(B)/ns-bench
 	if [ $$rc -eq 0 ] && grep -q "ratios of medians" $(B)/bench-quick.txt; then \
 	    echo "bench-smoke: the table was produced"; else echo "bench-smoke: FAILED (no table)"; exit 1; fi
 
+# The Debian package (debian/): dpkg-buildpackage -us -uc -b in a clean copy
+# of the working tree (without build/ and .git) in build/deb/src; the .deb
+# lands in build/deb/. Needs no root (Rules-Requires-Root: no) and checks
+# that debian/changelog carries VERSION.
+DEB := $(B)/deb
+deb:
+	@cv=$$(dpkg-parsechangelog -S Version) && [ "$${cv%-*}" = '$(VERSION)' ] || \
+	    { echo "deb: debian/changelog has $$cv, the Makefile VERSION $(VERSION): dch -v $(VERSION)-1" >&2; exit 1; }
+	rm -rf $(DEB)/src $(DEB)/*.deb $(DEB)/*.ddeb $(DEB)/*.buildinfo $(DEB)/*.changes
+	mkdir -p $(DEB)/src
+	tar -C . --exclude=./$(B) --exclude=./.git --exclude='*.o' -cf - . | tar -C $(DEB)/src -xf -
+	cd $(DEB)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
+	@ls $(DEB)/*.deb
+
 demo: deps
 	$(MAKE) all
 	bash tests/demo.sh
@@ -187,8 +201,9 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-# Header dependencies recorded by -MMD (absent before the first build).
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# Header dependencies recorded by -MMD (absent before the first build; not
+# those of the package build in $(B)/deb).
+-include $(shell find $(B) -path $(B)/deb -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 # fuzz, fuzz-long, asan, valgrind (recipes in mk/sanitize.mk); last, so that
 # `all` stays the default goal.
