@@ -20,6 +20,7 @@
 #include "ns_config.h"
 #include "ns_lease.h"
 #include "ns_netlink.h"
+#include "ns_policy.h"
 #include "ns_session.h"
 #include "ns_steps.h"
 
@@ -473,22 +474,20 @@ static int cmd_check(const char *conf, const char *user)
 	if (!user)
 		return 0;
 	struct passwd *pw = getpwnam(user);
-	_cleanup_free_ char **groups = NULL;
-	size_t ng = 0;
+	_cleanup_user_policy_ struct ns_user_policy up = { 0 };
+	struct ns_err err = { 0 };
 	if (!pw) {
 		fprintf(stderr, "nsctl: no such user: %s\n", user);
 		return 1;
 	}
-	if (ns_user_groups(pw->pw_name, pw->pw_gid, &groups, &ng) < 0) {
+	/* what pam_ns and ns-shell get through ns_policy_for() */
+	if (ns_policy_lookup(c, pw->pw_name, pw->pw_uid, pw->pw_gid, &up, &err) < 0) {
 		fprintf(stderr, "nsctl: cannot read the groups of %s\n", user);
 		return 1;
 	}
-	struct ns_policy p;
-	bool ex = ns_config_exempt(c, pw->pw_name, pw->pw_uid, (const char *const *)groups, ng);
-	ns_policy_resolve(c, pw->pw_name, (const char *const *)groups, ng, &p);
 	printf("user         = %s (uid %u)\nexempt       = %s\n", pw->pw_name, (unsigned)pw->pw_uid,
-	       ex ? "yes" : "no");
-	ns_policy_print(stdout, &p);
+	       up.exempt ? "yes" : "no");
+	ns_policy_print(stdout, &up.policy);
 	return 0;
 }
 

@@ -1,5 +1,8 @@
 /* ns_config.h — /etc/security/ns.conf: parse, validate, resolve.
  *
+ * lib/ns_config.c loads and validates (lib/ns_confuse.c: libconfuse and its
+ * workarounds); lib/ns_policy.c resolves, decides exemption and prints.
+ *
  * A loaded config is immutable. Resolution for one user gives a struct
  * ns_policy, key by key from the user's block, else the first group block
  * (file order) matching one of the user's groups, else `default`, else the
@@ -7,12 +10,13 @@
 #ifndef NS_CONFIG_H
 #define NS_CONFIG_H
 
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "ns_cidr.h"
+#include "ns_groups.h"
 #include "ns_util.h"
 
 #define NS_MAX_LIST 16          /* dns, deny, exempt lists */
@@ -31,12 +35,6 @@ enum ns_key {
 };
 
 enum ns_source { NS_SRC_BUILTIN, NS_SRC_DEFAULT, NS_SRC_GROUP, NS_SRC_USER };
-
-struct ns_cidr {
-	int family;             /* AF_INET or AF_INET6; 0 when unset */
-	union { struct in_addr v4; struct in6_addr v6; } addr;
-	unsigned prefix;
-};
 
 struct ns_policy {
 	unsigned clone_flags;           /* CLONE_NEW* of `namespaces` */
@@ -123,19 +121,14 @@ const char *ns_key_name(enum ns_key k);
 const char *ns_network_name(enum ns_network n);
 const char *ns_netns_mode_name(enum ns_netns_mode m);
 const char *ns_source_name(enum ns_source s);
+/* "pool", "dhcp"; "static" for an address given in the file. */
+const char *ns_addr_mode_name(enum ns_addr_mode m);
 
 /* Print the resolved policy, one `key = value  # source` line per key. */
 void ns_policy_print(FILE *f, const struct ns_policy *p);
 
-/* Parse "A.B.C.D/N", "A.B.C.D" (prefix 32/128) or IPv6 forms. */
-int ns_cidr_parse(const char *s, bool need_prefix, struct ns_cidr *ret);
-/* Format as "A.B.C.D/N" (or without /N when with_prefix is false). */
-void ns_cidr_format(const struct ns_cidr *c, bool with_prefix, char *buf, size_t size);
-/* Is addr inside net (same family, prefix of net)? */
-bool ns_cidr_contains(const struct ns_cidr *net, const struct ns_cidr *addr);
-
-/* Look up a user's group names (primary first) with NSS. *ret_names is one
- * allocation (array plus strings), freed with free(). */
-int ns_user_groups(const char *user, gid_t gid, char ***ret_names, size_t *ret_n);
+/* CIDR maths (ns_cidr_parse, ...) are in ns_cidr.h, the NSS group lookup
+ * (ns_user_groups) in ns_groups.h: both included above. ns_policy.h has
+ * the one call the programs make: load, look groups up, resolve. */
 
 #endif

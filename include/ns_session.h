@@ -58,6 +58,12 @@ ino_t ns_pidns_self(void);
  * namespaces (a login inside a login: su, login, nsctl exec) gets -EPERM
  * with the reason in ERR, and must create, change or reap nothing. */
 int ns_host_check(const char *state_dir, struct ns_err *err);
+/* ns-shell, as root before it unshares anything (so in the host's PID
+ * namespace): record the host when this boot has no record yet, with the
+ * network namespace only when NETNS_IS_HOST (pam_ns did not move us).
+ * Every login passes through it before a login inside it can exist, so
+ * the first writer of a boot is always the host. Never refuses. */
+int ns_host_note(const char *state_dir, bool netns_is_host, struct ns_err *err);
 
 /* Call FN for every valid record (unreadable/forged files are skipped).
  * Stops and returns FN's value when it is non-zero. */

@@ -19,13 +19,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 
 #include "ns_dhcp.h"
-#include "ns_lease.h"
+#include "ns_leasework.h"
 #include "ns_login.h"
 #include "ns_netlink.h"
+#include "ns_nft.h"
 #include "ns_session.h"
 #include "ns_steps.h"
 
@@ -61,15 +61,15 @@ struct undo {
 	char bridge_name[16];
 };
 
-struct ctx {
-	const struct ns_config *c;
-	const struct ns_globals *g;
-	const struct ns_login_who *w;
-	struct ns_policy p;
+struct login_ctx {
+	const struct ns_config *config;
+	const struct ns_globals *globals;
+	const struct ns_login_who *who;
+	struct ns_policy policy;
 	int orig_fd, netns_fd;
 	struct ns_nl *host_nl, *inner_nl;
 	struct ns_session_rec rec;
-	struct undo u;
+	struct undo undo;
 	unsigned n_live;            /* the user's open sessions, this one not counted */
 	void (*before_enter)(const struct ns_login *s, void *data);
 	void *data;
@@ -95,15 +95,15 @@ static void release_netns(const char *state_dir, const struct ns_session_rec *r)
 /* Reap the user's records whose owner is gone; count the live ones. */
 static int stale_of_user(const struct ns_session_rec *r, void *data)
 {
-	struct ctx *x = data;
-	if (r->uid != x->w->uid)
+	struct login_ctx *ctx = data;
+	if (r->uid != ctx->who->uid)
 		return 0;
 	if (ns_session_owner_alive(r)) {
-		x->n_live++;
+		ctx->n_live++;
 		return 0;
 	}
-	ns_session_remove(x->g->state_dir, r->uid, r->sid);
-	release_netns(x->g->state_dir, r);
+	ns_session_remove(ctx->globals->state_dir, r->uid, r->sid);
+	release_netns(ctx->globals->state_dir, r);
 	return 0;
 }
 
@@ -121,13 +121,6 @@ static int live_match(const struct ns_session_rec *r, void *data)
 	if (f->out)
 		*f->out = *r;
 	return 1;
-}
-
-static bool uid_busy(uid_t uid, void *data)
-{
-	const char *state_dir = data;
-	struct live_find f = { uid, NULL, NULL };
-	return ns_session_foreach_uid(state_dir, uid, live_match, &f) == 1;
 }
 
 static int write_sysctl(const char *path, const char *value)
@@ -189,359 +182,196 @@ static int v6_for(const struct ns_globals *g, const struct ns_cidr *v4, uid_t ui
 /* Make a fresh network namespace without leaving the caller in it:
  * unshare, keep an fd, step back. Inner setup later goes through a netlink
  * socket opened while inside (sockets stay bound to their namespace). */
-static int new_netns(struct ctx *x, struct ns_err *err)
+static int new_netns(struct login_ctx *ctx, struct ns_err *err)
 {
 	int r;
 	if (unshare(CLONE_NEWNET) < 0)
 		return ns_fail(err, errno, "creating a network namespace: %s", strerror(errno));
 	ns_fault("unshared");
-	x->netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	r = x->netns_fd < 0 ? ns_fail(err, errno, "opening the new namespace: %s", strerror(errno)) : 0;
-	if (r == 0 && (r = ipv6_policy_here(x->g->pool6.family != 0)) < 0)
+	ctx->netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	r = ctx->netns_fd < 0 ? ns_fail(err, errno, "opening the new namespace: %s", strerror(errno)) : 0;
+	if (r == 0 && (r = ipv6_policy_here(ctx->globals->pool6.family != 0)) < 0)
 		ns_fail(err, r, "setting IPv6 up in the new namespace: %s", strerror(-r));
 	if (r == 0)
-		r = ns_nl_open(&x->inner_nl, err);
-	if (setns(x->orig_fd, CLONE_NEWNET) < 0)
+		r = ns_nl_open(&ctx->inner_nl, err);
+	if (r == 0)     /* anti-spoofing and DHCP guard, while still inside (ns_nft.h) */
+		r = ns_nft_guard_here(err);
+	if (setns(ctx->orig_fd, CLONE_NEWNET) < 0)
 		return ns_fail(err, errno, "returning to the caller's namespace: %s", strerror(errno));
 	return r;
 }
 
-/* A login in progress holds its user's lock and has no record yet: count
- * it as alive, or a concurrent login could be given the same address. */
-static bool login_in_progress(const char *state_dir, uid_t uid)
+static int take_lease(struct login_ctx *ctx, struct in_addr *ret, struct ns_err *err)
 {
-	char lockname[32];
-	snprintf(lockname, sizeof(lockname), "user-%u", (unsigned)uid);
-	return ns_lock_held(state_dir, lockname);
-}
-
-static bool sid_alive(uid_t uid, const char *sid, void *data)
-{
-	const struct ctx *x = data;
-	struct ns_session_rec r;
-	return (ns_session_read(x->g->state_dir, sid, &r) == 0 && ns_session_owner_alive(&r)) ||
-	       login_in_progress(x->g->state_dir, uid);
-}
-
-struct addr_find {
-	struct in_addr a;
-};
-
-static int addr_match(const struct ns_session_rec *r, void *data)
-{
-	const struct addr_find *f = data;
-	struct ns_cidr c;
-	if (!r->address[0] || ns_cidr_parse(r->address, false, &c) < 0 || c.family != AF_INET)
-		return 0;
-	return c.addr.v4.s_addr == f->a.s_addr && ns_session_owner_alive(r);
-}
-
-static bool own_addr_busy(struct in_addr a, void *data)
-{
-	const struct ctx *x = data;
-	struct addr_find f = { a };
-	return ns_session_foreach_uid(x->g->state_dir, x->w->uid, addr_match, &f) == 1;
-}
-
-static bool uid_busy_ctx(uid_t uid, void *data)
-{
-	const struct ctx *x = data;
-	return uid_busy(uid, (void *)x->g->state_dir) || login_in_progress(x->g->state_dir, uid);
-}
-
-/* Work under the global "leases" lock runs in a short-lived child with
- * root's ids only and a session of its own: su keeps the caller's real uid,
- * so the user could SIGSTOP su while it holds the lock and freeze every
- * other user's login. The child cannot be signalled by the user nor by the
- * terminal; the caller only waits for its answer. */
-struct lease_job {
-	int rc;
-	struct in_addr addr;
-	bool had, tagged;
-	bool has_victim;             /* another user's sticky lease this pick took over */
-	struct ns_lease victim;
-	char msg[sizeof(((struct ns_err *)0)->msg)];
-};
-
-/* The sticky lease of another user that is gone from L after a pick (the
- * pool was full, or a static address displaced it): a failed login gives
- * it back. */
-static void find_victim(const struct ns_lease *before, size_t n0, const struct ns_leases *l, uid_t uid,
-			struct lease_job *j)
-{
-	for (size_t i = 0; before && i < n0; i++) {
-		if (before[i].uid == uid || before[i].sid[0])
-			continue;
-		bool kept = false;
-		for (size_t k = 0; k < l->n && !kept; k++)
-			kept = l->v[k].uid == before[i].uid && l->v[k].addr.s_addr == before[i].addr.s_addr &&
-			       strcmp(l->v[k].user, before[i].user) == 0;
-		if (!kept) {
-			j->has_victim = true;
-			j->victim = before[i];
-			return;
-		}
-	}
-}
-
-static int lease_job_take(struct ctx *x, struct lease_job *j)
-{
-	struct ns_err err = { 0 };
-	_cleanup_close_ int lock = ns_lock_take(x->g->state_dir, "leases", LOCK_TIMEOUT_MS, &err);
-	struct ns_leases l = { 0 };
-	int r = lock < 0 ? lock : ns_leases_read(x->g->lease_file, &l, &err);
-	if (r == 0) {
-		for (size_t i = 0; i < l.n; i++)
-			j->had |= l.v[i].uid == x->w->uid && !l.v[i].sid[0] && strcmp(l.v[i].user, x->w->user) == 0;
-		struct ns_lease_ops ops = { uid_busy_ctx, sid_alive, own_addr_busy, x };
-		const char *sid = x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL;
-		/* Unchanged (a returning user): no rewrite of the file. */
-		size_t n0 = l.n;
-		_cleanup_free_ struct ns_lease *before = n0 ? malloc(n0 * sizeof(*before)) : NULL;
-		if (before)
-			memcpy(before, l.v, n0 * sizeof(*before));
-		r = ns_lease_pick(&l, x->g, x->w->uid, x->w->user, sid,
-				  x->p.address == NS_ADDR_STATIC ? &x->p.static_addr : NULL, &ops,
-				  (long long)time(NULL), &j->addr, &j->tagged, &err);
-		bool same = before && l.n == n0 && memcmp(before, l.v, n0 * sizeof(*before)) == 0;
-		if (r == 0 && !same)
-			find_victim(before, n0, &l, x->w->uid, j);
-		if (r == 0 && !same)
-			r = ns_leases_write(x->g->lease_file, &l, &err);
-	}
-	ns_leases_free(&l);
-	memcpy(j->msg, err.msg, sizeof(j->msg));
-	return r;
-}
-
-struct drop_args {
-	const char *state_dir, *lease_file, *sid;
-	uid_t uid;
-	const struct ns_lease *restore;   /* NULL, or a lease to give back */
-};
-
-/* Give back RESTORE unless its address or its user has another lease now. */
-static int give_back(struct ns_leases *l, const struct ns_lease *restore)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].addr.s_addr == restore->addr.s_addr || (l->v[i].uid == restore->uid && !l->v[i].sid[0]))
-			return 0;
-	struct ns_lease *v = realloc(l->v, (l->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	l->v = v;
-	l->v[l->n++] = *restore;
-	l->cap = l->n;
-	return 0;
-}
-
-static int lease_job_drop(struct drop_args *d, struct lease_job *j)
-{
-	struct ns_err e = { 0 };
-	_cleanup_close_ int lock = ns_lock_take(d->state_dir, "leases", LOCK_TIMEOUT_MS, &e);
-	struct ns_leases l;
-	int r = lock < 0 ? lock : ns_leases_read(d->lease_file, &l, &e);
-	if (r == 0) {
-		ns_lease_drop(&l, d->uid, d->sid);
-		if (d->restore)
-			r = give_back(&l, d->restore);
-		if (r == 0)
-			r = ns_leases_write(d->lease_file, &l, &e);
-		ns_leases_free(&l);
-	}
-	memcpy(j->msg, e.msg, sizeof(j->msg));
-	return r;
-}
-
-static int run_detached(int (*fn)(void *arg, struct lease_job *j), void *arg, struct lease_job *j)
-{
-	int p[2];
-	memset(j, 0, sizeof(*j));
-	/* A caller whose real uid is root (sshd, login, su started by root)
-	 * cannot be signalled by the user: no need for the child. */
-	uid_t ru, eu, su;
-	if (getresuid(&ru, &eu, &su) == 0 && ru == 0 && eu == 0 && su == 0)
-		return j->rc = fn(arg, j);
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		return -e;
-	}
-	if (pid == 0) {
-		sigset_t all;
-		sigfillset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		close(p[0]);
-		setsid();
-		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-			j->rc = -EPERM;
-		else
-			j->rc = fn(arg, j);
-		ns_write_all(p[1], j, sizeof(*j));
-		_exit(0);
-	}
-	close(p[1]);
-	size_t got = 0;
-	while (got < sizeof(*j)) {
-		ssize_t n = read(p[0], (char *)j + got, sizeof(*j) - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(p[0]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (got != sizeof(*j)) {
-		memset(j, 0, sizeof(*j));
-		snprintf(j->msg, sizeof(j->msg), "lease worker died");
-		return j->rc = -EIO;
-	}
-	return j->rc;
-}
-
-static int take_job(void *arg, struct lease_job *j) { return lease_job_take(arg, j); }
-static int drop_job(void *arg, struct lease_job *j) { return lease_job_drop(arg, j); }
-
-static int take_lease(struct ctx *x, struct in_addr *ret, struct ns_err *err)
-{
-	struct lease_job j;
-	int r = run_detached(take_job, x, &j);
+	struct ns_lease_req req = {
+		.globals = ctx->globals, .uid = ctx->who->uid, .user = ctx->who->user,
+		.sid = ctx->policy.netns == NS_NETNS_SESSION ? ctx->rec.sid : NULL,
+		.static_addr = ctx->policy.address == NS_ADDR_STATIC ? &ctx->policy.static_addr : NULL,
+	};
+	struct ns_lease_got got;
+	int r = ns_lease_take(&req, &got, err);
 	if (r < 0)
-		return ns_fail(err, r, "%s", j.msg[0] ? j.msg : strerror(-r));
-	*ret = j.addr;
-	x->u.lease = !j.had || j.tagged;
-	x->u.lease_tag = j.tagged;
-	x->u.victim = j.has_victim;
-	x->u.victim_lease = j.victim;
+		return r;
+	*ret = got.addr;
+	ctx->undo.lease = got.fresh;
+	ctx->undo.lease_tag = got.tagged;
+	ctx->undo.victim = got.has_victim;
+	ctx->undo.victim_lease = got.victim;
 	return 0;
 }
 
-/* Drop the lease of UID tagged SID (NULL: the sticky one), giving RESTORE
- * (when not NULL) back to its user. */
-static void drop_lease(const char *state_dir, const char *lease_file, uid_t uid, const char *sid,
-		       const struct ns_lease *restore)
+/* Bridge step: the bridge exists and is up (made, with its addresses, when
+ * missing and create_bridge). */
+static int ensure_bridge(struct login_ctx *ctx, struct ns_err *err)
 {
-	struct drop_args d = { state_dir, lease_file, sid, uid, restore };
-	struct lease_job j;
-	run_detached(drop_job, &d, &j);
-}
-
-static int plug_bridge(struct ctx *x, struct ns_err *err)
-{
-	const struct ns_globals *g = x->g;
-	struct in_addr a = { 0 };
-	uint8_t mid[16];
-	char alias[96];
+	const struct ns_globals *g = ctx->globals;
+	uint8_t mid[16], brmac[6];
 	int r;
-
-	if ((r = ns_nl_open(&x->host_nl, err)) < 0)
-		return r;
-	uint8_t brmac[6];
 	ns_machine_id(mid);
 	ns_mac_for_uid(mid, (uid_t)-1, g->bridge, 2, brmac);
-	if ((r = ns_nl_bridge_ensure(x->host_nl, g->bridge, g->create_bridge, &g->bridge_address, brmac,
-				     err, &x->u.bridge)) < 0)
+	if ((r = ns_nl_bridge_ensure(ctx->host_nl, g->bridge, g->create_bridge, &g->bridge_address, brmac,
+				     err, &ctx->undo.bridge)) < 0)
 		return r;
-	if (x->u.bridge && g->gateway6.family) {   /* a bridge we made gets the IPv6 gateway too */
+	if (ctx->undo.bridge && g->gateway6.family) {   /* a bridge we made gets the IPv6 gateway too */
 		struct ns_cidr gw6 = g->gateway6;
 		gw6.prefix = g->pool6.prefix;
-		if ((r = ns_nl_add_address(x->host_nl, g->bridge, &gw6, err)) < 0)
+		if ((r = ns_nl_add_address(ctx->host_nl, g->bridge, &gw6, err)) < 0)
 			return r;
 	}
-	snprintf(x->u.bridge_name, sizeof(x->u.bridge_name), "%s", g->bridge);
+	snprintf(ctx->undo.bridge_name, sizeof(ctx->undo.bridge_name), "%s", g->bridge);
 	ns_fault("bridge");
-	bool dhcp = x->p.address == NS_ADDR_DHCP;
-	struct ns_cidr addr = { 0 };
-	if (!dhcp) {
-		if ((r = take_lease(x, &a, err)) < 0)
-			return r;
-		ns_fault("lease");
-		addr = (struct ns_cidr){ .family = AF_INET, .addr.v4 = a, .prefix = g->pool.prefix };
-		ns_cidr_format(&addr, true, x->rec.address, sizeof(x->rec.address));
-	}
-	ns_veth_name(x->w->uid, x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL, x->rec.veth);
-	snprintf(alias, sizeof(alias), "ns-shell user=%s uid=%u", x->w->user, (unsigned)x->w->uid);
-	struct ns_veth_spec spec = {
-		.host_name = x->rec.veth, .alias = alias, .bridge = g->bridge, .netns_fd = x->netns_fd,
-		.mtu = g->mtu, .isolated = g->isolate_ports,
-	};
-	const char *msid = x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL;
-	ns_mac_for_uid(mid, x->w->uid, msid, 0, spec.host_mac);
-	ns_mac_for_uid(mid, x->w->uid, msid, 1, spec.peer_mac);
+	return 0;
+}
 
-	r = ns_nl_veth_create(x->host_nl, &spec, err);
-	if (r == -EEXIST) {
-		/* A veth of ours with no live session (we hold the user's lock and
-		 * found none): the old namespace is still being destroyed. */
-		char old[96] = "";
-		int st = ns_nl_link_alias(x->host_nl, x->rec.veth, old, sizeof(old));
-		if (st == 0 && strncmp(old, "ns-shell ", 9) == 0)
-			st = ns_nl_link_delete(x->host_nl, x->rec.veth, err);
-		else if (st == 0)
-			st = -EEXIST;
-		/* -ENODEV: the kernel finished destroying it meanwhile. */
-		if (st >= 0 || st == -ENODEV)
-			r = ns_nl_veth_create(x->host_nl, &spec, err);
-		else if (st == -EEXIST)
-			r = ns_fail(err, -EEXIST, "veth %s exists and is not one of ours", x->rec.veth);
-		else
-			r = ns_fail(err, st, "veth %s: cannot remove the stale one: %s", x->rec.veth,
-				    strerror(-st));
-	}
+/* Address step (not for DHCP): the lease, as a CIDR and in the record. */
+static int take_address(struct login_ctx *ctx, struct ns_cidr *ret, struct ns_err *err)
+{
+	struct in_addr a = { 0 };
+	int r = take_lease(ctx, &a, err);
 	if (r < 0)
 		return r;
-	x->u.veth = true;
-	snprintf(x->u.veth_name, sizeof(x->u.veth_name), "%s", x->rec.veth);
+	ns_fault("lease");
+	*ret = (struct ns_cidr){ .family = AF_INET, .addr.v4 = a, .prefix = ctx->globals->pool.prefix };
+	ns_cidr_format(ret, true, ctx->rec.address, sizeof(ctx->rec.address));
+	return 0;
+}
+
+/* A veth of ours with no live session (we hold the user's lock and found
+ * none): the old namespace is still being destroyed. Remove it, then
+ * create ours again. */
+static int replace_stale_veth(struct login_ctx *ctx, const struct ns_veth_spec *spec, struct ns_err *err)
+{
+	char old[96] = "";
+	int st = ns_nl_link_alias(ctx->host_nl, ctx->rec.veth, old, sizeof(old));
+	if (st == 0 && strncmp(old, "ns-shell ", 9) == 0)
+		st = ns_nl_link_delete(ctx->host_nl, ctx->rec.veth, err);
+	else if (st == 0)
+		return ns_fail(err, -EEXIST, "veth %s exists and is not one of ours", ctx->rec.veth);
+	/* -ENODEV: the kernel finished destroying it meanwhile. */
+	if (st < 0 && st != -ENODEV)
+		return ns_fail(err, st, "veth %s: cannot remove the stale one: %s", ctx->rec.veth, strerror(-st));
+	return ns_nl_veth_create(ctx->host_nl, spec, err);
+}
+
+/* Veth step: the pair, its peer created inside as eth0, on the bridge. */
+static int make_veth(struct login_ctx *ctx, struct ns_err *err)
+{
+	uint8_t mid[16];
+	char alias[96];
+	const char *msid = ctx->policy.netns == NS_NETNS_SESSION ? ctx->rec.sid : NULL;
+	ns_machine_id(mid);
+	ns_veth_name(ctx->who->uid, msid, ctx->rec.veth);
+	snprintf(alias, sizeof(alias), "ns-shell user=%s uid=%u", ctx->who->user, (unsigned)ctx->who->uid);
+	struct ns_veth_spec spec = {
+		.host_name = ctx->rec.veth, .alias = alias, .bridge = ctx->globals->bridge, .netns_fd = ctx->netns_fd,
+		.mtu = ctx->globals->mtu, .isolated = ctx->globals->isolate_ports,
+	};
+	ns_mac_for_uid(mid, ctx->who->uid, msid, 0, spec.host_mac);
+	ns_mac_for_uid(mid, ctx->who->uid, msid, 1, spec.peer_mac);
+	int r = ns_nl_veth_create(ctx->host_nl, &spec, err);
+	if (r == -EEXIST)
+		r = replace_stale_veth(ctx, &spec, err);
+	if (r < 0)
+		return r;
+	ctx->undo.veth = true;
+	snprintf(ctx->undo.veth_name, sizeof(ctx->undo.veth_name), "%s", ctx->rec.veth);
 	ns_fault("veth");
-	r = ns_nl_inner_setup(x->inner_nl, dhcp ? NULL : &addr, dhcp ? NULL : &g->gateway, err);
+	return 0;
+}
+
+/* Inside step: eth0 up with ADDR (family 0: DHCP), the default routes,
+ * IPv6 from pool6, or the DHCP client that configures eth0 itself. */
+static int setup_inside(struct login_ctx *ctx, struct ns_cidr *addr, struct ns_err *err)
+{
+	const struct ns_globals *g = ctx->globals;
+	bool dhcp = addr->family == 0;
+	int r = ns_nl_inner_setup(ctx->inner_nl, dhcp ? NULL : addr, dhcp ? NULL : &g->gateway, err);
 	if (r == 0 && g->pool6.family) {
 		struct ns_cidr a6;
-		r = v6_for(g, dhcp ? NULL : &addr, x->w->uid, &a6, err);
+		r = v6_for(g, dhcp ? NULL : addr, ctx->who->uid, &a6, err);
 		if (r == 0)
-			r = ns_nl_inner_setup(x->inner_nl, &a6, &g->gateway6, err);
+			r = ns_nl_inner_setup(ctx->inner_nl, &a6, &g->gateway6, err);
 	}
 	if (r == 0 && dhcp) {
 		/* The client configures eth0 through our script; it runs on. */
-		r = ns_dhcp_start(g, x->rec.netns, x->netns_fd, err);
-		x->u.dhcp = r == 0;
-		if (r == 0 && ns_nl_eth0_addr(x->inner_nl, &addr) == 0)
-			ns_cidr_format(&addr, true, x->rec.address, sizeof(x->rec.address));
+		r = ns_dhcp_start(g, ctx->rec.netns, ctx->netns_fd, err);
+		ctx->undo.dhcp = r == 0;
+		/* A lease our script refused (a bad value) leaves eth0 bare. */
+		if (r == 0 && ns_nl_eth0_addr(ctx->inner_nl, addr) < 0)
+			r = ns_fail(err, -EADDRNOTAVAIL, "DHCP: no usable lease on eth0 (see ns-shell-dhcp in the log)");
+		if (r == 0)
+			ns_cidr_format(addr, true, ctx->rec.address, sizeof(ctx->rec.address));
 	}
-	/* Shaping both ways: the host side's egress is the user's download,
-	 * eth0's egress inside is the upload. Set before the user gets in. */
-	if (r == 0 && x->p.rate_bps)
-		r = ns_nl_shape(x->host_nl, x->rec.veth, x->p.rate_bps, x->p.burst_bytes, err);
-	if (r == 0 && x->p.rate_bps)
-		r = ns_nl_shape(x->inner_nl, "eth0", x->p.rate_bps, x->p.burst_bytes, err);
+	return r;
+}
+
+/* Shaping both ways: the host side's egress is the user's download, eth0's
+ * egress inside is the upload. Set before the user gets in. */
+static int shape(struct login_ctx *ctx, struct ns_err *err)
+{
+	if (!ctx->policy.rate_bps)
+		return 0;
+	int r = ns_nl_shape(ctx->host_nl, ctx->rec.veth, ctx->policy.rate_bps, ctx->policy.burst_bytes, err);
+	return r < 0 ? r : ns_nl_shape(ctx->inner_nl, "eth0", ctx->policy.rate_bps, ctx->policy.burst_bytes, err);
+}
+
+static int plug_bridge(struct login_ctx *ctx, struct ns_err *err)
+{
+	struct ns_cidr addr = { 0 };
+	int r = ns_nl_open(&ctx->host_nl, err);
+	if (r == 0)
+		r = ensure_bridge(ctx, err);
+	if (r == 0 && ctx->policy.address != NS_ADDR_DHCP)
+		r = take_address(ctx, &addr, err);
+	if (r == 0)
+		r = make_veth(ctx, err);
+	if (r == 0)
+		r = setup_inside(ctx, &addr, err);
+	if (r == 0)
+		r = shape(ctx, err);
 	ns_fault("inner");
 	return r;
 }
 
-static void undo(struct ctx *x)
+static void undo(struct login_ctx *ctx)
 {
 	struct ns_err e;
-	if (x->u.moved)
-		setns(x->orig_fd, CLONE_NEWNET);
-	if (x->u.record)
-		ns_session_remove(x->g->state_dir, x->rec.uid, x->rec.sid);
-	if (x->u.dhcp && x->netns_fd >= 0) {
+	if (ctx->undo.moved)
+		setns(ctx->orig_fd, CLONE_NEWNET);
+	if (ctx->undo.record)
+		ns_session_remove(ctx->globals->state_dir, ctx->rec.uid, ctx->rec.sid);
+	if (ctx->undo.dhcp && ctx->netns_fd >= 0) {
 		struct stat st;
-		if (fstat(x->netns_fd, &st) == 0)
-			ns_dhcp_stop(x->g->state_dir, x->rec.netns, st.st_dev, st.st_ino);
+		if (fstat(ctx->netns_fd, &st) == 0)
+			ns_dhcp_stop(ctx->globals->state_dir, ctx->rec.netns, st.st_dev, st.st_ino);
 	}
-	if (x->u.veth && x->host_nl)
-		ns_nl_link_delete(x->host_nl, x->u.veth_name, &e);
-	if (x->u.lease)
-		drop_lease(x->g->state_dir, x->g->lease_file, x->w->uid, x->u.lease_tag ? x->rec.sid : NULL,
-			   x->u.victim ? &x->u.victim_lease : NULL);
-	if (x->u.bridge && x->host_nl)
-		ns_nl_link_delete(x->host_nl, x->u.bridge_name, &e);
+	if (ctx->undo.veth && ctx->host_nl)
+		ns_nl_link_delete(ctx->host_nl, ctx->undo.veth_name, &e);
+	if (ctx->undo.lease)
+		ns_lease_give_back(ctx->globals->state_dir, ctx->globals->lease_file, ctx->who->uid, ctx->undo.lease_tag ? ctx->rec.sid : NULL,
+				   ctx->undo.victim ? &ctx->undo.victim_lease : NULL);
+	if (ctx->undo.bridge && ctx->host_nl)
+		ns_nl_link_delete(ctx->host_nl, ctx->undo.bridge_name, &e);
 }
 
 static int fresh_sid(const char *state_dir, char sid[NS_SID_LEN + 1])
@@ -556,80 +386,109 @@ static int fresh_sid(const char *state_dir, char sid[NS_SID_LEN + 1])
 	return -EEXIST;
 }
 
-static int open_locked(struct ctx *x, struct ns_err *err)
+/* Under the user's lock: reap the user's dead sessions, enforce
+ * max_sessions, pick a session id and the namespace's logical name. */
+static int claim_session(struct login_ctx *ctx, struct ns_err *err)
 {
-	const struct ns_globals *g = x->g;
-	const struct ns_login_who *w = x->w;
 	int r;
-
 	ns_fault("locked");
-	ns_session_foreach_uid(g->state_dir, w->uid, stale_of_user, x);
-	if (x->n_live >= x->p.max_sessions)
-		return ns_fail(err, -EUSERS, "%s has %u open sessions (max_sessions = %u)", w->user, x->n_live,
-			       x->p.max_sessions);
-	if ((r = fresh_sid(g->state_dir, x->rec.sid)) < 0)
+	ns_session_foreach_uid(ctx->globals->state_dir, ctx->who->uid, stale_of_user, ctx);
+	if (ctx->n_live >= ctx->policy.max_sessions)
+		return ns_fail(err, -EUSERS, "%s has %u open sessions (max_sessions = %u)", ctx->who->user, ctx->n_live,
+			       ctx->policy.max_sessions);
+	if ((r = fresh_sid(ctx->globals->state_dir, ctx->rec.sid)) < 0)
 		return ns_fail(err, r, "cannot pick a session id");
-	ns_netns_name(w->user, x->p.netns == NS_NETNS_SESSION ? x->rec.sid : NULL, x->rec.netns,
-		      sizeof(x->rec.netns));
+	ns_netns_name(ctx->who->user, ctx->policy.netns == NS_NETNS_SESSION ? ctx->rec.sid : NULL, ctx->rec.netns,
+		      sizeof(ctx->rec.netns));
+	return 0;
+}
 
-	if (x->p.netns == NS_NETNS_USER) {
-		struct ns_session_rec live;
-		struct live_find f = { w->uid, x->rec.netns, &live };
-		if (ns_session_foreach_uid(g->state_dir, w->uid, live_match, &f) == 1 &&
-		    (x->netns_fd = ns_session_open_netns(&live)) >= 0) {
-			memcpy(x->rec.veth, live.veth, sizeof(live.veth));
-			memcpy(x->rec.address, live.address, sizeof(live.address));
-		}
-	}
-	if (x->netns_fd < 0) {
-		if ((r = new_netns(x, err)) < 0)
-			return r;
-		if (x->p.network == NS_NET_BRIDGE)
-			r = plug_bridge(x, err);
-		else
-			r = ns_nl_lo_up(x->inner_nl, err);
-		if (r == 0 && x->p.n_deny)
-			r = ns_nl_deny(x->inner_nl, x->p.deny, x->p.n_deny, err);
-		if (r == 0)
-			r = ns_netns_resolv_write(g->state_dir, x->rec.netns, x->p.dns, x->p.n_dns, err);
-		if (r < 0)
-			return r;
-	}
+/* netns = user: join the namespace of a live session of the user, reached
+ * through its owner (pid, start time and inode checked). */
+static void join_live(struct login_ctx *ctx)
+{
+	struct ns_session_rec live;
+	struct live_find f = { ctx->who->uid, ctx->rec.netns, &live };
+	if (ctx->policy.netns != NS_NETNS_USER ||
+	    ns_session_foreach_uid(ctx->globals->state_dir, ctx->who->uid, live_match, &f) != 1 ||
+	    (ctx->netns_fd = ns_session_open_netns(&live)) < 0)
+		return;
+	memcpy(ctx->rec.veth, live.veth, sizeof(live.veth));
+	memcpy(ctx->rec.address, live.address, sizeof(live.address));
+}
 
+/* A fresh namespace with its network as the policy says. */
+static int build_netns(struct login_ctx *ctx, struct ns_err *err)
+{
+	int r = new_netns(ctx, err);
+	if (r < 0)
+		return r;
+	if (ctx->policy.network == NS_NET_BRIDGE)
+		r = plug_bridge(ctx, err);
+	else
+		r = ns_nl_lo_up(ctx->inner_nl, err);
+	if (r == 0 && ctx->policy.n_deny)
+		r = ns_nl_deny(ctx->inner_nl, ctx->policy.deny, ctx->policy.n_deny, err);
+	if (r == 0)
+		r = ns_netns_resolv_write(ctx->globals->state_dir, ctx->rec.netns, ctx->policy.dns, ctx->policy.n_dns, err);
+	return r;
+}
+
+/* The record's identity fields: the namespace, and this process as owner. */
+static int fill_record(struct login_ctx *ctx, struct ns_err *err)
+{
 	struct stat st;
 	unsigned long long start;
-	if (fstat(x->netns_fd, &st) < 0 || ns_proc_start_time(getpid(), &start) < 0)
+	if (fstat(ctx->netns_fd, &st) < 0 || ns_proc_start_time(getpid(), &start) < 0)
 		return ns_fail(err, -EIO, "cannot identify the namespace or this process");
-	ns_strlcpy(x->rec.user, w->user, sizeof(x->rec.user));
-	x->rec.uid = w->uid;
-	x->rec.netns_dev = st.st_dev;
-	x->rec.netns_ino = st.st_ino;
-	x->rec.owner_pid = getpid();
-	x->rec.owner_start = start;
-	x->rec.owner_pidns = ns_pidns_self();
-	x->rec.opened = (long long)time(NULL);
+	ns_strlcpy(ctx->rec.user, ctx->who->user, sizeof(ctx->rec.user));
+	ctx->rec.uid = ctx->who->uid;
+	ctx->rec.netns_dev = st.st_dev;
+	ctx->rec.netns_ino = st.st_ino;
+	ctx->rec.owner_pid = getpid();
+	ctx->rec.owner_start = start;
+	ctx->rec.owner_pidns = ns_pidns_self();
+	ctx->rec.opened = (long long)time(NULL);
+	return 0;
+}
 
+/* Filter, log, move in, then publish: a record always names a namespace
+ * its owner is in (other logins check exactly that). */
+static int enter_and_publish(struct login_ctx *ctx, struct ns_err *err)
+{
 	/* The login's terminal filter on the session process itself, so every
 	 * child inherits it whatever the user's shell (chsh) may be. */
-	if ((r = ns_seccomp_no_tiocsti(err)) < 0)
+	int r = ns_seccomp_no_tiocsti(err);
+	if (r < 0)
 		return r;
-	if (x->before_enter) {
-		struct ns_login view = { .orig_netns_fd = -1, .uid = w->uid };
-		memcpy(view.sid, x->rec.sid, sizeof(view.sid));
-		memcpy(view.netns, x->rec.netns, sizeof(view.netns));
-		x->before_enter(&view, x->data);
+	if (ctx->before_enter) {
+		struct ns_login view = { .orig_netns_fd = -1, .uid = ctx->who->uid };
+		memcpy(view.sid, ctx->rec.sid, sizeof(view.sid));
+		memcpy(view.netns, ctx->rec.netns, sizeof(view.netns));
+		ctx->before_enter(&view, ctx->data);
 	}
-	/* Move first, then publish: a record always names a namespace its
-	 * owner is in (other logins check exactly that). */
-	if (setns(x->netns_fd, CLONE_NEWNET) < 0)
+	if (setns(ctx->netns_fd, CLONE_NEWNET) < 0)
 		return ns_fail(err, errno, "entering the namespace: %s", strerror(errno));
-	x->u.moved = true;
+	ctx->undo.moved = true;
 	ns_fault("moved");
-	if ((r = ns_session_write(g->state_dir, &x->rec, err)) < 0)
+	if ((r = ns_session_write(ctx->globals->state_dir, &ctx->rec, err)) < 0)
 		return r;
-	x->u.record = true;
+	ctx->undo.record = true;
 	ns_fault("record");
 	return 0;
+}
+
+static int open_locked(struct login_ctx *ctx, struct ns_err *err)
+{
+	int r = claim_session(ctx, err);
+	if (r < 0)
+		return r;
+	join_live(ctx);
+	if (ctx->netns_fd < 0 && (r = build_netns(ctx, err)) < 0)
+		return r;
+	if ((r = fill_record(ctx, err)) < 0)
+		return r;
+	return enter_and_publish(ctx, err);
 }
 
 /* The caller's limits are the user's (su): a tiny RLIMIT_FSIZE would make
@@ -661,7 +520,7 @@ static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 		  void (*before_enter)(const struct ns_login *s, void *data), void *data,
 		  struct ns_login *ret, const char **why, struct ns_err *err)
 {
-	struct ctx x = { .c = c, .g = ns_config_globals(c), .w = w, .orig_fd = -1, .netns_fd = -1,
+	struct login_ctx ctx = { .config = c, .globals = ns_config_globals(c), .who = w, .orig_fd = -1, .netns_fd = -1,
 			 .before_enter = before_enter, .data = data };
 	char lockname[32];
 	int r;
@@ -673,8 +532,8 @@ static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 		*why = "exempt";
 		return NS_LOGIN_IGNORED;
 	}
-	ns_policy_resolve(c, w->user, w->groups, w->n_groups, &x.p);
-	if (x.p.network == NS_NET_HOST || !(x.p.clone_flags & CLONE_NEWNET)) {
+	ns_policy_resolve(c, w->user, w->groups, w->n_groups, &ctx.policy);
+	if (ctx.policy.network == NS_NET_HOST || !(ctx.policy.clone_flags & CLONE_NEWNET)) {
 		*why = "network = host";
 		return NS_LOGIN_IGNORED;
 	}
@@ -686,34 +545,34 @@ static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 	/* -1 and its 16-bit form mean "no change" to set*id(): never a user. */
 	if (w->uid == (uid_t)-1 || w->uid == (uid_t)(uint16_t)-1)
 		return ns_fail(err, -EINVAL, "uid %u of %s is not a usable uid", (unsigned)w->uid, w->user);
-	if ((r = ns_host_check(x.g->state_dir, err)) < 0 || (r = ns_state_prepare(x.g->state_dir, err)) < 0)
+	if ((r = ns_host_check(ctx.globals->state_dir, err)) < 0 || (r = ns_state_prepare(ctx.globals->state_dir, err)) < 0)
 		return r;
 	snprintf(lockname, sizeof(lockname), "user-%u", (unsigned)w->uid);
-	_cleanup_close_ int lock = ns_lock_take(x.g->state_dir, lockname, LOCK_TIMEOUT_MS, err);
+	_cleanup_close_ int lock = ns_lock_take(ctx.globals->state_dir, lockname, LOCK_TIMEOUT_MS, err);
 	if (lock < 0)
 		return lock;
-	x.orig_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (x.orig_fd < 0)
+	ctx.orig_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ctx.orig_fd < 0)
 		return ns_fail(err, errno, "opening the caller's namespace: %s", strerror(errno));
 
-	r = open_locked(&x, err);
+	r = open_locked(&ctx, err);
 	if (r < 0) {
-		undo(&x);
-		close(x.orig_fd);
+		undo(&ctx);
+		close(ctx.orig_fd);
 	} else {
 		memset(ret, 0, sizeof(*ret));
-		memcpy(ret->sid, x.rec.sid, sizeof(ret->sid));
-		memcpy(ret->netns, x.rec.netns, sizeof(ret->netns));
-		ns_strlcpy(ret->state_dir, x.g->state_dir, sizeof(ret->state_dir));
+		memcpy(ret->sid, ctx.rec.sid, sizeof(ret->sid));
+		memcpy(ret->netns, ctx.rec.netns, sizeof(ret->netns));
+		ns_strlcpy(ret->state_dir, ctx.globals->state_dir, sizeof(ret->state_dir));
 		ret->uid = w->uid;
-		ret->orig_netns_fd = x.orig_fd;
-		ret->tagged_lease = x.u.lease_tag;
-		ns_strlcpy(ret->lease_file, x.g->lease_file, sizeof(ret->lease_file));
+		ret->orig_netns_fd = ctx.orig_fd;
+		ret->tagged_lease = ctx.undo.lease_tag;
+		ns_strlcpy(ret->lease_file, ctx.globals->lease_file, sizeof(ret->lease_file));
 	}
-	if (x.netns_fd >= 0)
-		close(x.netns_fd);
-	ns_nl_close(x.host_nl);
-	ns_nl_close(x.inner_nl);
+	if (ctx.netns_fd >= 0)
+		close(ctx.netns_fd);
+	ns_nl_close(ctx.host_nl);
+	ns_nl_close(ctx.inner_nl);
 	return r;
 }
 
@@ -729,7 +588,7 @@ int ns_login_close(struct ns_login *s, struct ns_err *err)
 	if (have)
 		release_netns(s->state_dir, &rec);
 	if (s->tagged_lease)   /* the extra address of a concurrent per-session login */
-		drop_lease(s->state_dir, s->lease_file, s->uid, s->sid, NULL);
+		ns_lease_give_back(s->state_dir, s->lease_file, s->uid, s->sid, NULL);
 	if (s->orig_netns_fd >= 0 && setns(s->orig_netns_fd, CLONE_NEWNET) < 0)
 		r = ns_fail(err, errno, "returning to the original network namespace: %s", strerror(errno));
 	if (lock >= 0)

@@ -606,7 +606,20 @@ static int host_id_write(int dir, const struct host_id *h)
 	return r;
 }
 
-int ns_host_check(const char *state_dir, struct ns_err *err)
+static int refuse_nested(const struct host_id *self, const struct host_id *rec, struct ns_err *err)
+{
+	bool pid = self->pidns != rec->pidns;
+	return ns_fail(err, -EPERM, "inside a namespaced login (its %s namespace %llu is not the host's %llu): "
+		       "nested logins are refused", pid ? "pid" : "network", pid ? self->pidns : self->netns,
+		       pid ? rec->pidns : rec->netns);
+}
+
+/* NOTE: ns-shell, which knows the host's PID namespace (it has not
+ * unshared yet) but not always its network namespace (pam_ns may have
+ * moved it): write when missing or from an earlier boot, never refuse.
+ * Otherwise (pam_ns, nsctl gc): refuse a caller whose namespaces are not
+ * the recorded ones; fill in a network namespace ns-shell left unknown. */
+static int host_id_sync(const char *state_dir, bool note, bool netns_known, struct ns_err *err)
 {
 	struct host_id self, rec = { 0 };
 	_cleanup_close_ int dir = open_trusted_dir(AT_FDCWD, state_dir, 0755, true);
@@ -618,19 +631,33 @@ int ns_host_check(const char *state_dir, struct ns_err *err)
 		return ns_fail(err, r, "cannot read this process's namespaces: %s", strerror(-r));
 	r = host_id_read(dir, &rec);
 	bool have = r == 0;
-	if (have && rec.pidns == self.pidns && rec.netns == self.netns)
-		return 0;   /* the common case: two stats and one small read */
 	if (r < 0 && r != -ENOENT && r != -EINVAL)
 		return ns_fail(err, r, "%s/host: %s", state_dir,
 			       r == -EPERM ? "not a root-owned file closed to others" : strerror(-r));
+	if (have && rec.pidns == self.pidns && (rec.netns == self.netns || rec.netns == 0)) {
+		if (rec.netns || !netns_known || note)
+			return 0;   /* the common case: two stats and one small read */
+		rec.netns = self.netns;
+		return host_id_write(dir, &rec) < 0 ? ns_fail(err, -EIO, "%s/host: cannot write", state_dir) : 0;
+	}
 	if ((r = host_id_self(&self, true)) < 0)
 		return ns_fail(err, r, "cannot read the boot id: %s", strerror(-r));
 	if (have && strcmp(rec.boot, self.boot) == 0)
-		return ns_fail(err, -EPERM, "inside a namespaced login (pid namespace %llu, network namespace %llu "
-			       "are not the host's %llu, %llu): nested logins are refused",
-			       self.pidns, self.netns, rec.pidns, rec.netns);
+		return note ? 0 : refuse_nested(&self, &rec, err);
 	/* First use in this boot (or a file from an earlier boot): we are the host. */
+	if (!netns_known)
+		self.netns = 0;
 	if ((r = host_id_write(dir, &self)) < 0)
 		return ns_fail(err, r, "%s/host: %s", state_dir, strerror(-r));
 	return 0;
+}
+
+int ns_host_check(const char *state_dir, struct ns_err *err)
+{
+	return host_id_sync(state_dir, false, true, err);
+}
+
+int ns_host_note(const char *state_dir, bool netns_is_host, struct ns_err *err)
+{
+	return host_id_sync(state_dir, true, netns_is_host, err);
 }

@@ -6,11 +6,11 @@
  * that is not an absolute path, is logged once and refuses every login but
  * root's (fail closed: a typo must not switch the chsh guard off). Root
  * (uid 0) is decided before anything else, the config included, so that no
- * config mistake can lock root out. Every decision is in
- * lib/ (ns_login_open/close). Nothing is read from the PAM environment or
- * getenv(): users set both. The state of an open session lives under one
- * pam_set_data key; its destructor only closes a descriptor, so it is safe
- * in a forked child. */
+ * config mistake can lock root out. Every decision is in lib/
+ * (ns_policy_for, ns_login_open/close). Nothing is read from the PAM
+ * environment or getenv(): users set both. The state of an open session
+ * lives under one pam_set_data key; its destructor only closes a
+ * descriptor, so it is safe in a forked child. */
 #include <pwd.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
@@ -21,6 +21,7 @@
 
 #include "ns_config.h"
 #include "ns_login.h"
+#include "ns_policy.h"
 
 #ifndef NS_CONF_PATH
 #define NS_CONF_PATH "/etc/security/ns.conf"
@@ -98,70 +99,75 @@ static void log_before_enter(const struct ns_login *s, void *data)
 		   (unsigned)lc->uid, s->sid, s->netns);
 }
 
-PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+/* The PAM user and its passwd entry; NULL (logged) when there is none. */
+static struct passwd *session_user(pam_handle_t *pamh, const char **ret_user)
 {
-	struct args a;
 	const char *user = NULL;
-	(void)flags;
-	parse_args(argc, argv, &a);
-
 	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user) {
 		pam_syslog(pamh, LOG_ERR, "cannot determine the user");
-		return PAM_SESSION_ERR;
+		return NULL;
 	}
 	struct passwd *pw = pam_modutil_getpwnam(pamh, user);
 	if (!pw) {
 		pam_syslog(pamh, LOG_ERR, "unknown user %s", user);
-		return PAM_SESSION_ERR;
+		return NULL;
 	}
-	if (pw->pw_uid == 0)
-		return open_root(pamh, &a);
-	if (a.bad) {
-		pam_syslog(pamh, LOG_ERR, "session of %s refused: option \"%s\" is not conf=/PATH, "
-			   "shell=/PATH or debug", user, a.bad);
-		return PAM_SESSION_ERR;
-	}
+	*ret_user = user;
+	return pw;
+}
 
+/* The config and the user's groups (ns_policy_for); -errno, logged, when
+ * the config is not valid or the groups cannot be read. */
+static int load_for(pam_handle_t *pamh, const struct args *a, const char *user, const struct passwd *pw,
+		    struct ns_config **ret_cfg, struct ns_user_policy *ret)
+{
 	struct ns_errlist errs;
-	struct ns_config *cfg = NULL;
-	if (ns_config_load(a.conf, &cfg, &errs) < 0) {
-		for (size_t i = 0; i < errs.n; i++)
-			pam_syslog(pamh, LOG_ERR, "%s", errs.line[i]);
-		pam_syslog(pamh, LOG_ERR, "session of %s refused: configuration %s is not valid", user, a.conf);
-		return PAM_SESSION_ERR;
-	}
-	char **groups = NULL;
-	size_t ng = 0;
-	if (ns_config_uses_groups(cfg) && ns_user_groups(pw->pw_name, pw->pw_gid, &groups, &ng) < 0) {
+	struct ns_err err = { 0 };
+	int r = ns_policy_for(a->conf, pw->pw_name, pw->pw_uid, pw->pw_gid, ret_cfg, ret, &errs, &err);
+	if (r >= 0)
+		return 0;
+	if (errs.n == 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot read the groups of %s", user);
-		ns_config_free(cfg);
-		return PAM_SESSION_ERR;
+		return r;
 	}
+	for (size_t i = 0; i < errs.n; i++)
+		pam_syslog(pamh, LOG_ERR, "%s", errs.line[i]);
+	pam_syslog(pamh, LOG_ERR, "session of %s refused: configuration %s is not valid", user, a->conf);
+	return r;
+}
 
-	struct ns_login_who who = { pw->pw_name, pw->pw_uid, pw->pw_gid, (const char *const *)groups, ng,
-				    pw->pw_shell, a.shell };
-	struct ns_login *s = calloc(1, sizeof(*s));
+/* Config, groups, then ns_login_open into a new *ret_s (which the caller
+ * frees unless it is stored). NS_LOGIN_OPENED, NS_LOGIN_IGNORED or -errno,
+ * each logged. */
+static int open_login(pam_handle_t *pamh, const struct args *a, const char *user, const struct passwd *pw,
+		      struct ns_login **ret_s)
+{
+	_cleanup_config_ struct ns_config *cfg = NULL;
+	_cleanup_user_policy_ struct ns_user_policy up = { 0 };
+	int r = load_for(pamh, a, user, pw, &cfg, &up);
+	if (r < 0)
+		return r;
+	struct ns_login_who who = { pw->pw_name, pw->pw_uid, pw->pw_gid, (const char *const *)up.groups,
+				    up.n_groups, pw->pw_shell, a->shell };
+	struct ns_login *s = *ret_s = calloc(1, sizeof(*s));
 	struct ns_err err = { 0 };
 	const char *why = NULL;
 	struct log_ctx lc = { pamh, pw->pw_name, pw->pw_uid };
-	int r = s ? ns_login_open(cfg, &who, log_before_enter, &lc, s, &why, &err)
-		  : ns_fail(&err, -ENOMEM, "out of memory");
-	free(groups);
-	ns_config_free(cfg);
-
-	if (r == NS_LOGIN_IGNORED) {
-		if (a.debug)
-			pam_syslog(pamh, LOG_DEBUG, "%s: not namespaced (%s)", user, why);
-		free(s);
-		return PAM_IGNORE;
-	}
-	if (r < 0) {
+	r = s ? ns_login_open(cfg, &who, log_before_enter, &lc, s, &why, &err)
+	      : ns_fail(&err, -ENOMEM, "out of memory");
+	if (r == NS_LOGIN_IGNORED && a->debug)
+		pam_syslog(pamh, LOG_DEBUG, "%s: not namespaced (%s)", user, why);
+	else if (r < 0)
 		pam_syslog(pamh, LOG_ERR, "session of %s refused: %s", user, err.msg);
-		free(s);
-		return PAM_SESSION_ERR;
-	}
+	return r;
+}
 
+/* Hand the open session to the PAM stack: its id in the environment, its
+ * state under DATA_KEY for close_session. Undone when either fails. */
+static int store_session(pam_handle_t *pamh, const char *user, struct ns_login *s)
+{
 	char env[64];
+	struct ns_err err = { 0 };
 	snprintf(env, sizeof(env), "NS_SHELL_SESSION=%s", s->sid);
 	if (pam_putenv(pamh, env) != PAM_SUCCESS ||
 	    pam_set_data(pamh, DATA_KEY, s, cleanup_session) != PAM_SUCCESS) {
@@ -171,6 +177,32 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		return PAM_SESSION_ERR;
 	}
 	return PAM_SUCCESS;
+}
+
+PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct args a;
+	const char *user = NULL;
+	struct ns_login *s = NULL;
+	(void)flags;
+	parse_args(argc, argv, &a);
+
+	struct passwd *pw = session_user(pamh, &user);
+	if (!pw)
+		return PAM_SESSION_ERR;
+	if (pw->pw_uid == 0)
+		return open_root(pamh, &a);
+	if (a.bad) {
+		pam_syslog(pamh, LOG_ERR, "session of %s refused: option \"%s\" is not conf=/PATH, "
+			   "shell=/PATH or debug", user, a.bad);
+		return PAM_SESSION_ERR;
+	}
+	int r = open_login(pamh, &a, user, pw, &s);
+	if (r == NS_LOGIN_IGNORED || r < 0) {
+		free(s);
+		return r == NS_LOGIN_IGNORED ? PAM_IGNORE : PAM_SESSION_ERR;
+	}
+	return store_session(pamh, user, s);
 }
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)

@@ -38,6 +38,7 @@
 #include "ns_invoke.h"
 #include "ns_names.h"
 #include "ns_netlink.h"
+#include "ns_policy.h"
 #include "ns_session.h"
 #include "ns_steps.h"
 
@@ -151,47 +152,58 @@ static void load_identity(struct login *l)
 		snprintf(l->home, sizeof(l->home), "/");
 }
 
-static struct ns_config *load_policy(struct login *l)
+/* ns.conf could not be loaded (R, ERRS): say so where the caller may see
+ * it. Only root in the initial user namespace goes on, with the built-in
+ * config in *ret_cfg and its policy in *ret. */
+static void config_not_valid(const struct login *l, int r, const struct ns_errlist *errs,
+			     struct ns_config **ret_cfg, struct ns_user_policy *ret)
 {
-	struct ns_errlist errs;
-	struct ns_config *cfg = NULL;
-	int r = ns_config_load(NS_CONF_PATH, &cfg, &errs);
-	if (r < 0) {
-		/* Content errors quote the file: show them only to a caller who
-		 * may read it anyway (access() checks the real uid); errors about
-		 * the file itself (owner, mode, type) quote nothing. Syslog gets all. */
-		bool may_read = access(NS_CONF_PATH, R_OK) == 0 || r != -EINVAL;
-		for (size_t i = 0; i < errs.n; i++) {
-			if (may_read)
-				fprintf(stderr, "ns-shell: %s\n", errs.line[i]);
-			syslog(LOG_AUTHPRIV | LOG_ERR, "%s", errs.line[i]);
-		}
-		if (errs.dropped && may_read)
-			fprintf(stderr, "ns-shell: ... and %zu more errors\n", errs.dropped);
-		if (l->uid == 0 && ns_initial_userns()) {
-			/* Root never depends on ns.conf: a plain shell with the
-			 * built-in defaults, loudly. (Only the real root: "root" of
-			 * a user namespace someone made is that someone.) */
-			syslog(LOG_AUTHPRIV | LOG_CRIT, "%s is not valid: namespaced logins are refused; root gets a plain shell",
-			       NS_CONF_PATH);
-			fprintf(stderr, "ns-shell: %s is not valid: root gets a plain shell\n", NS_CONF_PATH);
-			if (ns_config_load_string("", "built-in", &cfg, &errs) < 0)
-				fail("out of memory");
-			goto resolve;
-		}
+	struct ns_errlist none;
+	struct ns_err err = { 0 };
+	/* Content errors quote the file: show them only to a caller who
+	 * may read it anyway (access() checks the real uid); errors about
+	 * the file itself (owner, mode, type) quote nothing. Syslog gets all. */
+	bool may_read = access(NS_CONF_PATH, R_OK) == 0 || r != -EINVAL;
+	for (size_t i = 0; i < errs->n; i++) {
+		if (may_read)
+			fprintf(stderr, "ns-shell: %s\n", errs->line[i]);
+		syslog(LOG_AUTHPRIV | LOG_ERR, "%s", errs->line[i]);
+	}
+	if (errs->dropped && may_read)
+		fprintf(stderr, "ns-shell: ... and %zu more errors\n", errs->dropped);
+	if (l->uid != 0 || !ns_initial_userns()) {
 		if (!may_read)
 			fail("refusing to start a login: %s is not valid (details in the system log)", NS_CONF_PATH);
 		fail("refusing to start a login: %s is not valid", NS_CONF_PATH);
 	}
-resolve:;
-	char **groups = NULL;
-	size_t ng = 0;
-	if (ns_config_uses_groups(cfg) && ns_user_groups(l->user, l->gid, &groups, &ng) < 0)
-		fail("cannot read the groups of %s", l->user);
+	/* Root never depends on ns.conf: a plain shell with the built-in
+	 * defaults, loudly. (Only the real root: "root" of a user namespace
+	 * someone made is that someone.) */
+	syslog(LOG_AUTHPRIV | LOG_CRIT, "%s is not valid: namespaced logins are refused; root gets a plain shell",
+	       NS_CONF_PATH);
+	fprintf(stderr, "ns-shell: %s is not valid: root gets a plain shell\n", NS_CONF_PATH);
+	if (ns_config_load_string("", "built-in", ret_cfg, &none) < 0)
+		fail("out of memory");
+	if (ns_policy_lookup(*ret_cfg, l->user, l->uid, l->gid, ret, &err) < 0)
+		fail("%s", err.msg);
+}
+
+/* The config (kept for the whole login: l->g points into it), exemption
+ * and policy of the caller. */
+static struct ns_config *load_policy(struct login *l)
+{
+	struct ns_errlist errs;
+	struct ns_err err = { 0 };
+	struct ns_config *cfg = NULL;
+	_cleanup_user_policy_ struct ns_user_policy up = { 0 };
+	int r = ns_policy_for(NS_CONF_PATH, l->user, l->uid, l->gid, &cfg, &up, &errs, &err);
+	if (r < 0 && errs.n == 0)
+		fail("%s", err.msg);   /* the groups, not the config */
+	if (r < 0)
+		config_not_valid(l, r, &errs, &cfg, &up);
 	l->g = ns_config_globals(cfg);
-	l->exempt = ns_config_exempt(cfg, l->user, l->uid, (const char *const *)groups, ng);
-	ns_policy_resolve(cfg, l->user, (const char *const *)groups, ng, &l->policy);
-	free(groups);
+	l->exempt = up.exempt;
+	l->policy = up.policy;
 	return cfg;
 }
 
@@ -227,26 +239,42 @@ static void refuse_group0(struct login *l)
  * root-owned live session record of this uid names its inode; `isolated`
  * without such a record gets a fresh loopback-only namespace; `bridge`
  * without one is refused: only pam_ns.so can plug a login into the bridge. */
+/* Before any unshare, in the host's PID namespace: make sure this boot's
+ * host record exists ($(state_dir)/host), so that the first pam_ns of a
+ * boot can never be one inside a login (docs/DESIGN.md "Runtime state").
+ * A failure here only weakens that record: logged, not fatal. */
+static void note_host(const struct login *l, bool netns_is_host)
+{
+	struct ns_err err = { 0 };
+	if (ns_host_note(l->g->state_dir, netns_is_host, &err) < 0)
+		syslog(LOG_AUTHPRIV | LOG_WARNING, "%s", err.msg);
+}
+
 static void step_network(struct login *l)
 {
 	dev_t dev, host_dev;
 	ino_t ino, host_ino;
 	/* pam_ns.so skips such a login too: no network namespace of its own. */
-	if (l->policy.network == NS_NET_HOST || !(l->policy.clone_flags & CLONE_NEWNET))
+	if (l->policy.network == NS_NET_HOST || !(l->policy.clone_flags & CLONE_NEWNET)) {
+		note_host(l, true);
 		return;
+	}
 	if (ns_netns_id(0, &dev, &ino) < 0 || ns_netns_id(1, &host_dev, &host_ino) < 0)
 		fail("cannot identify the network namespace");
 	bool in_host = dev == host_dev && ino == host_ino;
 	if (!in_host && ns_session_find_netns(l->g->state_dir, l->uid, dev, ino, &l->rec) == 0)
 		l->have_rec = true;
-	if (l->have_rec)
-		return;
-	if (l->policy.network == NS_NET_BRIDGE) {
+	if (!l->have_rec && l->policy.network == NS_NET_BRIDGE) {
 		if (in_host)
 			fail("network = bridge for %s, but the login is in the host's network namespace: "
 			     "is pam_ns.so in this service's PAM session stack?", l->user);
 		fail("the network namespace of this login was not made by pam_ns.so for %s", l->user);
 	}
+	/* A network namespace pam_ns made is the user's; otherwise we are
+	 * still in the one we were started in. */
+	note_host(l, !l->have_rec);
+	if (l->have_rec)
+		return;
 	/* isolated */
 	struct ns_err err = { 0 };
 	struct ns_nl *nl = NULL;
@@ -501,53 +529,55 @@ static void print_check(const struct login *l)
 	ns_policy_print(stdout, &l->policy);
 }
 
-int main(int argc, char **argv)
+/* Arguments: --version, --help and a bad command line end here; a login
+ * and --check go on. */
+static void parse_invocation(struct login *l, int argc, char **argv)
 {
-	static struct login l;
-	sanitize_process();
-	set_environment_aside(&l);
-	openlog("ns-shell", LOG_PID, LOG_AUTHPRIV);
-	prctl(PR_SET_DUMPABLE, 0);
-
-	if (ns_invocation_parse(argc, argv, l.ssh_command, &l.inv) < 0) {
+	if (ns_invocation_parse(argc, argv, l->ssh_command, &l->inv) < 0) {
 		usage(stderr);
-		return 2;
+		exit(2);
 	}
-	if (l.inv.mode == NS_MODE_VERSION) {
+	if (l->inv.mode == NS_MODE_VERSION) {
 		printf("ns-shell %s\n", NS_VERSION);
-		return 0;
+		exit(0);
 	}
-	if (l.inv.mode == NS_MODE_HELP) {
+	if (l->inv.mode == NS_MODE_HELP) {
 		usage(stdout);
-		return 0;
+		exit(0);
 	}
+}
 
-	load_identity(&l);
-	struct ns_config *cfg = load_policy(&l);
+/* --check and exempt logins: as the user (root is already root: nothing
+ * to drop, and ns_priv_drop refuses uid 0). */
+static int run_check(struct login *l)
+{
+	if (l->uid != 0)
+		drop(l);
+	print_check(l);
+	return 0;
+}
 
-	/* root is already root: nothing to drop (and ns_priv_drop refuses uid 0). */
-	bool is_root = l.uid == 0;
-	if (l.inv.mode == NS_MODE_CHECK) {
-		if (!is_root)
-			drop(&l);
-		print_check(&l);
-		return 0;
-	}
-	if (l.exempt) {
-		syslog(LOG_AUTHPRIV | LOG_INFO, "%s (uid %u) is exempt: plain shell", l.user, (unsigned)l.uid);
-		if (!is_root)
-			drop(&l);
-		exec_shell(&l);
-	}
-	if (l.gid == 0)
-		fail("refusing to run a login with gid 0 (%s): list it in exempt_users", l.user);
+static void run_plain_shell(struct login *l) __attribute__((noreturn));
+static void run_plain_shell(struct login *l)
+{
+	syslog(LOG_AUTHPRIV | LOG_INFO, "%s (uid %u) is exempt: plain shell", l->user, (unsigned)l->uid);
+	if (l->uid != 0)
+		drop(l);
+	exec_shell(l);
+}
 
+/* A namespaced login: the steps as root in the outer process, then PID 1
+ * of the new PID namespace (run_reaper) starts the shell; this process
+ * drops to the user and waits for it. */
+static int run_login(struct login *l)
+{
+	if (l->gid == 0)
+		fail("refusing to run a login with gid 0 (%s): list it in exempt_users", l->user);
 	if (geteuid() != 0)
 		fail("not running as root: ns-shell must be installed setuid root (mode 4755, owner root)");
-	refuse_group0(&l);
-	step_network(&l);
-	step_unshare(&l);
-	(void)cfg;
+	refuse_group0(l);
+	step_network(l);
+	step_unshare(l);
 
 	int alive[2];
 	if (pipe2(alive, O_CLOEXEC) < 0)
@@ -559,14 +589,32 @@ int main(int argc, char **argv)
 		fail("fork: %s", strerror(errno));
 	if (child == 0) {
 		close(alive[1]);
-		if (!(l.policy.clone_flags & CLONE_NEWPID))
+		if (!(l->policy.clone_flags & CLONE_NEWPID))
 			prctl(PR_SET_CHILD_SUBREAPER, 1);
-		run_reaper(&l, alive[0]);
+		run_reaper(l, alive[0]);
 	}
 	close(alive[0]);
-	syslog(LOG_AUTHPRIV | LOG_INFO, "login of %s (uid %u): session %s, network %s", l.user,
-	       (unsigned)l.uid, l.have_rec ? l.rec.sid : "-", ns_network_name(l.policy.network));
-	drop(&l);
-	int code = forward_and_wait(child, &set);
-	return code;
+	syslog(LOG_AUTHPRIV | LOG_INFO, "login of %s (uid %u): session %s, network %s", l->user,
+	       (unsigned)l->uid, l->have_rec ? l->rec.sid : "-", ns_network_name(l->policy.network));
+	drop(l);
+	return forward_and_wait(child, &set);
+}
+
+int main(int argc, char **argv)
+{
+	static struct login l;
+	sanitize_process();
+	set_environment_aside(&l);
+	openlog("ns-shell", LOG_PID, LOG_AUTHPRIV);
+	prctl(PR_SET_DUMPABLE, 0);
+	parse_invocation(&l, argc, argv);
+
+	load_identity(&l);
+	struct ns_config *cfg = load_policy(&l);   /* lives as long as the login: l.g */
+	(void)cfg;
+	if (l.inv.mode == NS_MODE_CHECK)
+		return run_check(&l);
+	if (l.exempt)
+		run_plain_shell(&l);
+	return run_login(&l);
 }

@@ -12,7 +12,10 @@
  *     block under the same pool and gateway, loads and resolves to the same
  *     policy (ns_policy_print is what `nsctl check` shows the admin).
  *  4. When ns_config_uses_groups says no, groups change neither the
- *     policy nor the exemption (callers then skip the NSS lookup). */
+ *     policy nor the exemption (callers then skip the NSS lookup).
+ *  5. The libconfuse layer's blanking keeps the file's lines: blanking
+ *     comments only turns bytes into spaces and keeps every newline
+ *     (ns_confuse.c, invariant 5), and is idempotent. */
 #include <arpa/inet.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../lib/ns_config_int.h"
 #include "fuzz.h"
 #include "ns_config.h"
 #include "ns_names.h"
@@ -126,6 +130,24 @@ static void round_trip(const struct ns_config *c, const struct ns_policy *p, con
 	free(text);
 }
 
+static void check_blanking(const char *text)
+{
+	size_t len = strlen(text);
+	char *t = strdup(text);
+	FUZZ_CHECK(t != NULL, "strdup");
+	int open_quote = ns_confuse_blank_comments(t);
+	FUZZ_CHECK(strlen(t) == len, "blanking changed the length");
+	for (size_t i = 0; i < len; i++)
+		FUZZ_CHECK(t[i] == text[i] || (t[i] == ' ' && text[i] != '\n'),
+			   "blanking changed byte %zu into '%c'", i, t[i]);
+	char *again = strdup(t);
+	FUZZ_CHECK(again != NULL, "strdup");
+	FUZZ_CHECK(ns_confuse_blank_comments(again) == open_quote && strcmp(again, t) == 0,
+		   "blanking twice differs");
+	free(again);
+	free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > MAX_INPUT)
@@ -134,6 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!text)
 		return -1;
 
+	check_blanking(text);
 	struct ns_config *c = NULL;
 	struct ns_errlist errs;
 	int r = ns_config_load_string(text, "fuzz.conf", &c, &errs);
