@@ -57,6 +57,7 @@
 #include "ns_lease.h"
 #include "ns_login.h"
 #include "ns_netlink.h"
+#include "ns_nft.h"
 #include "ns_session.h"
 
 #define MAX_M 1000
@@ -151,7 +152,7 @@ static struct stat3 stat_of(const struct samples *s)
 struct level {
 	int n;
 	struct samples open, close, rt;
-	struct samples fl_open, fl_close, fl_rt, fl_ns, fl_veth, fl_inner;
+	struct samples fl_open, fl_close, fl_rt, fl_ns, fl_veth, fl_inner, fl_guard;
 	struct samples ip_up, ip_down, ip_rt, ip_move;
 	struct samples shell, unsh, check;
 	struct samples cfg, nss, scan, lease;
@@ -479,6 +480,10 @@ static void floor_round(struct level *L, bool keep)
 		die("floor: IPv6 off: %s", strerror(-r));
 	if (ns_nl_open(&inner, &err) < 0)
 		die("floor: %s", err.msg);
+	double tg = now_ms();
+	if (ns_nft_guard_here(&err) < 0)     /* pam_ns installs it too: same kernel work */
+		die("floor: %s", err.msg);
+	double tg1 = now_ms();
 	if (setns(ORIG_NETFD, CLONE_NEWNET) < 0)
 		die("floor: setns back: %s", strerror(errno));
 	double ta = now_ms();
@@ -513,7 +518,8 @@ static void floor_round(struct level *L, bool keep)
 		add(&L->fl_open, t1 - t0);
 		add(&L->fl_close, t3 - t2);
 		add(&L->fl_rt, (t1 - t0) + (t3 - t2));
-		add(&L->fl_ns, ta - t0);
+		add(&L->fl_ns, ta - t0 - (tg1 - tg));
+		add(&L->fl_guard, tg1 - tg);
 		add(&L->fl_veth, tb - ta);
 		add(&L->fl_inner, tc - tb);
 		add(&L->gone_floor, gone);
@@ -949,6 +955,7 @@ static const struct row ROWS[] = {
 	ROW("ours: round trip (open+close)", rt),
 	ROW("floor: open (ns_nl_* only)", fl_open),
 	ROW("  of which: new netns, IPv6 off", fl_ns),
+	ROW("  of which: nft guard (anti-spoofing)", fl_guard),
 	ROW("  of which: veth+enslave+isolate+up", fl_veth),
 	ROW("  of which: lo, eth0 up, addr, route", fl_inner),
 	ROW("floor: close (setns back)", fl_close),
@@ -1020,8 +1027,8 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 	}
 	printf("\nratios of medians:\n");
 	const char *rl[] = { "ours / floor (round trip)", "ip(8) / ours (round trip)",
-			     "ns-shell / unshare" };
-	for (int k = 0; k < 3; k++) {
+			     "ns-shell / unshare", "nft guard / floor (open)" };
+	for (int k = 0; k < 4; k++) {
 		printf("%-36s", rl[k]);
 		for (int i = 0; i < nl; i++) {
 			double a, b;
@@ -1031,9 +1038,12 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 			} else if (k == 1) {
 				a = stat_of(&Ls[i].ip_rt).med;
 				b = stat_of(&Ls[i].rt).med;
-			} else {
+			} else if (k == 2) {
 				a = stat_of(&Ls[i].shell).med;
 				b = stat_of(&Ls[i].unsh).med;
+			} else {
+				a = stat_of(&Ls[i].fl_guard).med;
+				b = stat_of(&Ls[i].fl_open).med;
 			}
 			char c[32];
 			snprintf(c, sizeof(c), "%7.2fx", b > 0 ? a / b : NAN);
@@ -1065,7 +1075,8 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 	       "           group lookup, locks, the user's session records, lease file rewrite, record\n"
 	       "           write, syslog line, and the kernel work) and close_session, each timed\n"
 	       "           around the one libpam call, in-process (pam_start_confdir).\n"
-	       "  floor    the same kernel work with nothing else: new netns (IPv6 off), veth with\n"
+	       "  floor    the same kernel work with nothing else: new netns (IPv6 off), the nft\n"
+	       "           guard table in it (anti-spoofing, DHCP guard; its own row), veth with\n"
 	       "           its peer created inside as eth0, enslaved, port isolated, up; lo and eth0\n"
 	       "           up, address, default route; caller moves in / back. ours/floor - 1 is\n"
 	       "           what our bookkeeping costs; the 'parts' rows say where it goes.\n"

@@ -30,7 +30,7 @@ enum ns_addr_mode { NS_ADDR_POOL, NS_ADDR_DHCP, NS_ADDR_STATIC };
 enum ns_key {
 	NS_KEY_NAMESPACES, NS_KEY_NETWORK, NS_KEY_NETNS, NS_KEY_ADDRESS,
 	NS_KEY_HOSTNAME, NS_KEY_SHELL, NS_KEY_PRIVATE_TMP, NS_KEY_PRIVATE_SHM,
-	NS_KEY_RATE, NS_KEY_BURST, NS_KEY_DNS, NS_KEY_DENY, NS_KEY_MAX_SESSIONS,
+	NS_KEY_RATE, NS_KEY_BURST, NS_KEY_DNS, NS_KEY_DENY, NS_KEY_MAX_SESSIONS, NS_KEY_LINGER,
 	NS_KEY__MAX
 };
 
@@ -52,6 +52,7 @@ struct ns_policy {
 	size_t n_deny;
 	struct ns_cidr deny[NS_MAX_LIST];
 	unsigned max_sessions;          /* open sessions of one user, at most */
+	bool linger;                    /* processes outlive the login (logind's KillUserProcesses=no) */
 	enum ns_source src[NS_KEY__MAX];
 	char src_name[NS_KEY__MAX][64];  /* group or user name of the block */
 };

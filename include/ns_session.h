@@ -23,7 +23,15 @@ struct ns_session_rec {
 	unsigned long long owner_start;
 	ino_t owner_pidns;       /* PID namespace of the owner (0: unknown, old record) */
 	long long opened;
+	/* A login's reaper (ns-shell), not a PAM session: the PAM session it
+	 * belongs to. "" for a PAM session's own record. Its owner is the
+	 * reaper, alive while anything of that login runs: the namespace, its
+	 * address and its veth stay busy as long, even after the PAM session
+	 * closed (processes that outlive their session, linger). */
+	char session[NS_SID_LEN + 1];
 };
+
+static inline bool ns_session_is_shell(const struct ns_session_rec *r) { return r->session[0] != '\0'; }
 
 /* Format / parse the key=value text of a record. Parsing is strict: every
  * key once, known keys only, values checked; -EINVAL otherwise. */

@@ -159,6 +159,12 @@ static int apply_private_shm(cfg_opt_t *opt, const char *s, struct ns_policy *p,
 	return 0;
 }
 
+static int apply_linger(cfg_opt_t *opt, const char *s, struct ns_policy *p, char *why, size_t whysz)
+{
+	p->linger = cfg_opt_getnbool(opt, 0);
+	return 0;
+}
+
 static int apply_rate(cfg_opt_t *opt, const char *s, struct ns_policy *p, char *why, size_t whysz)
 {
 	p->rate_bps = 0;
@@ -230,6 +236,7 @@ static const struct policy_key {
 	[NS_KEY_DNS] = { CFG_STR_LIST("dns", NULL, CFGF_NODEFAULT), apply_dns },
 	[NS_KEY_DENY] = { CFG_STR_LIST("deny", NULL, CFGF_NODEFAULT), apply_deny },
 	[NS_KEY_MAX_SESSIONS] = { CFG_INT("max_sessions", 0, CFGF_NODEFAULT), apply_max_sessions },
+	[NS_KEY_LINGER] = { CFG_BOOL("linger", cfg_false, CFGF_NODEFAULT), apply_linger },
 };
 
 /* A key added to enum ns_key (before NS_KEY__MAX) needs its row here; the

@@ -216,9 +216,9 @@ static int wait_exec(int sock, long deadline, struct ns_err *err)
 	}
 }
 
-int ns_dhcp_start(const struct ns_globals *g, const char *netns, int netns_fd, struct ns_err *err)
+/* Only udhcpc (or busybox as udhcpc), executable, with our script. */
+static int check_client(const struct ns_globals *g, const char **ret_base, struct ns_err *err)
 {
-	char pidfile[300], tries[16];
 	const char *base = strrchr(g->dhcp_client, '/');
 	base = base ? base + 1 : g->dhcp_client;
 	if (strcmp(base, "udhcpc") != 0 && strcmp(base, "busybox") != 0)
@@ -227,41 +227,38 @@ int ns_dhcp_start(const struct ns_globals *g, const char *netns, int netns_fd, s
 		return ns_fail(err, -errno, "dhcp_client %s: %s", g->dhcp_client, strerror(errno));
 	if (access(g->dhcp_script, R_OK) < 0)
 		return ns_fail(err, -errno, "dhcp_script %s: %s", g->dhcp_script, strerror(errno));
-	struct stat nst;
-	if (fstat(netns_fd, &nst) < 0)
-		return ns_fail(err, -errno, "dhcp client: the namespace: %s", strerror(errno));
-	int r = ns_netns_dir_prepare(g->state_dir, netns, err);
-	if (r < 0)
-		return r;
-	pid_path(g->state_dir, netns, nst.st_ino, pidfile, sizeof(pidfile));
-	stop_older(g->state_dir, netns, nst.st_dev, nst.st_ino);
-	unlink(pidfile);
+	*ret_base = base;
+	return 0;
+}
+
+/* Fork the client (held before exec), register it, then release it.
+ * Returns its pid with *ret_sock to hear from it, or -errno. */
+static pid_t spawn_registered(const struct ns_globals *g, const char *base, const char *pidfile, int netns_fd,
+			      int *ret_sock, struct ns_err *err)
+{
+	char tries[16];
 	snprintf(tries, sizeof(tries), "%u", g->dhcp_timeout);
-
-	const char *argv[] = { g->dhcp_client, "-i", "eth0", "-s", g->dhcp_script, "-p", pidfile,
+	const char *argv[] = { g->dhcp_client, "udhcpc", "-i", "eth0", "-s", g->dhcp_script, "-p", pidfile,
 			       "-t", tries, "-T", "1", "-A", "1", "-n", "-R", "-S", NULL };
-	const char *busybox_argv[] = { g->dhcp_client, "udhcpc", "-i", "eth0", "-s", g->dhcp_script,
-				       "-p", pidfile, "-t", tries, "-T", "1", "-A", "1", "-n", "-R", "-S", NULL };
-	const long deadline = now_ms() + (long)(g->dhcp_timeout + 2) * 1000;
-
+	bool busybox = strcmp(base, "busybox") == 0;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return ns_fail(err, -errno, "dhcp client: socketpair: %s", strerror(errno));
 	pid_t pid = fork();
 	if (pid < 0) {
-		r = -errno;
+		int r = -errno;
 		close(sv[0]);
 		close(sv[1]);
 		return ns_fail(err, r, "dhcp client: fork: %s", strerror(-r));
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		client_child(sv[1], netns_fd, g->dhcp_client,
-			     (char *const *)(strcmp(base, "busybox") == 0 ? busybox_argv : argv));
+		argv[1] = busybox ? "udhcpc" : g->dhcp_client;   /* busybox needs the applet name */
+		client_child(sv[1], netns_fd, g->dhcp_client, (char *const *)(busybox ? argv : argv + 1));
 	}
 	close(sv[1]);
 	ns_fault("dhcp-forked");
-	r = register_client(pidfile, pid);
+	int r = register_client(pidfile, pid);
 	if (r < 0) {
 		close(sv[0]);     /* EOF: the child exits without exec */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -270,33 +267,62 @@ int ns_dhcp_start(const struct ns_globals *g, const char *netns, int netns_fd, s
 	}
 	ns_fault("dhcp-registered");
 	send(sv[0], "g", 1, MSG_NOSIGNAL);     /* a child that already failed reports why */
-	r = wait_exec(sv[0], deadline, err);
-	close(sv[0]);
+	*ret_sock = sv[0];
+	return pid;
+}
 
-	/* udhcpc stays in the foreground until it has a lease, then forks
-	 * itself into the background (rewriting the pid file) and this child
-	 * exits 0. */
-	int st = 0;
-	bool done = false, ok = false;
-	while (r == 0 && !done) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
+/* udhcpc stays in the foreground until it has a lease, then forks itself
+ * into the background (rewriting the pid file) and this child exits 0.
+ * Returns 0 with a lease, -ETIMEDOUT at DEADLINE, or -EADDRNOTAVAIL with
+ * *ret_st the client's exit status; *ret_done says the child was reaped. */
+static int wait_lease(pid_t pid, const char *pidfile, const struct stat *nst, long deadline, int *ret_st,
+		      bool *ret_done)
+{
+	for (;;) {
+		pid_t w = waitpid(pid, ret_st, WNOHANG);
 		if (w == pid) {
-			done = true;
-			ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-		} else if (w < 0 && errno == ECHILD && kill(pid, 0) < 0 && errno == ESRCH) {
+			*ret_done = true;
+			return WIFEXITED(*ret_st) && WEXITSTATUS(*ret_st) == 0 ? 0 : -EADDRNOTAVAIL;
+		}
+		if (w < 0 && errno == ECHILD && kill(pid, 0) < 0 && errno == ESRCH) {
 			/* reaped by the caller (SIGCHLD ignored or handled): a
 			 * lease means a client in the background, in the file */
 			pid_t bg = read_pid(pidfile);
-			done = true;
-			ok = bg && bg != pid && in_netns(bg, nst.st_dev, nst.st_ino);
-			st = ok ? 0 : 1 << 8;
-		} else if (now_ms() >= deadline) {
-			r = ns_fail(err, -ETIMEDOUT, "no DHCP lease within %u s", g->dhcp_timeout);
-		} else {
-			poll(NULL, 0, 10);
+			*ret_done = true;
+			bool ok = bg && bg != pid && in_netns(bg, nst->st_dev, nst->st_ino);
+			*ret_st = ok ? 0 : 1 << 8;
+			return ok ? 0 : -EADDRNOTAVAIL;
 		}
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		poll(NULL, 0, 10);
 	}
-	if (r == 0 && ok)
+}
+
+int ns_dhcp_start(const struct ns_globals *g, const char *netns, int netns_fd, struct ns_err *err)
+{
+	char pidfile[300];
+	const char *base = NULL;
+	struct stat nst;
+	int r = check_client(g, &base, err);
+	if (r < 0)
+		return r;
+	if (fstat(netns_fd, &nst) < 0)
+		return ns_fail(err, -errno, "dhcp client: the namespace: %s", strerror(errno));
+	if ((r = ns_netns_dir_prepare(g->state_dir, netns, err)) < 0)
+		return r;
+	pid_path(g->state_dir, netns, nst.st_ino, pidfile, sizeof(pidfile));
+	stop_older(g->state_dir, netns, nst.st_dev, nst.st_ino);
+	unlink(pidfile);
+	const long deadline = now_ms() + (long)(g->dhcp_timeout + 2) * 1000;
+	int sock = -1, st = 0;
+	bool done = false;
+	pid_t pid = spawn_registered(g, base, pidfile, netns_fd, &sock, err);
+	if (pid < 0)
+		return pid;
+	r = wait_exec(sock, deadline, err);
+	close(sock);
+	if (r == 0 && (r = wait_lease(pid, pidfile, &nst, deadline, &st, &done)) == 0)
 		return 0;
 	/* No lease: nothing of this attempt stays, in the foreground or (a
 	 * lease that came in the last moment) in the background. */
@@ -306,8 +332,10 @@ int ns_dhcp_start(const struct ns_globals *g, const char *netns, int netns_fd, s
 			;
 	}
 	stop_pid_file(pidfile, nst.st_dev, nst.st_ino, SIGKILL, true);
-	if (r < 0)
-		return r == -ETIMEDOUT ? ns_fail(err, r, "no DHCP lease within %u s", g->dhcp_timeout) : r;
+	if (r == -ETIMEDOUT)
+		return ns_fail(err, r, "no DHCP lease within %u s", g->dhcp_timeout);
+	if (r != -EADDRNOTAVAIL)
+		return r;
 	return ns_fail(err, -EADDRNOTAVAIL, "no DHCP lease within %u s (%s exited %d)", g->dhcp_timeout,
 		       g->dhcp_client, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }

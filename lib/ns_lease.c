@@ -70,6 +70,46 @@ static int push(struct ns_leases *l, const struct ns_lease *e)
 	return 0;
 }
 
+/* One line, exactly "uid user address last_used[ sid]", single spaces,
+ * each field checked whole (no "1003dave" or "4deadbeef"). */
+static int parse_line(const char *raw, size_t len, struct ns_lease *ret)
+{
+	char line[256], sid[16] = "";
+	char *field[6];
+	int f = 0;
+	unsigned long uid, used;
+	if (len >= sizeof(line))
+		return -EINVAL;
+	memcpy(line, raw, len);
+	line[len] = '\0';
+	if (strstr(line, "  ") || line[0] == ' ' || line[len - 1] == ' ' || strchr(line, '\t'))
+		return -EINVAL;
+	for (char *save = NULL, *t = strtok_r(line, " ", &save); t && f < 6; t = strtok_r(NULL, " ", &save))
+		field[f++] = t;
+	if ((f != 4 && f != 5) || ns_parse_ulong(field[0], UINT32_MAX - 1, &uid) < 0 ||
+	    ns_parse_ulong(field[3], LONG_MAX, &used) < 0)
+		return -EINVAL;
+	if (f == 5 && (ns_strlcpy(sid, field[4], sizeof(sid)) < 0 || !ns_sid_valid(sid)))
+		return -EINVAL;
+	memset(ret, 0, sizeof(*ret));
+	if (!ns_user_name_valid(field[1]) || ns_strlcpy(ret->user, field[1], sizeof(ret->user)) < 0 ||
+	    inet_pton(AF_INET, field[2], &ret->addr) != 1)
+		return -EINVAL;
+	ret->uid = (uid_t)uid;
+	ret->last_used = (long long)used;
+	ns_strlcpy(ret->sid, sid, sizeof(ret->sid));
+	return 0;
+}
+
+/* A second lease of one (uid, tag), or of one address, is a bad line. */
+static bool duplicate(const struct ns_leases *l, const struct ns_lease *e)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if ((l->v[i].uid == e->uid && strcmp(l->v[i].sid, e->sid) == 0) || l->v[i].addr.s_addr == e->addr.s_addr)
+			return true;
+	return false;
+}
+
 static int parse(const char *text, const char *name, bool lenient, struct ns_leases *ret, struct ns_err *err)
 {
 	struct ns_leases l = { 0 };
@@ -78,65 +118,24 @@ static int parse(const char *text, const char *name, bool lenient, struct ns_lea
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		const char *raw = p;
-		char line[256], user[64], addr[64], sid[16] = "";
-		unsigned long long uid, used;
+		struct ns_lease e;
 		lineno++;
-		if (len >= sizeof(line)) {
-			p += len + (nl ? 1 : 0);
-			goto bad;
-		}
-		memcpy(line, p, len);
-		line[len] = '\0';
 		p += len + (nl ? 1 : 0);
 		if (len == 0)
 			continue;
-		struct ns_lease e = { 0 };
-		/* Exactly "uid user address last_used[ sid]", single spaces, each
-		 * field checked whole (no "1003dave" or "4deadbeef"). */
-		if (strstr(line, "  ") || line[0] == ' ' || line[len - 1] == ' ' || strchr(line, '\t'))
-			goto bad;
-		char *field[6];
-		int f = 0;
-		for (char *save = NULL, *t = strtok_r(line, " ", &save); t && f < 6; t = strtok_r(NULL, " ", &save))
-			field[f++] = t;
-		unsigned long ul;
-		if ((f != 4 && f != 5) || ns_parse_ulong(field[0], UINT32_MAX - 1, &ul) < 0)
-			goto bad;
-		uid = ul;
-		if (ns_parse_ulong(field[3], LONG_MAX, &ul) < 0)
-			goto bad;
-		used = ul;
-		if (ns_strlcpy(user, field[1], sizeof(user)) < 0 || ns_strlcpy(addr, field[2], sizeof(addr)) < 0 ||
-		    (f == 5 && ns_strlcpy(sid, field[4], sizeof(sid)) < 0))
-			goto bad;
-		if ((f == 5 && !ns_sid_valid(sid)) || !ns_user_name_valid(user) ||
-		    inet_pton(AF_INET, addr, &e.addr) != 1)
-			goto bad;
-		e.uid = (uid_t)uid;
-		e.last_used = (long long)used;
-		ns_strlcpy(e.user, user, sizeof(e.user));
-		ns_strlcpy(e.sid, sid, sizeof(e.sid));
-		for (size_t i = 0; i < l.n; i++)
-			if ((l.v[i].uid == e.uid && strcmp(l.v[i].sid, e.sid) == 0) ||
-			    l.v[i].addr.s_addr == e.addr.s_addr)
-				goto bad;
-		if (push(&l, &e) < 0)
-			goto nomem;
-		continue;
-bad:
-		if (!lenient) {
+		bool bad = parse_line(raw, len, &e) < 0 || duplicate(&l, &e);
+		if (bad && !lenient) {
 			ns_leases_free(&l);
 			return ns_fail(err, -EINVAL, "%s:%d: corrupt lease entry (refusing to touch the file)", name,
 				       lineno);
 		}
-		if (keep_bad(&l, raw, len) < 0)
-			goto nomem;
+		if (bad ? keep_bad(&l, raw, len) < 0 : push(&l, &e) < 0) {
+			ns_leases_free(&l);
+			return ns_fail(err, -ENOMEM, "%s: out of memory", name);
+		}
 	}
 	*ret = l;
 	return 0;
-nomem:
-	ns_leases_free(&l);
-	return ns_fail(err, -ENOMEM, "%s: out of memory", name);
 }
 
 int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, struct ns_err *err)

@@ -20,6 +20,8 @@
 
 #include "ns_detach.h"
 #include "ns_leasework.h"
+#include "ns_names.h"
+#include "ns_netlink.h"
 #include "ns_session.h"
 
 #define LOCK_TIMEOUT_MS 10000
@@ -39,19 +41,48 @@ static int any_live(const struct ns_session_rec *r, void *data)
 	return ns_session_owner_alive(r) ? 1 : 0;
 }
 
+/* Last resort for a namespace no live record names (processes outliving
+ * a login without ns-shell, a record removed by hand): its host-side veth
+ * of ours exists exactly as long as the namespace does, so while it is
+ * there its address is still in use. */
+static bool veth_of_ours(const struct ns_lease_req *q, uid_t uid, const char *sid)
+{
+	struct ns_err err;
+	struct ns_nl *nl = NULL;
+	char name[16], alias[96] = "";
+	ns_veth_name(uid, sid, name);
+	if (ns_nl_open(&nl, &err) < 0)
+		return true;   /* cannot tell: keep the address */
+	int r = ns_nl_link_alias(nl, name, alias, sizeof(alias));
+	ns_nl_close(nl);
+	(void)q;
+	return r != -ENODEV && (r < 0 || strncmp(alias, "ns-shell ", 9) == 0);
+}
+
 static bool uid_busy(uid_t uid, void *data)
 {
 	const struct ns_lease_req *q = data;
 	return ns_session_foreach_uid(q->globals->state_dir, uid, any_live, NULL) == 1 ||
-	       login_in_progress(q->globals->state_dir, uid);
+	       login_in_progress(q->globals->state_dir, uid) || veth_of_ours(q, uid, NULL);
+}
+
+struct sid_find {
+	const char *sid;
+};
+
+/* The session itself, or a reaper of it (its processes outlived it). */
+static int sid_match(const struct ns_session_rec *r, void *data)
+{
+	const struct sid_find *f = data;
+	return (strcmp(r->sid, f->sid) == 0 || strcmp(r->session, f->sid) == 0) && ns_session_owner_alive(r);
 }
 
 static bool sid_alive(uid_t uid, const char *sid, void *data)
 {
 	const struct ns_lease_req *q = data;
-	struct ns_session_rec r;
-	return (ns_session_read(q->globals->state_dir, sid, &r) == 0 && ns_session_owner_alive(&r)) ||
-	       login_in_progress(q->globals->state_dir, uid);
+	struct sid_find f = { sid };
+	return ns_session_foreach_uid(q->globals->state_dir, uid, sid_match, &f) == 1 ||
+	       login_in_progress(q->globals->state_dir, uid) || veth_of_ours(q, uid, sid);
 }
 
 static int addr_match(const struct ns_session_rec *r, void *data)

@@ -70,7 +70,8 @@ struct login_ctx {
 	struct ns_nl *host_nl, *inner_nl;
 	struct ns_session_rec rec;
 	struct undo undo;
-	unsigned n_live;            /* the user's open sessions, this one not counted */
+	size_t n_live;              /* the user's live records (sessions and reapers) */
+	struct ns_session_rec live[64];   /* the first of them */
 	void (*before_enter)(const struct ns_login *s, void *data);
 	void *data;
 };
@@ -92,19 +93,41 @@ static void release_netns(const char *state_dir, const struct ns_session_rec *r)
 		ns_dhcp_stop(state_dir, r->netns, r->netns_dev, r->netns_ino);
 }
 
-/* Reap the user's records whose owner is gone; count the live ones. */
+/* Reap the user's records whose owner is gone; remember the live ones. */
 static int stale_of_user(const struct ns_session_rec *r, void *data)
 {
 	struct login_ctx *ctx = data;
 	if (r->uid != ctx->who->uid)
 		return 0;
 	if (ns_session_owner_alive(r)) {
+		if (ctx->n_live < ARRAY_SIZE(ctx->live))
+			ctx->live[ctx->n_live] = *r;
 		ctx->n_live++;
 		return 0;
 	}
 	ns_session_remove(ctx->globals->state_dir, r->uid, r->sid);
 	release_netns(ctx->globals->state_dir, r);
 	return 0;
+}
+
+/* What max_sessions counts: open PAM sessions, plus logins whose session
+ * closed but whose processes still run (a reaper's record whose session
+ * record is gone): each holds a namespace, and with netns = "session" a
+ * veth and an address. */
+static unsigned count_sessions(const struct login_ctx *ctx)
+{
+	size_t n = ctx->n_live < ARRAY_SIZE(ctx->live) ? ctx->n_live : ARRAY_SIZE(ctx->live);
+	unsigned count = ctx->n_live > n ? (unsigned)(ctx->n_live - n) : 0;
+	for (size_t i = 0; i < n; i++) {
+		bool counted = false;
+		const struct ns_session_rec *r = &ctx->live[i];
+		for (size_t k = 0; k < n && ns_session_is_shell(r) && !counted; k++)
+			counted = !ns_session_is_shell(&ctx->live[k]) && strcmp(ctx->live[k].sid, r->session) == 0;
+		for (size_t k = 0; k < i && ns_session_is_shell(r) && !counted; k++)
+			counted = ns_session_is_shell(&ctx->live[k]) && strcmp(ctx->live[k].session, r->session) == 0;
+		count += !counted;
+	}
+	return count;
 }
 
 struct live_find {
@@ -393,8 +416,9 @@ static int claim_session(struct login_ctx *ctx, struct ns_err *err)
 	int r;
 	ns_fault("locked");
 	ns_session_foreach_uid(ctx->globals->state_dir, ctx->who->uid, stale_of_user, ctx);
-	if (ctx->n_live >= ctx->policy.max_sessions)
-		return ns_fail(err, -EUSERS, "%s has %u open sessions (max_sessions = %u)", ctx->who->user, ctx->n_live,
+	unsigned open = count_sessions(ctx);
+	if (open >= ctx->policy.max_sessions)
+		return ns_fail(err, -EUSERS, "%s has %u open sessions (max_sessions = %u)", ctx->who->user, open,
 			       ctx->policy.max_sessions);
 	if ((r = fresh_sid(ctx->globals->state_dir, ctx->rec.sid)) < 0)
 		return ns_fail(err, r, "cannot pick a session id");
@@ -576,6 +600,12 @@ static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 	return r;
 }
 
+/* A live reaper's record of session DATA. */
+static int reaper_of(const struct ns_session_rec *r, void *data)
+{
+	return strcmp(r->session, data) == 0 && ns_session_owner_alive(r);
+}
+
 int ns_login_close(struct ns_login *s, struct ns_err *err)
 {
 	char lockname[32];
@@ -587,7 +617,10 @@ int ns_login_close(struct ns_login *s, struct ns_err *err)
 	ns_session_remove(s->state_dir, s->uid, s->sid);
 	if (have)
 		release_netns(s->state_dir, &rec);
-	if (s->tagged_lease)   /* the extra address of a concurrent per-session login */
+	/* The extra address of a concurrent per-session login, unless what the
+	 * login started still runs in its namespace (then a later login frees
+	 * it, once the reaper is gone). */
+	if (s->tagged_lease && ns_session_foreach_uid(s->state_dir, s->uid, reaper_of, s->sid) != 1)
 		ns_lease_give_back(s->state_dir, s->lease_file, s->uid, s->sid, NULL);
 	if (s->orig_netns_fd >= 0 && setns(s->orig_netns_fd, CLONE_NEWNET) < 0)
 		r = ns_fail(err, errno, "returning to the original network namespace: %s", strerror(errno));

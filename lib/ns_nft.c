@@ -204,42 +204,36 @@ static int rule_end(struct batch *bt, struct rule *ru)
 	return r;
 }
 
-static int build(struct batch *bt, uint32_t lo)
+/* out: meta skuid != 0 udp dport 67-68 counter drop. Users never talk
+ * DHCP: no forged reply to the namespace's client (by broadcast, to eth0's
+ * address or to loopback), no request or release in another tenant's name.
+ * Packets without a socket (the kernel's) and root's (the client itself)
+ * are not matched. */
+static int rule_no_user_dhcp(struct batch *bt)
 {
-	static const uint8_t any6[16];
-	const uint32_t zero = 0, local = RTN_LOCAL;
-	const uint8_t v6 = NFPROTO_IPV6, icmp6 = IPPROTO_ICMPV6;
+	const uint32_t zero = 0;
 	struct rule ru;
-	int r;
-
-	bt->begin_seq = bt->seq;
-	nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b), bt->seq++);
-	if (!next(bt))
-		return -ENOBUFS;
-	bt->first_seq = bt->seq;
-	if ((r = add_table(bt)) < 0 || (r = add_chain(bt, "out", NF_INET_LOCAL_OUT)) < 0 ||
-	    (r = add_chain(bt, "in", NF_INET_LOCAL_IN)) < 0)
-		return r;
-
-	/* out: meta skuid != 0 udp dport 67-68 counter drop. Users never talk
-	 * DHCP: no forged reply to the namespace's client (by broadcast, to
-	 * eth0's address or to loopback), no request or release in another
-	 * tenant's name. Packets without a socket (the kernel's) and root's
-	 * (the client itself) are not matched. */
-	if ((r = rule_begin(&ru, "out")) < 0)
+	int r = rule_begin(&ru, "out");
+	if (r < 0)
 		return r;
 	meta(&ru, NFT_META_SKUID);
 	cmp(&ru, NFT_CMP_NEQ, &zero, sizeof(zero));
 	udp_dports(&ru, 67, 68);
 	counter(&ru);
 	verdict(&ru, NF_DROP);
-	if ((r = rule_end(bt, &ru)) < 0)
-		return r;
+	return rule_end(bt, &ru);
+}
 
-	/* out: oif != "lo" ip6 saddr :: meta l4proto ipv6-icmp accept. The
-	 * kernel's DAD probes and early MLD reports come from "::", which no
-	 * user socket can choose (binding :: means "pick one"). */
-	if ((r = rule_begin(&ru, "out")) < 0)
+/* out: oif != "lo" ip6 saddr :: meta l4proto ipv6-icmp accept. The
+ * kernel's DAD probes and early MLD reports come from "::", which no user
+ * socket can choose (binding :: means "pick one"). */
+static int rule_dad_ok(struct batch *bt, uint32_t lo)
+{
+	static const uint8_t any6[16];
+	const uint8_t v6 = NFPROTO_IPV6, icmp6 = IPPROTO_ICMPV6;
+	struct rule ru;
+	int r = rule_begin(&ru, "out");
+	if (r < 0)
 		return r;
 	meta(&ru, NFT_META_OIF);
 	cmp(&ru, NFT_CMP_NEQ, &lo, sizeof(lo));
@@ -250,11 +244,17 @@ static int build(struct batch *bt, uint32_t lo)
 	meta(&ru, NFT_META_L4PROTO);
 	cmp(&ru, NFT_CMP_EQ, &icmp6, sizeof(icmp6));
 	verdict(&ru, NF_ACCEPT);
-	if ((r = rule_end(bt, &ru)) < 0)
-		return r;
+	return rule_end(bt, &ru);
+}
 
-	/* out: oif != "lo" fib saddr type != local counter drop */
-	if ((r = rule_begin(&ru, "out")) < 0)
+/* out: oif != "lo" fib saddr type != local counter drop: the anti-spoofing
+ * rule itself. */
+static int rule_own_source(struct batch *bt, uint32_t lo)
+{
+	const uint32_t local = RTN_LOCAL;
+	struct rule ru;
+	int r = rule_begin(&ru, "out");
+	if (r < 0)
 		return r;
 	meta(&ru, NFT_META_OIF);
 	cmp(&ru, NFT_CMP_NEQ, &lo, sizeof(lo));
@@ -262,22 +262,39 @@ static int build(struct batch *bt, uint32_t lo)
 	cmp(&ru, NFT_CMP_NEQ, &local, sizeof(local));
 	counter(&ru);
 	verdict(&ru, NF_DROP);
-	if ((r = rule_end(bt, &ru)) < 0)
-		return r;
+	return rule_end(bt, &ru);
+}
 
-	/* in: iif "lo" udp dport 67-68 counter drop: whatever slipped past
-	 * the output rule (a socket of a uid we do not know) still never
-	 * reaches the DHCP client over loopback. */
-	if ((r = rule_begin(&ru, "in")) < 0)
+/* in: iif "lo" udp dport 67-68 counter drop: whatever slipped past the
+ * output rule (a socket of a uid we do not know) still never reaches the
+ * DHCP client over loopback. */
+static int rule_no_lo_dhcp(struct batch *bt, uint32_t lo)
+{
+	struct rule ru;
+	int r = rule_begin(&ru, "in");
+	if (r < 0)
 		return r;
 	meta(&ru, NFT_META_IIF);
 	cmp(&ru, NFT_CMP_EQ, &lo, sizeof(lo));
 	udp_dports(&ru, 67, 68);
 	counter(&ru);
 	verdict(&ru, NF_DROP);
-	if ((r = rule_end(bt, &ru)) < 0)
-		return r;
+	return rule_end(bt, &ru);
+}
 
+static int build(struct batch *bt, uint32_t lo)
+{
+	int r;
+	bt->begin_seq = bt->seq;
+	nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b), bt->seq++);
+	if (!next(bt))
+		return -ENOBUFS;
+	bt->first_seq = bt->seq;
+	if ((r = add_table(bt)) < 0 || (r = add_chain(bt, "out", NF_INET_LOCAL_OUT)) < 0 ||
+	    (r = add_chain(bt, "in", NF_INET_LOCAL_IN)) < 0 || (r = rule_no_user_dhcp(bt)) < 0 ||
+	    (r = rule_dad_ok(bt, lo)) < 0 || (r = rule_own_source(bt, lo)) < 0 ||
+	    (r = rule_no_lo_dhcp(bt, lo)) < 0)
+		return r;
 	nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), bt->seq++);
 	return next(bt) ? 0 : -ENOBUFS;
 }

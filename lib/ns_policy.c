@@ -51,6 +51,7 @@ static void builtin_policy(struct ns_policy *p)
 	p->private_tmp = false;
 	p->private_shm = true;
 	p->max_sessions = 64;
+	p->linger = true;
 }
 
 /* The blocks that may apply to one user. */
@@ -163,6 +164,7 @@ static void print_value(FILE *f, const struct ns_policy *p, enum ns_key k)
 	case NS_KEY_DNS: print_list(f, p->dns, p->n_dns); break;
 	case NS_KEY_DENY: print_list(f, p->deny, p->n_deny); break;
 	case NS_KEY_MAX_SESSIONS: fprintf(f, "%u", p->max_sessions); break;
+	case NS_KEY_LINGER: fputs(p->linger ? "true" : "false", f); break;
 	case NS_KEY__MAX: break;
 	}
 }

@@ -36,10 +36,11 @@ int ns_session_format(const struct ns_session_rec *r, char *buf, size_t size)
 {
 	int n = snprintf(buf, size,
 			 "user=%s\nuid=%u\nnetns=%s\nnetns_dev=%llu\nnetns_ino=%llu\nveth=%s\n"
-			 "address=%s\nowner_pid=%d\nowner_start=%llu\nowner_pidns=%llu\nopened=%lld\n",
+			 "address=%s\nowner_pid=%d\nowner_start=%llu\nowner_pidns=%llu\nopened=%lld\n%s%s%s",
 			 r->user, (unsigned)r->uid, r->netns, (unsigned long long)r->netns_dev,
 			 (unsigned long long)r->netns_ino, r->veth, r->address, (int)r->owner_pid,
-			 r->owner_start, (unsigned long long)r->owner_pidns, r->opened);
+			 r->owner_start, (unsigned long long)r->owner_pidns, r->opened,
+			 r->session[0] ? "session=" : "", r->session, r->session[0] ? "\n" : "");
 	return (n < 0 || (size_t)n >= size) ? -ENOSPC : n;
 }
 
@@ -63,8 +64,8 @@ static bool value_ok(const char *v)
 int ns_session_parse(const char *text, struct ns_session_rec *ret)
 {
 	static const char *const keys[] = { "user", "uid", "netns", "netns_dev", "netns_ino", "veth",
-					    "address", "owner_pid", "owner_start", "opened", "owner_pidns" };
-	const unsigned required = (1u << 10) - 1;   /* owner_pidns: optional (older records) */
+					    "address", "owner_pid", "owner_start", "opened", "owner_pidns", "session" };
+	const unsigned required = (1u << 10) - 1;   /* owner_pidns (older records), session: optional */
 	struct ns_session_rec r = { 0 };
 	unsigned seen = 0;
 	const char *p = text;
@@ -107,6 +108,7 @@ int ns_session_parse(const char *text, struct ns_session_rec *ret)
 		case 8: rc = parse_num(v, UINT64_MAX, &r.owner_start); break;
 		case 9: rc = parse_num(v, INT64_MAX, &x); r.opened = (long long)x; break;
 		case 10: rc = parse_num(v, UINT64_MAX, &x); r.owner_pidns = (ino_t)x; break;
+		case 11: rc = ns_sid_valid(v) ? ns_strlcpy(r.session, v, sizeof(r.session)) : -EINVAL; break;
 		}
 		if (rc < 0)
 			return -EINVAL;
@@ -152,7 +154,7 @@ static int open_sub(const char *state_dir, const char *sub, bool create)
 
 int ns_state_prepare(const char *state_dir, struct ns_err *err)
 {
-	const char *subs[] = { "sessions", "lock", "by-uid" };
+	const char *subs[] = { "sessions", "logins", "lock", "by-uid" };
 	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
 		int fd = open_sub(state_dir, subs[i], true);
 		if (fd < 0)
@@ -163,15 +165,23 @@ int ns_state_prepare(const char *state_dir, struct ns_err *err)
 	return 0;
 }
 
+/* PAM sessions under sessions/ (one record per open session, as the
+ * contract says), logins' reapers under logins/; one sid space, one index. */
+static const char *rec_dir(const struct ns_session_rec *r)
+{
+	return ns_session_is_shell(r) ? "logins" : "sessions";
+}
+
 int ns_session_write(const char *state_dir, const struct ns_session_rec *r, struct ns_err *err)
 {
 	char text[REC_MAX], tmp[32];
 	int n = ns_session_format(r, text, sizeof(text));
 	if (n < 0 || !ns_sid_valid(r->sid))
 		return ns_fail(err, -EINVAL, "session record %s: bad content", r->sid);
-	_cleanup_close_ int dir = open_sub(state_dir, "sessions", false);
+	const char *sub = rec_dir(r);
+	_cleanup_close_ int dir = open_sub(state_dir, sub, false);
 	if (dir < 0)
-		return ns_fail(err, dir, "session record %s: %s/sessions: %s", r->sid, state_dir, strerror(-dir));
+		return ns_fail(err, dir, "session record %s: %s/%s: %s", r->sid, state_dir, sub, strerror(-dir));
 	/* Index entry first: an entry without a record is cleaned on sight; a
 	 * record without an entry would be invisible to its user's logins. */
 	char uidname[16];
@@ -235,10 +245,13 @@ int ns_session_remove(const char *state_dir, uid_t uid, const char *sid)
 {
 	if (!ns_sid_valid(sid))
 		return -EINVAL;
-	_cleanup_close_ int dir = open_sub(state_dir, "sessions", false);
-	if (dir < 0)
-		return dir;
-	int r = (unlinkat(dir, sid, 0) < 0 && errno != ENOENT) ? -errno : 0;
+	int r = 0;
+	const char *subs[] = { "sessions", "logins" };
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		_cleanup_close_ int dir = open_sub(state_dir, subs[i], false);
+		if (dir >= 0 && unlinkat(dir, sid, 0) < 0 && errno != ENOENT)
+			r = -errno;
+	}
 	index_remove(state_dir, uid, sid);
 	return r;
 }
@@ -268,9 +281,12 @@ static int read_at(int dir, const char *sid, struct ns_session_rec *ret)
 int ns_session_read(const char *state_dir, const char *sid, struct ns_session_rec *ret)
 {
 	_cleanup_close_ int dir = open_sub(state_dir, "sessions", false);
-	if (dir < 0)
-		return dir;
-	return read_at(dir, sid, ret);
+	int r = dir < 0 ? dir : read_at(dir, sid, ret);
+	if (r != -ENOENT)
+		return r;
+	_cleanup_close_ int ldir = open_sub(state_dir, "logins", false);
+	r = ldir < 0 ? ldir : read_at(ldir, sid, ret);
+	return r == 0 && !ns_session_is_shell(ret) ? -EINVAL : r;
 }
 
 ino_t ns_pidns_self(void)
@@ -299,10 +315,10 @@ bool ns_session_owner_alive(const struct ns_session_rec *r)
 	return dev == r->netns_dev && ino == r->netns_ino;
 }
 
-int ns_session_foreach(const char *state_dir,
-		       int (*fn)(const struct ns_session_rec *r, void *data), void *data)
+static int foreach_in(const char *state_dir, const char *sub,
+		      int (*fn)(const struct ns_session_rec *r, void *data), void *data)
 {
-	int dfd = open_sub(state_dir, "sessions", false);
+	int dfd = open_sub(state_dir, sub, false);
 	if (dfd < 0)
 		return dfd == -ENOENT ? 0 : dfd;
 	DIR *d = fdopendir(dfd);
@@ -314,11 +330,19 @@ int ns_session_foreach(const char *state_dir,
 	struct dirent *e;
 	while (rc == 0 && (e = readdir(d))) {
 		struct ns_session_rec r;
-		if (ns_sid_valid(e->d_name) && read_at(dirfd(d), e->d_name, &r) == 0)
+		if (ns_sid_valid(e->d_name) && read_at(dirfd(d), e->d_name, &r) == 0 &&
+		    ns_session_is_shell(&r) == (strcmp(sub, "logins") == 0))
 			rc = fn(&r, data);
 	}
 	closedir(d);
 	return rc;
+}
+
+int ns_session_foreach(const char *state_dir,
+		       int (*fn)(const struct ns_session_rec *r, void *data), void *data)
+{
+	int rc = foreach_in(state_dir, "sessions", fn, data);
+	return rc ? rc : foreach_in(state_dir, "logins", fn, data);
 }
 
 int ns_session_foreach_uid(const char *state_dir, uid_t uid,
@@ -327,6 +351,7 @@ int ns_session_foreach_uid(const char *state_dir, uid_t uid,
 	char uidname[16];
 	snprintf(uidname, sizeof(uidname), "%u", (unsigned)uid);
 	_cleanup_close_ int sessions = open_sub(state_dir, "sessions", false);
+	_cleanup_close_ int logins = open_sub(state_dir, "logins", false);
 	_cleanup_close_ int idx = open_sub(state_dir, "by-uid", false);
 	int udir = idx < 0 ? idx : open_trusted_dir(idx, uidname, 0755, false);
 	if (sessions < 0 || udir < 0) {
@@ -346,6 +371,13 @@ int ns_session_foreach_uid(const char *state_dir, uid_t uid,
 		if (!ns_sid_valid(e->d_name))
 			continue;
 		int rr = read_at(sessions, e->d_name, &r);
+		if (rr == -ENOENT && logins >= 0) {
+			rr = read_at(logins, e->d_name, &r);
+			if (rr == 0 && !ns_session_is_shell(&r))
+				rr = -EINVAL;
+		} else if (rr == 0 && ns_session_is_shell(&r)) {
+			rr = -EINVAL;   /* each kind in its own directory */
+		}
 		if (rr == -ENOENT)
 			unlinkat(dirfd(d), e->d_name, 0);   /* entry of a removed record */
 		else if (rr == 0 && r.uid == uid)
@@ -365,7 +397,9 @@ struct find_ctx {
 static int match_netns(const struct ns_session_rec *r, void *data)
 {
 	struct find_ctx *c = data;
-	if (r->uid != c->uid || r->netns_dev != c->dev || r->netns_ino != c->ino)
+	/* The PAM session's own record (ns-shell wants its id and netns name),
+	 * not a reaper's. */
+	if (r->uid != c->uid || r->netns_dev != c->dev || r->netns_ino != c->ino || ns_session_is_shell(r))
 		return 0;
 	if (!ns_session_owner_alive(r))
 		return 0;

@@ -27,11 +27,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/mount.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "ns_config.h"
 #include "ns_env.h"
@@ -479,14 +481,73 @@ static int forward_and_wait(pid_t child, const sigset_t *set)
 
 static void noop_handler(int sig) { (void)sig; }
 
+/* The outer process: forward signals to the reaper until the shell's exit
+ * code arrives (STATUS_FD), or the reaper itself ends. With linger the
+ * reaper outlives the shell: the login (and its PAM session) ends with the
+ * shell, not with the last process. */
+static int outer_wait(pid_t reaper, const sigset_t *set, int status_fd)
+{
+	int sfd = signalfd(-1, set, SFD_CLOEXEC);
+	if (sfd < 0)
+		return forward_and_wait(reaper, set);
+	for (;;) {
+		int st;
+		if (waitpid(reaper, &st, WNOHANG) == reaper)
+			return status_to_code(st);
+		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = status_fd, .events = POLLIN } };
+		if (poll(p, status_fd >= 0 ? 2 : 1, -1) < 0)
+			continue;
+		if (status_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+			unsigned char c;
+			ssize_t n = read(status_fd, &c, 1);
+			if (n == 1)
+				return c;
+			close(status_fd);   /* EOF: the reaper is ending; reap it */
+			status_fd = -1;
+		}
+		struct signalfd_siginfo si;
+		if ((p[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) &&
+		    si.ssi_signo != SIGCHLD &&
+		    !((si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT) && si.ssi_code == SI_KERNEL))
+			kill(reaper, (int)si.ssi_signo);
+	}
+}
+
 /* PID 1 of the login: mounts and filter as root, then starts the shell,
  * drops to the user and reaps until the shell exits. */
-static void run_reaper(struct login *l, int parent_alive_fd) __attribute__((noreturn));
-static void run_reaper(struct login *l, int parent_alive_fd)
+/* The login's pipes between the outer process and the reaper. */
+struct reaper_pipes {
+	int alive;       /* reaper's end: POLLHUP once the outer process is gone */
+	int go;          /* reaper's end: one byte once the outer recorded it */
+	int status;      /* reaper's end: the shell's exit code, when it exits */
+};
+
+/* linger = true: the shell is gone; stay PID 1 (or subreaper) while any
+ * process of the login remains, so that tmux, screen, nohup and setsid
+ * jobs live on; the namespaces go with the last of them. */
+static void linger_on(int code) __attribute__((noreturn));
+static void linger_on(int code)
+{
+	prctl(PR_SET_PDEATHSIG, 0);   /* the outer process exits now */
+	for (;;) {
+		pid_t p = waitpid(-1, NULL, 0);
+		if (p < 0 && errno == ECHILD)
+			_exit(code);
+	}
+}
+
+static void run_reaper(struct login *l, const struct reaper_pipes *rp) __attribute__((noreturn));
+static void run_reaper(struct login *l, const struct reaper_pipes *rp)
 {
 	struct ns_err err = { 0 };
 	sigset_t set;
+	char go;
 
+	/* Wait until the outer process has recorded us (it reads our start
+	 * time from the /proc that step_mounts replaces). */
+	while (read(rp->go, &go, 1) < 0 && errno == EINTR)
+		;
+	close(rp->go);
 	step_mounts(l);
 	if (ns_seccomp_no_tiocsti(&err) < 0)
 		fail("%s", err.msg);
@@ -507,18 +568,25 @@ static void run_reaper(struct login *l, int parent_alive_fd)
 			sigaction(forwarded[i], &dfl, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		close(parent_alive_fd);
+		close(rp->alive);
+		close(rp->status);
 		drop(l);
 		exec_shell(l);
 	}
 	drop(l);
 	/* pdeathsig is cleared by the credential change: set it after. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	struct pollfd pfd = { .fd = parent_alive_fd, .events = POLLIN };
+	struct pollfd pfd = { .fd = rp->alive, .events = POLLIN };
 	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
 		_exit(1);  /* the outer process is gone already */
-	close(parent_alive_fd);
-	_exit(forward_and_wait(shell, &set));
+	close(rp->alive);
+	int code = forward_and_wait(shell, &set);
+	unsigned char c = (unsigned char)code;
+	if (write(rp->status, &c, 1) < 0) { /* the outer is gone: nothing to tell */ }
+	close(rp->status);
+	if (l->policy.linger)
+		linger_on(code);
+	_exit(code);
 }
 
 static void print_check(const struct login *l)
@@ -569,6 +637,36 @@ static void run_plain_shell(struct login *l)
 /* A namespaced login: the steps as root in the outer process, then PID 1
  * of the new PID namespace (run_reaper) starts the shell; this process
  * drops to the user and waits for it. */
+/* As root, before the reaper mounts its /proc: a record of the reaper
+ * beside pam_ns's record of the session (docs/DESIGN.md "Runtime state").
+ * Its owner, the reaper, lives while anything of this login runs, so the
+ * namespace, its address and veth count as in use for exactly as long,
+ * after the PAM session closed too; the next login joins it. */
+static void record_reaper(const struct login *l, pid_t reaper)
+{
+	if (!l->have_rec)
+		return;   /* a namespace of ns-shell's own (isolated): nobody joins it */
+	struct ns_session_rec r = l->rec;
+	struct ns_err err = { 0 };
+	memcpy(r.session, l->rec.sid, sizeof(r.session));
+	r.owner_pid = reaper;
+	r.owner_pidns = ns_pidns_self();
+	r.opened = (long long)time(NULL);
+	int rc = ns_proc_start_time(reaper, &r.owner_start);
+	for (int i = 0; rc == 0 && i < 16; i++) {
+		struct ns_session_rec old;
+		if ((rc = ns_sid_random(r.sid)) == 0 && ns_session_read(l->g->state_dir, r.sid, &old) == -ENOENT)
+			break;
+		rc = i == 15 ? -EEXIST : 0;
+	}
+	if (rc == 0)
+		rc = ns_session_write(l->g->state_dir, &r, &err);
+	if (rc < 0) {
+		kill(reaper, SIGKILL);
+		fail("recording the login: %s", err.msg[0] ? err.msg : strerror(-rc));
+	}
+}
+
 static int run_login(struct login *l)
 {
 	if (l->gid == 0)
@@ -579,8 +677,8 @@ static int run_login(struct login *l)
 	step_network(l);
 	step_unshare(l);
 
-	int alive[2];
-	if (pipe2(alive, O_CLOEXEC) < 0)
+	int alive[2], go[2], status[2];
+	if (pipe2(alive, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0)
 		fail("pipe: %s", strerror(errno));
 	sigset_t set;
 	block_signals(&set);
@@ -588,16 +686,25 @@ static int run_login(struct login *l)
 	if (child < 0)
 		fail("fork: %s", strerror(errno));
 	if (child == 0) {
+		struct reaper_pipes rp = { alive[0], go[0], status[1] };
 		close(alive[1]);
+		close(go[1]);
+		close(status[0]);
 		if (!(l->policy.clone_flags & CLONE_NEWPID))
 			prctl(PR_SET_CHILD_SUBREAPER, 1);
-		run_reaper(l, alive[0]);
+		run_reaper(l, &rp);
 	}
 	close(alive[0]);
+	close(go[0]);
+	close(status[1]);
+	record_reaper(l, child);
+	if (write(go[1], "g", 1) != 1)
+		fail("starting the login: %s", strerror(errno));
+	close(go[1]);
 	syslog(LOG_AUTHPRIV | LOG_INFO, "login of %s (uid %u): session %s, network %s", l->user,
 	       (unsigned)l->uid, l->have_rec ? l->rec.sid : "-", ns_network_name(l->policy.network));
 	drop(l);
-	return forward_and_wait(child, &set);
+	return outer_wait(child, &set, status[0]);
 }
 
 int main(int argc, char **argv)

@@ -13,7 +13,10 @@ sandbox_enter "$0" "$@"
 e2e_helpers
 sandbox_install_ns_shell
 sandbox_add_user alice 2101
-sandbox_conf <"$NS_REPO/conf/ns.conf"
+# What a dropped client leaves behind with linger = false (t-linger.sh has
+# linger = true, the shipped default).
+sed 's/^    linger = true$/    linger = false/' "$NS_REPO/conf/ns.conf" | sandbox_conf
+check "the config says linger = false" grep -q '^    linger = false$' /etc/security/ns.conf
 pam_sshd_ns
 sandbox_sshd
 sandbox_ssh_authorize alice

@@ -39,7 +39,8 @@ hexargs() { # ARG... : what the argv printer prints for these arguments
     done
 }
 sandbox_conf <<EOF
-default { network = "isolated" }
+# These checks are about what a login ends when it ends: linger = false.
+default { network = "isolated" linger = false }
 user "dave" { shell = "$SB/bin/argv" }
 EOF
 

@@ -150,6 +150,7 @@ static void assert_builtin_policy(const struct ns_policy *p)
 	assert_string_equal(p->shell, "/bin/bash");
 	assert_false(p->private_tmp);
 	assert_true(p->private_shm);
+	assert_true(p->linger);          /* processes outlive the login by default */
 	assert_int_equal(p->rate_bps, 0);
 	assert_int_equal(p->burst_bytes, 0);
 	assert_int_equal(p->n_dns, 0);
@@ -183,11 +184,13 @@ static const char design_sample[] =
 	"gateway        = \"10.213.0.1\"     # default route inside; \"\" for none\n"
 	"isolate_ports  = true             # users' veths cannot reach each other across the bridge\n"
 	"mtu            = 0                # 0: the bridge's\n"
-	"exempt_users   = {\"root\"}         # never namespaced\n"
+	"exempt_uid_below = 1000           # uids below it are never namespaced (system and service accounts)\n"
+	"exempt_users   = {\"root\"}         # never namespaced (uid 0 never is, whatever this says)\n"
 	"exempt_groups  = {}\n"
 	"pool6          = \"\"               # e.g. \"fd00:213::/64\": IPv6 addresses for users; \"\" for none\n"
 	"gateway6       = \"\"               # IPv6 default route inside\n"
 	"dhcp_client    = \"/sbin/udhcpc\"   # for address = \"dhcp\"; run inside the namespace\n"
+	"dhcp_script    = \"/usr/lib/ns-shell/udhcpc.script\"  # passed to the client with -s\n"
 	"dhcp_timeout   = 10               # seconds to wait for a lease\n"
 	"state_dir      = \"/run/ns-shell\"\n"
 	"lease_file     = \"/var/lib/ns-shell/leases\"\n"
@@ -205,6 +208,7 @@ static const char design_sample[] =
 	"    burst       = \"\"              # e.g. \"64kb\"; \"\" picks one from the rate\n"
 	"    dns         = {}              # resolvers written to the namespace's resolv.conf\n"
 	"    deny        = {}              # destinations (CIDR) the user may not reach\n"
+	"    max_sessions = 64             # open sessions of one user at most (1-1023); the next login is refused\n"
 	"}\n"
 	"group \"students\" { network = \"isolated\" }   # any key of default\n"
 	"user  \"alice\"    { address = \"10.213.0.50/16\" }\n";
@@ -275,6 +279,7 @@ static void test_valid_values(void **state)
 		"  dns = {\"1.1.1.1\", \"2606:4700::1111\"}\n"
 		"  deny = {\"10.0.0.0/8\", \"192.168.1.1\", \"fd00::/8\"}\n"
 		"  max_sessions = 8\n"
+		"  linger = false\n"
 		"}\n");
 	const struct ns_globals *g = ns_config_globals(c);
 	char buf[64];
@@ -319,6 +324,7 @@ static void test_valid_values(void **state)
 	assert_int_equal(p.deny[1].prefix, 32);
 	assert_int_equal(p.deny[2].family, AF_INET6);
 	assert_int_equal(p.max_sessions, 8);
+	assert_false(p.linger);
 	for (int k = 0; k < NS_KEY__MAX; k++)
 		assert_int_equal(p.src[k], NS_SRC_DEFAULT);
 	ns_config_free(c);
