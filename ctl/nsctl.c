@@ -51,6 +51,7 @@ static void usage(FILE *f)
 	      " gc [--dry-run] [--kill]  reap stale sessions and leaked veths\n"
 	      " leases [--json]          list the address leases\n"
 	      " exec USER -- CMD...      run CMD in the network namespace of USER\n"
+	      " terminate USER           end every process of USER's logins, lingering ones too\n"
 	      "\n"
 	      "Options:\n"
 	      " --conf FILE    configuration file (default " NS_CONF_PATH ")\n"
@@ -83,7 +84,7 @@ static void warning(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-enum cmd { CMD_STATUS, CMD_CHECK, CMD_GC, CMD_LEASES, CMD_EXEC };
+enum cmd { CMD_STATUS, CMD_CHECK, CMD_GC, CMD_LEASES, CMD_EXEC, CMD_TERMINATE };
 
 static const struct command {
 	const char *name;
@@ -95,6 +96,7 @@ static const struct command {
 	{ "gc", CMD_GC, true },
 	{ "leases", CMD_LEASES, true },
 	{ "exec", CMD_EXEC, true },
+	{ "terminate", CMD_TERMINATE, true },
 };
 
 struct opts {
@@ -166,13 +168,15 @@ static int parse_command(const struct command *c, char **argv, int argc, int i, 
 			break;
 		} else if (a[0] == '-')
 			return usage_error("%s: unknown option '%s'", c->name, a);
-		else if (c->cmd == CMD_EXEC && !o->exec_user)
+		else if ((c->cmd == CMD_EXEC || c->cmd == CMD_TERMINATE) && !o->exec_user)
 			o->exec_user = a;
 		else if (c->cmd == CMD_EXEC)
 			return usage_error("exec: '--' must come between USER and CMD (got '%s')", a);
 		else
 			return usage_error("%s: unexpected argument '%s'", c->name, a);
 	}
+	if (c->cmd == CMD_TERMINATE && !o->exec_user)
+		return usage_error("terminate: no USER given");
 	if (c->cmd == CMD_EXEC) {
 		if (!o->exec_user)
 			return usage_error("exec: no USER given");
@@ -310,6 +314,53 @@ static int sessions_read(const char *state_dir, struct sessions *s)
 
 /* ------------------------------------------------------------ status --- */
 
+/* Is the PAM session SID among the live records? */
+static bool session_open(const struct sessions *s, const char *sid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!ns_session_is_shell(&s->v[i]) && s->alive[i] && strcmp(s->v[i].sid, sid) == 0)
+			return true;
+	return false;
+}
+
+/* Logins whose PAM session closed but whose processes still run (linger):
+ * per login, its user, the namespace it holds, since when, how many
+ * processes are in that namespace. */
+static void status_lingering(const struct sessions *s, bool json)
+{
+	size_t shown = 0;
+	if (json)
+		printf(",\n  \"lingering\": [");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ns_session_rec *r = &s->v[i];
+		if (!ns_session_is_shell(r) || !s->alive[i] || session_open(s, r->session))
+			continue;
+		char opened[48];
+		int procs = count_procs(r->netns_dev, r->netns_ino);
+		iso_time(r->opened, opened, sizeof(opened));
+		if (json) {
+			printf("%s\n    {\"user\": ", shown ? "," : "");
+			json_str(r->user);
+			printf(", \"uid\": %u, \"since\": ", (unsigned)r->uid);
+			json_str(opened);
+			printf(", \"netns\": ");
+			json_str(r->netns);
+			printf(", \"netns_inode\": %llu, \"address\": ", (unsigned long long)r->netns_ino);
+			json_str(r->address);
+			printf(", \"reaper_pid\": %d, \"processes\": %d}", (int)r->owner_pid, procs);
+		} else {
+			if (!shown)
+				printf("\nLINGERING (logged out, processes still running)\n%-12s %-6s %-25s %-20s %-18s %-8s %s\n",
+				       "USER", "UID", "SINCE", "NETNS", "ADDRESS", "REAPER", "PROCS");
+			printf("%-12s %-6u %-25s %-20s %-18s %-8d %d\n", r->user, (unsigned)r->uid, opened, r->netns,
+			       r->address[0] ? r->address : "-", (int)r->owner_pid, procs);
+		}
+		shown++;
+	}
+	if (json)
+		printf("%s]", shown ? "\n  " : "");
+}
+
 static int cmd_status(const struct ns_globals *g, bool json)
 {
 	struct sessions s;
@@ -320,14 +371,17 @@ static int cmd_status(const struct ns_globals *g, bool json)
 	else
 		printf("%-8s %-12s %-6s %-25s %-20s %-11s %-18s %-8s %-8s %s\n", "SID", "USER", "UID", "OPENED",
 		       "NETNS", "VETH", "ADDRESS", "BRIDGE", "OWNER", "PROCS");
+	size_t shown = 0;
 	for (size_t i = 0; i < s.n; i++) {
 		const struct ns_session_rec *r = &s.v[i];
+		if (ns_session_is_shell(r))
+			continue;   /* a login's reaper: under "lingering" when its session is gone */
 		int procs = s.alive[i] ? count_procs(r->netns_dev, r->netns_ino) : 0;
 		const char *bridge = r->veth[0] ? g->bridge : "";
 		char opened[48];
 		iso_time(r->opened, opened, sizeof(opened));
 		if (json) {
-			printf("%s\n    {\"session\": ", i ? "," : "");
+			printf("%s\n    {\"session\": ", shown++ ? "," : "");
 			json_str(r->sid);
 			printf(", \"user\": ");
 			json_str(r->user);
@@ -351,7 +405,10 @@ static int cmd_status(const struct ns_globals *g, bool json)
 		}
 	}
 	if (json)
-		printf("%s]\n}\n", s.n ? "\n  " : "");
+		printf("%s]", shown ? "\n  " : "");
+	status_lingering(&s, json);
+	if (json)
+		printf("\n}\n");
 	sessions_free(&s);
 	return 0;
 }
@@ -533,9 +590,33 @@ static int gc_record(const struct ns_session_rec *r, void *data)
 	return 0;
 }
 
+struct veth_use {
+	const char *state_dir, *veth;
+};
+
+/* A live record names the veth. A login of a linger = false user whose
+ * session is gone does not count: what still runs there is a stray that
+ * gc reports (and ends with --kill); a lingering login (linger = true)
+ * does count, and gc leaves it alone. */
 static int veth_in_use(const struct ns_session_rec *r, void *data)
 {
-	return strcmp(r->veth, (const char *)data) == 0 && ns_session_owner_alive(r);
+	const struct veth_use *u = data;
+	if (strcmp(r->veth, u->veth) != 0 || !ns_session_owner_alive(r))
+		return 0;
+	struct ns_session_rec sess;
+	if (ns_session_is_shell(r) && !r->linger &&
+	    !(ns_session_read(u->state_dir, r->session, &sess) == 0 && ns_session_owner_alive(&sess)))
+		return 0;
+	return 1;
+}
+
+/* The record of a (killed) login behind VETH (veth_use). */
+static int drop_reaper_of_veth(const struct ns_session_rec *r, void *data)
+{
+	const struct veth_use *u = data;
+	if (ns_session_is_shell(r) && strcmp(r->veth, u->veth) == 0)
+		ns_session_remove(u->state_dir, r->uid, r->sid);
+	return 0;
 }
 
 /* Pids whose network namespace the host knows by NSID (the peer side of
@@ -616,7 +697,8 @@ static void gc_veth(const char *name, const char *alias, int peer_nsid, void *da
 			return;
 		}
 	}
-	if (ns_session_foreach(x->g->state_dir, veth_in_use, (void *)name) == 1)
+	struct veth_use use = { x->g->state_dir, name };
+	if (ns_session_foreach(x->g->state_dir, veth_in_use, &use) == 1)
 		return;
 	pid_t pids[256];
 	size_t np = pids_in_nsid(x->nl, peer_nsid, pids, ARRAY_SIZE(pids));
@@ -635,6 +717,8 @@ static void gc_veth(const char *name, const char *alias, int peer_nsid, void *da
 		}
 		for (size_t i = 0; !x->dry && i < np; i++)
 			kill(pids[i], SIGKILL);
+		if (!x->dry)   /* their logins' records go with them */
+			ns_session_foreach(x->g->state_dir, drop_reaper_of_veth, &use);
 	}
 	struct ns_err err;
 	int d;
@@ -771,6 +855,63 @@ static int cmd_exec(const struct ns_globals *g, const char *user, char **cmd)
 	return 1;
 }
 
+/* --------------------------------------------------------- terminate --- */
+
+/* SIGKILL every process of UID whose network namespace is (DEV, INO):
+ * what a login without a PID namespace of its own left behind. */
+static int kill_in_netns(uid_t uid, dev_t dev, ino_t ino)
+{
+	DIR *d = opendir("/proc");
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char path[300];
+		struct stat st, pst;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s", e->d_name);
+		if (stat(path, &pst) < 0 || pst.st_uid != uid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
+		if (stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino && kill(atoi(e->d_name), SIGKILL) == 0)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* As loginctl terminate-user: end every login of USER, lingering ones
+ * too. Killing a login's reaper (PID 1 of its PID namespace) ends every
+ * process in it; the kernel then frees the namespaces and the veth. */
+static int cmd_terminate(const struct ns_globals *g, const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		fprintf(stderr, "nsctl: no such user: %s\n", user);
+		return 1;
+	}
+	struct sessions s;
+	if (sessions_read(g->state_dir, &s))
+		return 1;
+	int logins = 0, procs = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		const struct ns_session_rec *r = &s.v[i];
+		unsigned long long start;
+		if (r->uid != pw->pw_uid || !ns_session_is_shell(r) || !s.alive[i])
+			continue;
+		/* the pid is still the recorded reaper (start time), then kill */
+		if (ns_proc_start_time(r->owner_pid, &start) == 0 && start == r->owner_start &&
+		    kill(r->owner_pid, SIGKILL) == 0)
+			logins++;
+		procs += kill_in_netns(pw->pw_uid, r->netns_dev, r->netns_ino);
+	}
+	sessions_free(&s);
+	printf("terminated %d login%s of %s (%d more processes killed)\n", logins, logins == 1 ? "" : "s", user,
+	       procs);
+	return 0;
+}
+
 /* -------------------------------------------------------------- main --- */
 
 int main(int argc, char **argv)
@@ -827,6 +968,7 @@ int main(int argc, char **argv)
 		case CMD_GC: rc = cmd_gc(g, o.dry, o.kill); break;
 		case CMD_LEASES: rc = cmd_leases(g, o.json); break;
 		case CMD_EXEC: rc = cmd_exec(g, o.exec_user, o.exec_cmd); break;
+		case CMD_TERMINATE: rc = cmd_terminate(g, o.exec_user); break;
 		default: rc = 2; break;
 		}
 	}

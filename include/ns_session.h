@@ -29,6 +29,7 @@ struct ns_session_rec {
 	 * address and its veth stay busy as long, even after the PAM session
 	 * closed (processes that outlive their session, linger). */
 	char session[NS_SID_LEN + 1];
+	bool linger;             /* a reaper's: the policy's linger (its processes may outlive it) */
 };
 
 static inline bool ns_session_is_shell(const struct ns_session_rec *r) { return r->session[0] != '\0'; }

@@ -600,10 +600,23 @@ static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 	return r;
 }
 
-/* A live reaper's record of session DATA. */
-static int reaper_of(const struct ns_session_rec *r, void *data)
+struct reaper_find {
+	const char *state_dir, *sid;
+	bool live;
+};
+
+/* The reapers' records of session SID: note a live one, remove the ones
+ * whose login has ended (nothing of it runs any more). */
+static int reapers_of(const struct ns_session_rec *r, void *data)
 {
-	return strcmp(r->session, data) == 0 && ns_session_owner_alive(r);
+	struct reaper_find *f = data;
+	if (strcmp(r->session, f->sid) != 0)
+		return 0;
+	if (ns_session_owner_alive(r))
+		f->live = true;
+	else
+		ns_session_remove(f->state_dir, r->uid, r->sid);
+	return 0;
 }
 
 int ns_login_close(struct ns_login *s, struct ns_err *err)
@@ -620,7 +633,9 @@ int ns_login_close(struct ns_login *s, struct ns_err *err)
 	/* The extra address of a concurrent per-session login, unless what the
 	 * login started still runs in its namespace (then a later login frees
 	 * it, once the reaper is gone). */
-	if (s->tagged_lease && ns_session_foreach_uid(s->state_dir, s->uid, reaper_of, s->sid) != 1)
+	struct reaper_find rf = { s->state_dir, s->sid, false };
+	ns_session_foreach_uid(s->state_dir, s->uid, reapers_of, &rf);
+	if (s->tagged_lease && !rf.live)
 		ns_lease_give_back(s->state_dir, s->lease_file, s->uid, s->sid, NULL);
 	if (s->orig_netns_fd >= 0 && setns(s->orig_netns_fd, CLONE_NEWNET) < 0)
 		r = ns_fail(err, errno, "returning to the original network namespace: %s", strerror(errno));

@@ -40,7 +40,7 @@ int ns_session_format(const struct ns_session_rec *r, char *buf, size_t size)
 			 r->user, (unsigned)r->uid, r->netns, (unsigned long long)r->netns_dev,
 			 (unsigned long long)r->netns_ino, r->veth, r->address, (int)r->owner_pid,
 			 r->owner_start, (unsigned long long)r->owner_pidns, r->opened,
-			 r->session[0] ? "session=" : "", r->session, r->session[0] ? "\n" : "");
+			 r->session[0] ? "session=" : "", r->session, r->session[0] ? (r->linger ? "\nlinger=1\n" : "\nlinger=0\n") : "");
 	return (n < 0 || (size_t)n >= size) ? -ENOSPC : n;
 }
 
@@ -64,7 +64,7 @@ static bool value_ok(const char *v)
 int ns_session_parse(const char *text, struct ns_session_rec *ret)
 {
 	static const char *const keys[] = { "user", "uid", "netns", "netns_dev", "netns_ino", "veth",
-					    "address", "owner_pid", "owner_start", "opened", "owner_pidns", "session" };
+					    "address", "owner_pid", "owner_start", "opened", "owner_pidns", "session", "linger" };
 	const unsigned required = (1u << 10) - 1;   /* owner_pidns (older records), session: optional */
 	struct ns_session_rec r = { 0 };
 	unsigned seen = 0;
@@ -109,6 +109,7 @@ int ns_session_parse(const char *text, struct ns_session_rec *ret)
 		case 9: rc = parse_num(v, INT64_MAX, &x); r.opened = (long long)x; break;
 		case 10: rc = parse_num(v, UINT64_MAX, &x); r.owner_pidns = (ino_t)x; break;
 		case 11: rc = ns_sid_valid(v) ? ns_strlcpy(r.session, v, sizeof(r.session)) : -EINVAL; break;
+		case 12: rc = parse_num(v, 1, &x); r.linger = x == 1; break;
 		}
 		if (rc < 0)
 			return -EINVAL;
@@ -179,7 +180,9 @@ int ns_session_write(const char *state_dir, const struct ns_session_rec *r, stru
 	if (n < 0 || !ns_sid_valid(r->sid))
 		return ns_fail(err, -EINVAL, "session record %s: bad content", r->sid);
 	const char *sub = rec_dir(r);
-	_cleanup_close_ int dir = open_sub(state_dir, sub, false);
+	/* sessions/ is made by ns_state_prepare (pam_ns); logins/ on demand
+	 * (state directories from an older version lack it). */
+	_cleanup_close_ int dir = open_sub(state_dir, sub, ns_session_is_shell(r));
 	if (dir < 0)
 		return ns_fail(err, dir, "session record %s: %s/%s: %s", r->sid, state_dir, sub, strerror(-dir));
 	/* Index entry first: an entry without a record is cleaned on sight; a

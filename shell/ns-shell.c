@@ -485,7 +485,7 @@ static void noop_handler(int sig) { (void)sig; }
  * code arrives (STATUS_FD), or the reaper itself ends. With linger the
  * reaper outlives the shell: the login (and its PAM session) ends with the
  * shell, not with the last process. */
-static int outer_wait(pid_t reaper, const sigset_t *set, int status_fd)
+static int outer_wait(pid_t reaper, const sigset_t *set, int status_fd, bool linger)
 {
 	int sfd = signalfd(-1, set, SFD_CLOEXEC);
 	if (sfd < 0)
@@ -500,9 +500,9 @@ static int outer_wait(pid_t reaper, const sigset_t *set, int status_fd)
 		if (status_fd >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
 			unsigned char c;
 			ssize_t n = read(status_fd, &c, 1);
-			if (n == 1)
-				return c;
-			close(status_fd);   /* EOF: the reaper is ending; reap it */
+			if (n == 1 && linger)
+				return c;   /* the reaper lives on with what the login left */
+			close(status_fd);   /* otherwise it is ending: reap it, then report */
 			status_fd = -1;
 		}
 		struct signalfd_siginfo si;
@@ -529,6 +529,12 @@ static void linger_on(int code) __attribute__((noreturn));
 static void linger_on(int code)
 {
 	prctl(PR_SET_PDEATHSIG, 0);   /* the outer process exits now */
+	/* Let go of the login's terminal and pipes: sshd waits for their EOF. */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; null >= 0 && fd <= 2; fd++)
+		dup2(null, fd);
+	if (null > 2)
+		close(null);
 	for (;;) {
 		pid_t p = waitpid(-1, NULL, 0);
 		if (p < 0 && errno == ECHILD)
@@ -649,6 +655,7 @@ static void record_reaper(const struct login *l, pid_t reaper)
 	struct ns_session_rec r = l->rec;
 	struct ns_err err = { 0 };
 	memcpy(r.session, l->rec.sid, sizeof(r.session));
+	r.linger = l->policy.linger;
 	r.owner_pid = reaper;
 	r.owner_pidns = ns_pidns_self();
 	r.opened = (long long)time(NULL);
@@ -704,7 +711,7 @@ static int run_login(struct login *l)
 	syslog(LOG_AUTHPRIV | LOG_INFO, "login of %s (uid %u): session %s, network %s", l->user,
 	       (unsigned)l->uid, l->have_rec ? l->rec.sid : "-", ns_network_name(l->policy.network));
 	drop(l);
-	return outer_wait(child, &set, status[0]);
+	return outer_wait(child, &set, status[0], l->policy.linger);
 }
 
 int main(int argc, char **argv)

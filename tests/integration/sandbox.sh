@@ -431,8 +431,23 @@ sandbox_install_ns_shell() {
 }
 
 # sandbox_conf < TEXT : /etc/security/ns.conf, root 0644.
+# A config that does not mention `linger` gets `linger = false` in its
+# default block (added if missing): most tests reconfigure between steps and
+# rely on a logout ending the login whole, as before linger existed. Tests
+# of the default (linger = true) say so or use the shipped conf/ns.conf.
 sandbox_conf() {
-    _sb_run cat >"$SB/security/ns.conf"
+    local text
+    text=$(cat; printf x)
+    text=${text%x}
+    if ! grep -q 'linger' <<<"$text"; then
+        if grep -qE '^[[:space:]]*default[[:space:]]*\{' <<<"$text"; then
+            text=$(sed -E '0,/^([[:space:]]*default[[:space:]]*\{)/s//\1 linger = false/' <<<"$text"; printf x)
+            text=${text%x}
+        else
+            text+=$'\ndefault { linger = false }\n'
+        fi
+    fi
+    printf '%s' "$text" >"$SB/security/ns.conf" || sandbox_die "sandbox_conf: cannot write ns.conf"
     _sb_run chown root:root "$SB/security/ns.conf"
     _sb_run chmod 0644 "$SB/security/ns.conf"
 }

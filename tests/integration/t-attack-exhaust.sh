@@ -25,7 +25,9 @@ sandbox_install_ns_shell
 sandbox_add_user alice 3001
 sandbox_add_user bob 3002
 sandbox_add_user carol 3003
-: | sandbox_conf          # built-in defaults: bridge, per-user namespace, pool
+# built-in defaults (bridge, per-user namespace, pool), except that a
+# login's processes end with it: the fork bomb below must not outlive it.
+printf 'default { linger = false }\n' | sandbox_conf
 for s in su su-l; do
     sandbox_pam "$s" <<EOF
 auth     sufficient pam_rootok.so

@@ -117,11 +117,17 @@ check_eq "(a) the cap is per user: carol logs in while alice is at hers" 0 "$RC"
 kill -KILL "${HOLD_PID[M2]}"
 wait "${HOLD_PID[M2]}" 2>/dev/null
 check_eq "(a) alice's second su is SIGKILLed: its record stays (stale)" 2 "$(sids_of 3001 | wc -l)"
+# ... but what that login started still runs (its ns-shell, its shell):
+# the namespace and its address are still in use, so it still counts.
+run pamtester nstest alice open_session close_session
+check_fail "(a) the SIGKILLed su's login still runs: it counts, a new login of alice is refused" test "$RC" = 0
+rm -f /tmp/hold-M2
+check "(a) ... its shell ends: no process of that login is left (its reaper included)" \
+    wait_until 5 bash -c '! pgrep -f "/tmp/hold-[M]2"'
 run pamtester nstest alice open_session close_session
 check_eq "(a) a stale session does not count: a new login of alice opens" "0" "$RC"
 [[ $RC == 0 ]] || printf '#   %s\n' "$OUT"
 check_eq "(a) ... and the stale record was reaped" 1 "$(sids_of 3001 | wc -l)"
-rm -f /tmp/hold-M2
 run pamtester nstest alice open_session close_session
 check_eq "(a) one live session of alice: pamtester open_session + close_session succeeds" 0 "$RC"
 release M1

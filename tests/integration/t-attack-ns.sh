@@ -263,8 +263,14 @@ for p in "outer:$outer" "reaper:$reaper"; do
     check_eq "$n: no netlink socket" "" "$nl"
 done
 passed=$(ls /proc/self/fd | sort -n | grep -vx '[0-2]' | tr '\n' ' ')   # what this script passes on
-reaper_fds=$(ls "/proc/$reaper/fd" | sort -n | grep -vx '[0-2]' | tr '\n' ' ')
-check_fail "the reaper holds no fd of its own beyond 0-2 (it may keep what its caller passed: $passed)" \
+# Besides those, the reaper keeps one pipe to the outer ns-shell (it reports
+# the shell's exit code there: with linger it outlives the shell).
+outer_pipes=$(for f in /proc/"$outer"/fd/*; do readlink "$f"; done 2>/dev/null | grep '^pipe:')
+reaper_fds=$(for f in /proc/"$reaper"/fd/*; do n=${f##*/}; [[ $n == [0-2] ]] && continue
+    t=$(readlink "$f"); grep -qxF "$t" <<<"$outer_pipes" || echo "$n"; done 2>/dev/null | sort -n | tr '\n' ' ')
+check_eq "the reaper shares exactly one pipe with the outer ns-shell (the shell's exit code)" 1 \
+    "$(for f in /proc/"$reaper"/fd/*; do readlink "$f"; done 2>/dev/null | grep -cxF -f <(printf '%s\n' "$outer_pipes"))"
+check_fail "the reaper holds no other fd of its own beyond 0-2 (it may keep what its caller passed: $passed)" \
     bash -c "comm -13 <(tr ' ' '\n' <<<'$passed' | sort) <(tr ' ' '\n' <<<'$reaper_fds' | sort) | grep -q ."
 # su itself while the session is open (carol's shell is /bin/sh, so the
 # same login works with and without pam_ns): with pam_ns exactly one more

@@ -28,7 +28,8 @@ done
 cp "$ATT"/*.py "$SB/bin/" && chmod 0755 "$SB/bin/"*.py || sandbox_die "cannot copy the helpers"
 sandbox_add_user dave 3004       # his "real shell" is the argv dumper
 sandbox_conf <<EOF
-default { network = "isolated" }
+# Signals and crashes must end a login whole: linger = false here.
+default { network = "isolated" linger = false }
 user "dave" { shell = "$SB/bin/argdump" }
 EOF
 

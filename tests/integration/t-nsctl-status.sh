@@ -100,7 +100,7 @@ check_eq "status with no sessions: exit 0" 0 "$RC"
 check_match "status with no sessions: only the header, single-word columns" \
     '^SID +USER +UID +OPENED +NETNS +VETH +ADDRESS +BRIDGE +OWNER +PROCS$' "$OUT"
 run "$NSCTL" status --json
-check_eq "status --json with no sessions: schema 1, no sessions" '0 {"schema": 1, "sessions": []}' \
+check_eq "status --json with no sessions: schema 1, no sessions" '0 {"schema": 1, "sessions": [], "lingering": []}' \
     "$RC $("$PY" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))' <<<"$OUT" 2>&1)"
 run "$NSCTL" leases
 check_eq "leases with no lease file: exit 0" 0 "$RC"
@@ -159,7 +159,7 @@ json_check() { # SID USER UID INO OWNER PROCS ADDR VETH NETNS OPENED
 import datetime, json, re, sys
 doc = json.load(open(sys.argv[1]))
 sid, user, uid, ino, owner, procs, addr, veth, netns, opened, t0, t1 = sys.argv[2:]
-assert isinstance(doc, dict) and set(doc) == {"schema", "sessions"}, "keys: %r" % doc
+assert isinstance(doc, dict) and set(doc) == {"schema", "sessions", "lingering"}, "keys: %r" % doc
 assert doc["schema"] == 1 and type(doc["schema"]) is int, "schema %r" % doc["schema"]
 doc = doc["sessions"]
 assert isinstance(doc, list) and len(doc) == 2, "not a list of 2: %r" % doc
@@ -302,7 +302,7 @@ rm -f "$SESS/$stale"
 release a
 wait_until 5 has_n_records_of 2001 0
 run "$NSCTL" status --json
-check_eq "after both logouts status --json has no sessions" '{"schema": 1, "sessions": []}' \
+check_eq "after both logouts status --json has no sessions" '{"schema": 1, "sessions": [], "lingering": []}' \
     "$("$PY" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))' <<<"$OUT" 2>&1)"
 
 sandbox_finish

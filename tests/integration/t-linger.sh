@@ -1,0 +1,138 @@
+#!/bin/bash
+# Login-node life (issue #15): with linger = true (the default) what a user
+# starts outlives the login, as with plain sshd: tmux, nohup and setsid jobs
+# survive a logout over real OpenSSH, the login's PID 1 (ns-shell's reaper)
+# stays while any of them runs, the namespace and address stay in use, the
+# next login joins the same network namespace and attaches to tmux; nsctl
+# status lists what lingers, nsctl terminate ends it and the kernel frees
+# the namespace; nsctl gc leaves it alone. Another user reaches none of it.
+# With linger = false, logout ends every process of the login.
+# shellcheck disable=SC2016,SC2034,SC2119,SC2317  # remote commands in single quotes; shared helpers
+# shellcheck source=sandbox.sh
+. "$(dirname "$0")/sandbox.sh" || exit 1
+sandbox_enter "$0" "$@"
+. "$(dirname "$0")/e2e-lib.sh" || exit 1
+e2e_helpers
+sandbox_install_ns_shell
+sandbox_add_user alice 2601
+sandbox_add_user bob 2602
+sandbox_conf <"$NS_REPO/conf/ns.conf"
+check "the shipped ns.conf says linger = true" grep -q '^    linger = true$' /etc/security/ns.conf
+pam_sshd_ns
+sandbox_sshd
+sandbox_ssh_authorize alice
+sandbox_ssh_authorize bob
+command -v tmux >/dev/null || sandbox_die "tmux is not installed (make deps)"
+
+STATE=/run/ns-shell
+check_no_match() { # DESC REGEX TEXT
+    if grep -Eq -- "$2" <<<"$3"; then sandbox_not_ok "$1" "matched: $2"; else sandbox_ok "$1"; fi
+}
+procs_of() { pgrep -u "$1" -f "$2" 2>/dev/null | head -n 1; }
+logins_of() { # UID : reaper records of the user
+    local f
+    for f in "$STATE"/logins/*; do
+        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
+    done
+    return 0
+}
+
+# ------------------------------------------------ linger = true: survive ---
+as_ssh alice 'tmux new-session -d -s work "sleep 600"; nohup sleep 601 >/dev/null 2>&1 &
+setsid sleep 602 </dev/null >/dev/null 2>&1 & readlink /proc/self/ns/net; ip -4 -o addr show dev eth0'
+check_eq "alice's first login: exit 0" 0 "$AS_RC"
+net1=$(sed -n 1p <<<"$AS_OUT")
+addr1=$(awk 'NR == 2 { print $4 }' <<<"$AS_OUT")
+check_match "... she had an address on eth0" '^10\.213\.' "$addr1"
+check "after logout: her tmux server runs" wait_until 5 test -n "$(procs_of alice 'tmux new-session')"
+check "... and so do her nohup and setsid jobs" bash -c "pgrep -u alice -fx 'sleep 601' && pgrep -u alice -fx 'sleep 602'"
+check_eq "... her PAM session record is gone (the session ended)" 0 "$(sids_of 2601 | wc -l)"
+check "... a reaper record says her login lingers" test -n "$(logins_of 2601)"
+lpid=$(procs_of alice 'sleep 602')
+check_eq "... the lingering processes are in her network namespace" "$net1" "$(readlink "/proc/$lpid/ns/net")"
+check "... nsu2601 is still on the bridge" ip link show dev nsu2601
+out=$("$NSCTL" status 2>&1)
+check_match "nsctl status lists alice under LINGERING" $'LINGERING[^\n]*\n[^\n]*\nalice +2601 ' "$out"
+json=$("$NSCTL" status --json)
+check "nsctl status --json: one lingering entry for alice with processes > 0" "$SB_PYTHON" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+l = [x for x in d["lingering"] if x["user"] == "alice"]
+assert len(l) == 1 and l[0]["processes"] >= 3, l
+assert not [s for s in d["sessions"] if s["user"] == "alice"], d["sessions"]' "$json"
+
+# the next login joins the namespace and reaches what lingers
+as_ssh alice 'readlink /proc/self/ns/net; ip -4 -o addr show dev eth0; tmux has-session -t work && echo HAS-WORK; tmux ls'
+check_eq "alice's next login: same network namespace" "$net1" "$(sed -n 1p <<<"$AS_OUT")"
+check_eq "... same address" "$addr1" "$(awk 'NR == 2 { print $4 }' <<<"$AS_OUT")"
+check_match "... and tmux has-session -t work finds her session" 'HAS-WORK' "$AS_OUT"
+as_ssh alice 'kill -0 1 && ps -e -o comm= | grep -c sleep'
+check_eq "... but her new login's PID namespace is its own (no sleep of the old one in its /proc)" "0" \
+    "$(tail -n 1 <<<"$AS_OUT")"
+
+# another user reaches none of it
+as_ssh bob "readlink /proc/self/ns/net; tmux -S /tmp/tmux-2601/default ls 2>&1; kill -0 $lpid 2>&1; echo rc=\$?"
+check "bob's login is in another network namespace" test "$(sed -n 1p <<<"$AS_OUT")" != "$net1"
+check_no_match "... cannot use alice's tmux socket" 'work:' "$AS_OUT"
+check_match "... and cannot signal her lingering process" 'rc=1' "$AS_OUT"
+
+# nsctl gc leaves lingering processes alone
+"$NSCTL" gc >/dev/null 2>&1
+check "nsctl gc: alice's lingering jobs still run" pgrep -u alice -fx 'sleep 602'
+check "... and her reaper record stays" test -n "$(logins_of 2601)"
+
+# nsctl terminate ends them; the kernel frees the namespace and the veth
+out=$("$NSCTL" terminate alice 2>&1)
+check_match "nsctl terminate alice: says what it ended" '^terminated [1-9][0-9]* login' "$out"
+check "... no process of alice is left" wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
+check "... nsu2601 goes with the namespace" wait_until 5 link_absent nsu2601
+check "... no lingering entry is left after gc" bash -c "'$NSCTL' gc >/dev/null; [[ -z \$(ls '$STATE/logins') ]]"
+check_fail "nsctl terminate with no user: usage error" "$NSCTL" terminate
+
+# ------------------------- linger = true: a killed client, netns = session ---
+# The client of alice's second login vanishes mid-command: the login goes on
+# (its PID 1 and the command) and keeps its extra address; a new login of
+# another user never gets that address (the hostile review's F1), and the
+# lingering login counts against max_sessions (F2).
+sed 's/^    netns       = "user"$/    netns       = "session"/; s/^    max_sessions = 64$/    max_sessions = 2/' "$NS_REPO/conf/ns.conf" | sandbox_conf
+check "the config says netns = session, max_sessions = 2" bash -c "grep -q '^    max_sessions = 2\$' /etc/security/ns.conf && grep -q '^    netns       = \"session\"\$' /etc/security/ns.conf"
+X=$SB/x            # a marker the test users can see
+mkdir -p -m 1777 "$X"
+: >"$X/hold1"
+timeout -k 2 60 "${SB_SSH[@]}" alice@127.0.0.1 "while [ -e $X/hold1 ]; do sleep 0.05; done" </dev/null >/dev/null 2>&1 &
+hpid=$!
+check "alice's first session is open" wait_until 10 has_n_records_of 2601 1
+timeout -k 2 60 "${SB_SSH[@]}" alice@127.0.0.1 'exec sleep 603' </dev/null >/dev/null 2>&1 &
+kpid=$!
+check "a second session of alice runs sleep 603" wait_until 10 pgrep -u alice -fx 'sleep 603'
+spid=$(pgrep -u alice -fx 'sleep 603')
+addr2=$(nsenter -t "$spid" -n ip -4 -o addr show dev eth0 | awk '{ print $4 }')
+check_match "... with an extra address of its own" '^10\.213\.' "$addr2"
+
+pkill -9 -P "$kpid" -x ssh     # the client itself, not the timeout(1) around it
+check "kill -9 of that ssh client: its PAM session record goes" wait_until 10 has_n_records_of 2601 1
+check "... but sleep 603 lives on (linger)" pgrep -u alice -fx 'sleep 603'
+check "... and alice's lease file line for it stays" grep -q " ${addr2%/*} .* [0-9a-f]\{8\}$" "$LEASES"
+as_ssh alice 'true'
+check "a third login of alice is refused: the lingering one counts (max_sessions = 2)" test "$AS_RC" != 0
+check "... and the log names max_sessions" sandbox_log_wait 'alice has 2 open sessions \(max_sessions = 2\)' 3
+as_ssh bob 'ip -4 -o addr show dev eth0'
+check_no_match "bob's login does not get the lingering login's address (${addr2%/*})" " ${addr2%/*}/" "$AS_OUT"
+"$NSCTL" terminate alice >/dev/null
+check "terminate: sleep 603 is gone" wait_until 5 bash -c '! pgrep -u alice -fx "sleep 603"'
+rm -f "$X/hold1"
+wait "$hpid" 2>/dev/null
+check "no process of alice is left" wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
+sandbox_conf <"$NS_REPO/conf/ns.conf"
+
+# ----------------------------------------------------- linger = false ---
+sed 's/^    linger = true$/    linger = false/' "$NS_REPO/conf/ns.conf" | sandbox_conf
+as_ssh alice 'tmux new-session -d -s work "sleep 610"; nohup sleep 611 >/dev/null 2>&1 &
+setsid sleep 612 </dev/null >/dev/null 2>&1 & echo started'
+check_eq "linger = false: the login ran" "0 started" "$AS_RC $AS_OUT"
+check "... logout ends every process of the login (tmux, nohup, setsid)" \
+    wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
+check "... and no reaper record is left" wait_until 5 bash -c "[[ -z \$(ls '$STATE/logins') ]]"
+check "... nsu2601 goes" wait_until 5 link_absent nsu2601
+
+sandbox_finish
