@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ns-shell — build, install, check, demo, bench.
 #
 # The version lives here and only here: it is compiled into the programs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns-bench — the login-latency benchmark of ns-shell (`make bench`).
  *
  * Runs as root inside the throwaway sandbox that bench/run.sh builds (never

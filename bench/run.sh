@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/run.sh [--quick] — the login-latency benchmark (`make bench`,
 # `make bench QUICK=1`). Needs root and a built tree (build/ns-bench,
 # build/pam_ns.so, build/ns-shell).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nsctl — see, check and clean what ns-shell and pam_ns made.
  *   nsctl [--conf FILE] status [--json] | check [--user NAME] | gc [--dry-run] [--kill]
  *         | leases [--json] | exec USER -- CMD...
@@ -914,14 +915,11 @@ static int cmd_terminate(const struct ns_globals *g, const char *user)
 
 /* -------------------------------------------------------------- main --- */
 
-int main(int argc, char **argv)
+/* Global options and the command: every usage error is found here, before
+ * the root check. Returns -1 to go on (*ret_cmd set), else the exit status. */
+static int parse_cli(int argc, char **argv, struct opts *o, const struct command **ret_cmd)
 {
-	struct opts o = { .conf = NS_CONF_PATH };
 	int i = 1, r;
-	tzset();
-
-	/* Global options, then the command: all usage errors are found here,
-	 * before the root check. */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (is_help(argv[i])) {
 			usage(stdout);
@@ -931,7 +929,7 @@ int main(int argc, char **argv)
 			printf("nsctl %s\n", NS_VERSION);
 			return fflush(stdout) == 0 ? 0 : 1;
 		}
-		if ((r = opt_value(argv, argc, &i, "--conf", &o.conf)) < 0)
+		if ((r = opt_value(argv, argc, &i, "--conf", &o->conf)) < 0)
 			return 2;
 		if (r == 0)
 			return usage_error("unknown option '%s'", argv[i]);
@@ -947,8 +945,20 @@ int main(int argc, char **argv)
 			c = &commands[k];
 	if (!c)
 		return usage_error("unknown command '%s'", argv[i]);
-	if ((r = parse_command(c, argv, argc, i + 1, &o)) >= 0)
+	if ((r = parse_command(c, argv, argc, i + 1, o)) >= 0)
 		return r == 0 && fflush(stdout) != 0 ? 1 : r;
+	*ret_cmd = c;
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .conf = NS_CONF_PATH };
+	const struct command *c = NULL;
+	tzset();
+	int r = parse_cli(argc, argv, &o, &c);
+	if (r >= 0)
+		return r;
 
 	if (c->needs_root && geteuid() != 0) {
 		fprintf(stderr, "nsctl: %s must be run as root\n", c->name);

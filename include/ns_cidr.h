@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_cidr.h — IPv4 and IPv6 addresses with a prefix length: parse, format,
  * containment. Pure functions, no allocation. */
 #ifndef NS_CIDR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_config.h — /etc/security/ns.conf: parse, validate, resolve.
  *
  * lib/ns_config.c loads and validates (lib/ns_confuse.c: libconfuse and its

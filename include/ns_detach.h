@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_detach.h — turn a child of a login (forked from su, sshd, login,
  * whose real ids, limits, scheduling and cgroup the user may have chosen)
  * into a clean root process that the user can neither signal, stop,

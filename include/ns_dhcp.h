@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_dhcp.h — address = "dhcp": a DHCP client run inside the user's
  * namespace, kept running for renewals while the namespace lives. */
 #ifndef NS_DHCP_H

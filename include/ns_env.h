@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_env.h — the environment a login gets: an allow-list, built from nothing. */
 #ifndef NS_ENV_H
 #define NS_ENV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_groups.h — a user's group names from NSS (group blocks and
  * exempt_groups of ns.conf match them). */
 #ifndef NS_GROUPS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_invoke.h — how ns-shell was called, and the argv of the real shell. */
 #ifndef NS_INVOKE_H
 #define NS_INVOKE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_lease.h — sticky per-user address leases in $(lease_file). */
 #ifndef NS_LEASE_H
 #define NS_LEASE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_leasework.h — taking and giving back a login's address under the
  * global "leases" lock, in a worker the user cannot stop. */
 #ifndef NS_LEASEWORK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_login.h — the network side of a login: what pam_ns does at open and
  * close session, as one call each. */
 #ifndef NS_LOGIN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_names.h — the namespace table, names of things we create, templates. */
 #ifndef NS_NAMES_H
 #define NS_NAMES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_netlink.h — all netlink work (the only module that includes libnl).
  *
  * Every call is a targeted request by name or index: no dumps of links,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_nft.h — the guard of a user's network namespace: an nftables table of
  * ns-shell's own, installed by pam_ns (as root) while it is still inside
  * the namespace it just made, before the user gets in. The namespace

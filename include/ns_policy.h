@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_policy.h — what one user gets from ns.conf, in one call: the config
  * loaded and checked, the user's groups looked up (only when the config
  * has group blocks or exempt_groups), exemption and the resolved policy.

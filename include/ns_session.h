@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_session.h — the session registry under $(state_dir)/sessions/ and the
  * per-user locks under $(state_dir)/lock/. */
 #ifndef NS_SESSION_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_steps.h — the privileged steps of a login, each small and named.
  *
  * Preconditions are stated per function. All return 0 or -errno and fill

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_units.h — numbers with units, as ns.conf writes rates and sizes. */
 #ifndef NS_UNITS_H
 #define NS_UNITS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_util.h — small helpers shared by the core: scope-bound cleanup,
  * ownership hand-off, and the error detail that core calls fill in.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_cidr.c — CIDR maths: parse, format, containment, host bits. */
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_config.c — /etc/security/ns.conf: the keys, their checks, the load.
  *
  * Invariants:

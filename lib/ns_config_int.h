@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_config_int.h — what the files of the config area share and no program
  * sees: the loaded config, the parse context (error sink and key→line map)
  * and the libconfuse layer. Not installed; included only from lib/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_confuse.c — libconfuse, and what it takes to get every error of an
  * ns.conf out of it with the right line. The rest of the loader sees
  * ns_confuse_parse() and the error sink; every libconfuse quirk is here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_detach.c — a clean root process out of a login's child (ns_detach.h).
  *
  * Invariants:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_dhcp.c — the DHCP client of a login's namespace.
  *
  * Invariants:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_env.c — the login's environment, built from an allow-list.
  * Nothing here is used for a decision; values reach only the user's shell,
  * which runs with the user's ids. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_groups.c — NSS group lookup: the names of a user's groups. */
 #include <grp.h>
 #include <string.h>

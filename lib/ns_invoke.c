@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_invoke.c — the documented invocations of ns-shell, and nothing else.
  * The command string is passed on verbatim: never split, quoted or built. */
 #include <string.h>

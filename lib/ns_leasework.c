@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_leasework.c — lease work under the global "leases" lock.
  *
  * Invariants:

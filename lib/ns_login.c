@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_login.c — the namespace lifecycle of a login (pam_ns open/close).
  *
  * Invariants:

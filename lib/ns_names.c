@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_names.c — the namespace table and the names of what we create. */
 #include <fcntl.h>
 #include <sched.h>

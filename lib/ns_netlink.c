@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_netlink.c — every netlink request of ns-shell; the only file that
  * includes libnl. Requests are targeted (by name or index): no dump of
  * links, addresses or routes, so a login costs the same with 1 or 1000

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_nft.c — the guard table of a user's namespace (ns_nft.h); the only
  * file that includes libnftnl and libmnl.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_policy.c — a loaded config applied to one user: exemption, key by key
  * resolution with provenance, printing, and ns_policy_for(), the one place
  * the programs get a user's policy from. */

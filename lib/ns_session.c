@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_session.c — session records and locks.
  *
  * Invariants:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_steps.c — the privileged steps of a login.
  *
  * Invariants:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_util.c — helpers shared by the core. */
 #include <fcntl.h>
 #include <stdarg.h>

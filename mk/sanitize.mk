@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mk/sanitize.mk — fuzzing and sanitizer runs. Included at the end of the
 # Makefile: it uses B, ALL_CFLAGS, PKG_LIBS, LIB_SRC, UNIT_SRC and UNIT_BIN, and
 # `all` must stay the default goal.

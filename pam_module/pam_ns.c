@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pam_ns.so — PAM glue for the network side of a login (see docs/DESIGN.md).
  *
  *   session required pam_ns.so [conf=PATH] [shell=PATH] [debug]

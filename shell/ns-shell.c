@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns-shell — the setuid login shell that starts a login in fresh PID, IPC,
  * mount and UTS namespaces inside the network namespace pam_ns chose.
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck disable=SC2012,SC2016,SC2119,SC2317  # ls of known names; remote/bash -c text single-quoted on purpose; trap function
 # tests/demo.sh — what ns-shell does, shown with real SSH logins (`make demo`).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz.h — helpers shared by the libFuzzer targets in tests/fuzz/.
  *
  * A target checks properties, not only the absence of crashes: a broken

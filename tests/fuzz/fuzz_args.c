@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_args.c — the small parsers of caller-controlled strings: argv and
  * SSH_ORIGINAL_COMMAND (ns_invocation_parse, ns_shell_argv), the
  * environment (ns_env_build), hostname templates (ns_hostname_expand),

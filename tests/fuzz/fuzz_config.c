@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_config.c — ns.conf text through ns_config_load_string.
  *
  * Properties checked on every input:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_lease.c — lease file text through ns_leases_parse, then
  * ns_lease_pick on what was parsed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_session.c — session record text through ns_session_parse.
  *
  * Properties (the record is what nsctl and the next login trust):

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run.sh — run the libFuzzer targets built by `make fuzz` for a bounded time.
 #
 #   tests/fuzz/run.sh [-t SECS] [-j JOBS] [-b BUILD] [TARGET...]

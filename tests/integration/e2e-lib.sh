@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # e2e-lib.sh — helpers shared by the t-e2e-*.sh scripts (sourced after
 # sandbox_enter; not a test itself: run.sh only runs t-*.sh).
 # shellcheck shell=bash disable=SC2001,SC2016,SC2034,SC2119,SC2317

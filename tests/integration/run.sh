@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Run the root integration tests: every tests/integration/t-*.sh (or the ones
 # named as arguments), each as its own process in its own sandbox, with a
 # timeout (NS_TEST_TIMEOUT seconds, default 120). Afterwards, prove that the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash disable=SC2034  # variables are for the sourcing test
 # sandbox.sh — a throwaway "host" for ns-shell's root integration tests.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Leaving ns-shell behind (issue #7, class 8, terminal): the TIOCSTI filter
 # and the PID/mount/IPC namespaces exist only while ns-shell is the login
 # shell. The stock setuid chsh lets a user change her own shell to any

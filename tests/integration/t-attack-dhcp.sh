@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The DHCP client of a tenant's namespace (issue #11, hole 3), against a
 # real dnsmasq on the sandbox host's bridge:
 #  - forged local DHCP replies: alice, logged in with address = dhcp, sends

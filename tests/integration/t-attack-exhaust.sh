@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Exhaustion and odd identities against pam_ns.so + ns-shell (issue #7,
 # classes 13 and 14): an ordinary user freezing everyone's logins by
 # stopping her own su while pam_ns holds the global "leases" lock; a lock

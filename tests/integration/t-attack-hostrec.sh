@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The host record $(state_dir)/host must never be written from inside a
 # login (issue #11 hole 1, found while writing t-attack-nested.sh). Were it
 # written by "the first pam_ns of a boot" whatever its namespaces, a first

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Leases, session caps and odd ids (issue #11, hole 5), with pamtester and
 # su against pam_ns.so:
 #  a) max_sessions: with netns = "session" and max_sessions = 2, a third

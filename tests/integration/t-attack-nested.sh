@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A login inside a login (issue #11, hole 1). alice is logged in over real
 # ssh (ns-shell as her login shell: her own PID, mount and network
 # namespaces, a private /proc) and holds that session. Then, inside it:

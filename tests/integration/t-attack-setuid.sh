@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Attacks on the setuid ns-shell by the unprivileged user who runs it
 # (issue #7, classes 1, 7 and 8): argc == 0, a huge argv[0], hostile -c
 # strings and option look-alikes, a hostile environment (every path-like

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Address spoofing between tenants (issue #11, hole 2). With pool6 set,
 # alice and bob are logged in (su, pam_ns); alice, as herself, binds with
 # IP_FREEBIND / IPV6_FREEBIND (no capability needed) to bob's IPv4 and

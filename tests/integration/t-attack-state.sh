@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Configuration and state trust (issue #7, classes 3 and 5): ns.conf as a
 # FIFO, a 100 MB sparse file, a device, a directory, a symlink to a valid
 # root file, a user's file, group/other-writable (each refused by ns-shell

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Tenants on the bridge and what one login can do to the host or to
 # another (issue #7, classes 9, 10 and 11), all as unprivileged users with
 # pam_ns in the su stack and the default bridge config:

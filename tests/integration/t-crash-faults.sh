@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Crash recovery at every fault point of pam_ns's open path: the test build
 # (build/fault/pam_ns.so) SIGKILLs pamtester at NS_FAULT_POINT. After each
 # crash: the exact state (records, nsu* veths, lease, lock, temp files),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Recovery from crashes outside pam_ns: a quick re-login while the previous
 # namespace's veth is still being destroyed; an su or sshd session process
 # SIGKILLed (no close_session), with and without processes of the login

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian package (debian/, `make deb`; issue 12 item 5):
 #  (a) make deb builds ns-shell_VERSION-1_ARCH.deb from a clean copy of the
 #      tree, as an unprivileged user (Rules-Requires-Root: no), into

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end: remote commands and file transfer over a real OpenSSH sshd
 # (UsePAM yes, pam_ns.so in the sshd session stack, ns-shell the passwd
 # shell, the shipped conf/ns.conf). `ssh host CMD` passes stdin, stdout,

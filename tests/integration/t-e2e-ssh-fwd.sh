@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end: port forwards over a real OpenSSH sshd (UsePAM yes, pam_ns.so
 # in the sshd session stack, ns-shell the passwd shell, the shipped
 # conf/ns.conf): ssh -L, -R and -D all work inside the user's network

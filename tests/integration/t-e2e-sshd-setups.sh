@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end: sshd set-ups other than a passwd shell, with a real OpenSSH
 # sshd (UsePAM yes, pam_ns.so in the sshd session stack, the shipped
 # conf/ns.conf):

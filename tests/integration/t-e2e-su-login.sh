@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end: the non-ssh ways in, with the real programs: su - USER and
 # su USER -c CMD from root (pam_ns.so in the su stack, su-l including su as
 # on Debian), and login(1) on a pty (login -f, pam_ns.so in the login

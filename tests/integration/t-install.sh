@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make install / make uninstall with DESTDIR on a tmpfs inside the sandbox:
 # the installed files and their modes (docs/DESIGN.md "Installed files"),
 # the tmpfiles.d file, the version (Makefile's VERSION) in the programs and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Login-node life (issue #15): with linger = true (the default) what a user
 # starts outlives the login, as with plain sshd: tmux, nohup and setsid jobs
 # survive a logout over real OpenSSH, the login's PID 1 (ns-shell's reaper)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # deny = {CIDR...}: a `prohibit` policy rule per destination inside the
 # user's namespace. A denied destination fails at once (EACCES), TCP and
 # UDP, an allowed one on the same bridge still answers, another user is not

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # address = "dhcp": pam_ns runs udhcpc (with conf/udhcpc.script) inside the
 # user's namespace against a dnsmasq on the sandbox host's bridge. The login
 # gets an address from dnsmasq's range and its default route; the same

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # dns = {...}: pam_ns writes $(state_dir)/netns/<netns>/resolv.conf and
 # ns-shell bind-mounts it over /etc/resolv.conf inside the login, so a
 # dnsmasq on the bridge address resolves names for the user while the

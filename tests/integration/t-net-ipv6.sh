@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pool6 / gateway6: each user gets pool6 + the host part of its IPv4 lease,
 # stable across logins, with a default route via gateway6 (which a bridge
 # made by pam_ns carries); TCP over IPv6 to the host works; two users

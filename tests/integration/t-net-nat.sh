@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # README "Reaching the outside world", layout b: a routed bridge with NAT.
 # A namespace "internet" hangs off the sandbox host by a veth (the uplink
 # up0, 198.51.100.1/24; the internet side 198.51.100.2/24) with a listener

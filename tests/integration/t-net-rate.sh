@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rate = "20mbit": a tbf qdisc on the host side of the user's veth (its
 # download) and on eth0 inside (its upload). What tc shows on both sides,
 # that the user cannot remove it, and real TCP transfers to and from the

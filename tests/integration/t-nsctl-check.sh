@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # nsctl check: a valid file, an invalid one (every error with FILE:LINE, exit
 # 1), --conf PATH, the file's owner and mode, --user NAME (the resolved
 # policy with the provenance of each key), the warnings (stderr, one line

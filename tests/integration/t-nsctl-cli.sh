@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # nsctl's front door, like the util-linux tools next to it: --help/-h on
 # stdout (exit 0), --version (the Makefile's VERSION), an unknown command
 # or any usage error exits 2 before the root check (as root and as a user),

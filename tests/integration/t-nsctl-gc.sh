@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # nsctl gc: stale session records go; a leaked veth of ours (its session's
 # owner killed while processes of the user keep the namespace alive) is
 # reported with the stray pids and deleted; --kill ends the strays and the

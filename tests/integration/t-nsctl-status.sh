@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # nsctl status / leases / exec. Two held logins (su with pam_ns in its
 # session stack) give status and leases their rows (single-word headers,
 # times as ISO 8601 with the offset); status --json and leases --json are

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pam_ns.so with real clients (su, su -, pamtester, an in-process PAM driver):
 # a login lands in its user's network namespace, plugged into the host
 # bridge; what the host sees; the session record; the policy variants

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pam_ns.so when a login cannot be set up: every failure denies the login
 # (session required), says why in the log, and undoes what the attempt
 # made (no record, no veth, no lease, no bridge it created, the caller back

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pam_ns.so with many logins: two users side by side (port isolation), the
 # logins of one user sharing its namespace, quick re-logins, 20 users and
 # 10 logins of one user at once, the bridge as users come and go, and the

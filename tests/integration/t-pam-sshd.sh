@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pam_ns.so in the session stack of a real sshd (OpenSSH, UsePAM yes, keys):
 # the remote command, the port forwards (-L, -R) and the monitor all live in
 # the user's network namespace; exit codes pass through ns-shell; the PAM

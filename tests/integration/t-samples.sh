@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The shipped samples, used as shipped (issue 16):
 #  (a) conf/ns-shell.nft in the sandbox's network namespace: applying it
 #      twice gives the same ruleset (also through an /etc/nftables.conf that

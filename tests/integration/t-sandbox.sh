@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Self-test of the sandbox harness; needs no ns-shell build.
 # shellcheck disable=SC2016,SC2119  # remote commands are single-quoted on purpose
 # shellcheck source=sandbox.sh

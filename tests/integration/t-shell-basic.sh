@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ns-shell basics, policy network = "isolated", no PAM module: ids and
 # capabilities, the login's PID namespace and its reaper, exit status and
 # signal forwarding, the invocations (-c, ForceCommand, stdin, options),

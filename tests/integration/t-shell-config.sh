@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ns-shell and /etc/security/ns.conf, no PAM module: refusals (bridge without
 # pam_ns, bad values with FILE:LINE, unsafe files), ${VAR} never expanded from
 # the caller's environment, --check with provenance, exempt users and groups,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ns-shell's namespaces, policy network = "isolated", no PAM module: SysV and
 # POSIX IPC, /dev/mqueue, the hostname, the network, /proc and /sys, private
 # /tmp, and the host's mount table (also with / rshared, as on systemd hosts).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ns-shell's defences, no PAM module: the TIOCSTI/TIOCLINUX filter (also with
 # high bits in the request), setuid hygiene (closed std fds, ignored and
 # blocked signals, umask), the non-dumpable outer process, and which network

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_cidr.c — CIDR maths: parse, format, containment, host bits. */
 #include <stdarg.h>
 #include <stddef.h>

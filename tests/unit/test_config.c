@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_config.c — ns.conf: defaults, validation errors (FILE:LINE: key:),
  * environment isolation, resolution and provenance, exemptions and the file
  * checks of ns_config_load. (The CIDR helpers: test_cidr.c; the libconfuse

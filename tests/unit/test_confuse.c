@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_confuse.c — the libconfuse layer (lib/ns_confuse.c) on its own: the
  * blanking steps keep every line where it was, the key→line map, the
  * re-parse loop that reports every error, the environment hidden from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_detach.c — ns_detach_reset (a clean root process out of what a
  * user's su hands down) and ns_detach_join_cgroups (on a mock cgroup tree).
  * The reset test needs root and runs in a forked child inside a private

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_env.c — the login's environment: an allow-list plus values from the
  * ids, never from the caller. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_invoke.c — the documented invocations of ns-shell (and nothing else),
  * and the argv of the real shell. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_lease.c — the lease file (strict parse, refused on any bad line,
  * atomic root-owned 0644 writes) and the address picker (pool exclusions,
  * sticky leases, static addresses, LRU takeover, per-session tags). */

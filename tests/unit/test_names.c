@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_names.c — the namespace table, user names, session ids, the names of
  * what we create (netns, veth), interface names and hostname templates. */
 #include <stdarg.h>

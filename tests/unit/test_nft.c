@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_nft.c — the guard table of a user's namespace (ns_nft_guard_here).
  * Needs root (CAP_SYS_ADMIN to make a network namespace, CAP_NET_ADMIN in
  * it); skipped otherwise. Every check runs in a forked child inside a

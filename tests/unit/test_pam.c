@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_pam.c — pam_ns.so as libpam sees it, in-process, with no install:
  * a dlopen(RTLD_NOW) smoke test and the export list, then sessions through
  * pam_start_confdir() with a service file in a temp dir that names the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_policy.c — ns_policy_lookup and ns_policy_for: what the three
  * programs get for one user (groups looked up only when the config uses
  * them, exemption, the resolved policy), and which step a failure names. */

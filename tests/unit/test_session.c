@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_session.c — session records (strict key=value format, atomic
  * root-owned files, the per-uid index), what foreach trusts, the owner
  * liveness check (pid + start time + namespace inode), locks, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_units.c — rates and sizes with units (the rate and burst keys). */
 #include <stdarg.h>
 #include <stddef.h>

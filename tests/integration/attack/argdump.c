@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* argdump — a stand-in login shell that shows exactly what it was given:
  * writes argc, then every argv string NUL-terminated, to $ARGDUMP_OUT if
  * that file name is compiled in, else to stdout. */

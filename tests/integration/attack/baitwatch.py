@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # baitwatch.py READY OUT PATH... : report every open/read/write of PATHs
 # (files, FIFOs or directories; inotify on each) as lines "EVENT PATH" in
 # OUT until killed. Bait is root-only (0600/0700 root), so an event means a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # dhcpforge.py — forged DHCP messages from an ordinary UDP socket (what a
 # tenant can send without any capability), and a listener to see what
 # arrives on a DHCP port.

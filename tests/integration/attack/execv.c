@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* execv — execve(PATH, ARGV, ENVP) exactly as given, including an empty
  * argv (argc == 0), which no shell or python can produce.
  *   execv PATH NARGS [ARG...] [ENV...]

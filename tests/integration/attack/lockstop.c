@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lockstop — the "freeze everyone's logins" attack, run by an ordinary
  * user: start `su` (setuid root, but its real uid is the caller's, so the
  * caller may signal it) with the password on stdin, watch /proc/locks

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pamfds.py SERVICE USER [HOLD_FILE] : open and close a PAM session in this
 # process (libpam through ctypes) and print this process's descriptors
 # before the open, while the session is open and after the close, as lines

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ptrace.py PID... : try PTRACE_ATTACH, PTRACE_SEIZE, process_vm_readv and
 # /proc/PID/mem on each PID; print "PID what=RESULT" (ok or the errno name).
 import ctypes, errno, os, sys

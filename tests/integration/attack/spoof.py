@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # spoof.py — what a tenant can put in the source address of her packets
 # without any capability, and a listener to see what arrives.
 #
