@@ -167,6 +167,8 @@ static int take_job(const void *arg, struct job *j)
 	struct ns_err err = { 0 };
 	_cleanup_close_ int lock = ns_lock_take(q->globals->state_dir, "leases", LOCK_TIMEOUT_MS, &err);
 	struct ns_leases l = { 0 };
+	if (lock >= 0)
+		ns_fault("leases-locked");
 	int r = lock < 0 ? lock : ns_leases_read(q->globals->lease_file, &l, &err);
 	if (r == 0)
 		r = pick_and_write(&l, q, &j->got, &err);

@@ -108,11 +108,20 @@ int ns_proc_start_time(pid_t pid, unsigned long long *ret)
 
 #ifdef NS_FAULT_INJECTION
 #include <signal.h>
+#include <time.h>
 void ns_fault(const char *point)
 {
 	const char *want = getenv("NS_FAULT_POINT");   /* test builds only */
 	if (want && strcmp(want, point) == 0)
 		raise(SIGKILL);
+	/* NS_FAULT_PAUSE: stop there for 3 s, so that a test can look at the
+	 * process (its ids, limits, scheduling) while it holds what it holds. */
+	want = getenv("NS_FAULT_PAUSE");
+	if (want && strcmp(want, point) == 0) {
+		struct timespec t = { 3, 0 };
+		while (nanosleep(&t, &t) < 0 && errno == EINTR)
+			;
+	}
 }
 #endif
 
