@@ -529,7 +529,7 @@ struct reaper_pipes {
 static void linger_on(int code) __attribute__((noreturn));
 static void linger_on(int code)
 {
-	prctl(PR_SET_PDEATHSIG, 0);   /* the outer process exits now */
+	/* PR_SET_PDEATHSIG is off already: the outer process exits now. */
 	/* Let go of the login's terminal and pipes: sshd waits for their EOF. */
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; null >= 0 && fd <= 2; fd++)
@@ -588,6 +588,8 @@ static void run_reaper(struct login *l, const struct reaper_pipes *rp)
 		_exit(1);  /* the outer process is gone already */
 	close(rp->alive);
 	int code = forward_and_wait(shell, &set);
+	if (l->policy.linger)   /* before the outer process hears of it and exits */
+		prctl(PR_SET_PDEATHSIG, 0);
 	unsigned char c = (unsigned char)code;
 	if (write(rp->status, &c, 1) < 0) { /* the outer is gone: nothing to tell */ }
 	close(rp->status);
