@@ -31,31 +31,7 @@ sandbox_pam nstest <<EOF
 session  required   $PAM_NS_SO debug
 EOF
 printf '%s\n' "$SB_USER_PASSWORD" >"$X/pw"
-cat >"$X/ptysu.py" <<'EOF'
-import os, pty, select, sys
-pw = open(sys.argv[1], "rb").read().strip() + b"\n"
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
-out, sent = b"", False
-while True:
-    r, _, _ = select.select([fd], [], [], 10)
-    if not r:
-        break
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-    if not sent and b"assword:" in out:
-        os.write(fd, pw)
-        sent = True
-_, st = os.waitpid(pid, 0)
-print(out.decode("utf-8", "replace").replace("\r", ""))
-print("rc=%d" % (st >> 8))
-EOF
+install -m 0644 "$NS_REPO/tests/integration/bin/ptysu.py" "$X/ptysu.py"
 chmod 0644 "$X/pw" "$X/ptysu.py"
 HOSTPID=$(stat -L -c %i /proc/self/ns/pid) HOSTNET=$(stat -L -c %i /proc/self/ns/net)
 

@@ -36,36 +36,7 @@ EOF
 FAULT_SO=$NS_BUILD/fault/pam_ns.so
 # ptysu.py PWFILE CMD... : CMD on a new pty, the password typed at its
 # "Password:" prompt; prints what CMD wrote, then "rc=N".
-cat >"$SB/bin/ptysu.py" <<'EOF'
-import os, pty, select, signal, sys, time
-pw = open(sys.argv[1], "rb").read().strip() + b"\n"
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
-out, sent, end = b"", False, time.time() + 20
-while True:
-    if time.time() > end:
-        os.kill(pid, signal.SIGKILL)
-        out += b"\n[ptysu: timed out]"
-        break
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if not r:
-        continue
-    try:
-        d = os.read(fd, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    out += d
-    if not sent and b"assword:" in out:
-        os.write(fd, pw)
-        sent = True
-_, st = os.waitpid(pid, 0)
-rc = os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st)
-sys.stdout.write(out.decode("utf-8", "replace").replace("\r", ""))
-print("\nrc=%d" % rc)
-EOF
+install -m 0644 "$NS_REPO/tests/integration/bin/ptysu.py" "$SB/bin/ptysu.py"
 printf '%s\n' "$SB_USER_PASSWORD" >"$SB/bin/pw"
 chmod 0644 "$SB/bin/ptysu.py" "$SB/bin/pw"
 HOSTNET=$(stat -L -c %i /proc/self/ns/net)
