@@ -125,7 +125,7 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 	    echo "deps: installing$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing >/dev/null; \
 	else echo "deps: all present"; fi
 
 unit: $(UNIT_BIN) $(B)/pam_ns.so
