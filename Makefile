@@ -118,7 +118,7 @@ $(B)/fault/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(FAULT_OBJ) $(P
 DEPS := build-essential pkg-config libpam0g-dev libnl-3-dev libnl-route-3-dev libconfuse-dev \
         libnftnl-dev libmnl-dev libcmocka-dev openssh-server openssh-client pamtester iproute2 python3 util-linux \
         login procps valgrind groff-base man-db strace udhcpc dnsmasq-base nftables curl \
-        clang llvm debhelper dpkg-dev fakeroot lintian tmux
+        clang llvm debhelper dpkg-dev fakeroot lintian tmux xvfb xauth x11-utils
 deps:
 	@missing=""; for p in $(DEPS); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \

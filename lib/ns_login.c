@@ -163,8 +163,9 @@ static int write_sysctl(const char *path, const char *value)
  * advertisements ignored (addresses and routes come from pam_ns only). */
 static int ipv6_policy_here(bool on)
 {
+	/* Off for every interface made from now on (eth0): no DAD, RS or MLD
+	 * flooding the bridge. lo keeps ::1 (sshd binds X11 displays there). */
 	static const char *const off[][2] = {
-		{ "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1" },
 		{ "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1" },
 	};
 	static const char *const quiet[][2] = {

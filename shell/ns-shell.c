@@ -44,6 +44,7 @@
 #include "ns_policy.h"
 #include "ns_session.h"
 #include "ns_steps.h"
+#include "ns_xauth.h"
 
 #ifndef NS_CONF_PATH
 #define NS_CONF_PATH "/etc/security/ns.conf"
@@ -67,6 +68,7 @@ struct login {
 	struct ns_session_rec rec;       /* the session pam_ns made, if any */
 	bool have_rec;
 	char hostname[64];
+	char host_name[65];              /* the host's, before the UTS namespace (X11 cookies) */
 	gid_t *gids;                     /* the user's groups (refuse_group0) */
 	size_t n_gids;
 };
@@ -302,6 +304,7 @@ static void step_unshare(struct login *l)
 	if (flags & CLONE_NEWUTS) {
 		char host[65] = "";
 		gethostname(host, sizeof(host) - 1);
+		memcpy(l->host_name, host, sizeof(l->host_name));
 		host[strcspn(host, ".")] = '\0';
 		if (ns_hostname_expand(l->policy.hostname, l->user, host,
 				       l->have_rec ? l->rec.sid : NULL, l->hostname, sizeof(l->hostname)) < 0)
@@ -516,6 +519,21 @@ static int outer_wait(pid_t reaper, const sigset_t *set, int status_fd, bool lin
 
 /* PID 1 of the login: mounts and filter as root, then starts the shell,
  * drops to the user and reaps until the shell exits. */
+/* As the user: with a forwarded X11 display (DISPLAY) and a host name of
+ * the login's own, make sshd's cookie (filed under the host's name) findable
+ * under the login's name too. Failures only cost the X11 forwarding. */
+static void x11_cookie_alias(const struct login *l)
+{
+	bool display = false;
+	for (char **e = l->saved_env; e && *e; e++)
+		display |= strncmp(*e, "DISPLAY=", 8) == 0;
+	if (!display || !l->host_name[0] || !l->hostname[0])
+		return;
+	char path[4200];
+	if (snprintf(path, sizeof(path), "%s/.Xauthority", l->home) < (int)sizeof(path))
+		ns_xauth_alias(AT_FDCWD, path, l->host_name, l->hostname);
+}
+
 /* The login's pipes between the outer process and the reaper. */
 struct reaper_pipes {
 	int alive;       /* reaper's end: POLLHUP once the outer process is gone */
@@ -578,6 +596,7 @@ static void run_reaper(struct login *l, const struct reaper_pipes *rp)
 		close(rp->alive);
 		close(rp->status);
 		drop(l);
+		x11_cookie_alias(l);
 		exec_shell(l);
 	}
 	drop(l);

@@ -294,7 +294,8 @@ ip -6 route show'
 check_login "a login of carol without pool6 succeeds"
 split_parts "$AS_OUT"
 check_eq "no inet6 address on eth0" "" "${part[0]:-}"
-check_eq "IPv6 is switched off inside (all, eth0, default: disable_ipv6 = 1)" "1|1|1|" "${part[1]:-}"
+check_eq "IPv6 is switched off on eth0 and for new interfaces (eth0, default: 1); lo keeps ::1 (all: 0)" \
+    "0|1|1|" "${part[1]:-}"
 check_eq "no IPv6 route inside" "" "${part[2]:-}"
 settle 2003
 check_eq "no record is left" 0 "$(n_records)"
