@@ -94,6 +94,12 @@ int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino
  * namespace inode all match. Returns an O_CLOEXEC fd or -errno. */
 int ns_session_open_netns(const struct ns_session_rec *r);
 
+/* Open the mount namespaces of up to MAX live logins (ns-shell reapers) of
+ * UID, in the caller's PID namespace, into FDS (O_CLOEXEC): where the
+ * user's private /tmp lives (ns_mount_tmp_join). Returns how many, or
+ * -errno (nothing left open). */
+int ns_login_open_mntns(const char *state_dir, uid_t uid, int *fds, size_t max);
+
 /* Per-namespace files written by pam_ns: $(state_dir)/netns/<netns>/resolv.conf
  * with one `nameserver` line per address. N == 0 removes it. */
 int ns_netns_resolv_write(const char *state_dir, const char *netns, const struct ns_cidr *dns,

@@ -35,6 +35,14 @@ int ns_mount_mqueue(struct ns_err *err);
 
 /* tmpfs on PATH (mode 1777, nosuid,nodev). */
 int ns_mount_tmpfs(const char *path, struct ns_err *err);
+/* The user's private /tmp, shared by all her logins (private_tmp): clone
+ * the /tmp of another live login's mount namespace MNTNS_FD onto /tmp of
+ * ours. Pre: root, our mount tree private. Accepted only when that /tmp is
+ * a tmpfs mount root (mode 1777, root) on another device than the host's
+ * /tmp (HOST_TMP_DEV): -ENOENT otherwise, and the caller mounts a fresh
+ * one. Never leaves us in the other namespace (a failure to return is an
+ * error). */
+int ns_mount_tmp_join(int mntns_fd, dev_t host_tmp_dev, struct ns_err *err);
 
 /* Bind each regular file of /etc/netns/NAME/ over /etc/<file>, as
  * `ip netns exec` does. Missing directory: nothing to do. NAME must have

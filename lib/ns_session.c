@@ -425,25 +425,69 @@ int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino
 	return r == 1 ? 0 : -ENOENT;
 }
 
-int ns_session_open_netns(const struct ns_session_rec *r)
+/* Open /proc/<owner>/ns/<NAME> of the record's owner, accepted only when
+ * pid and start time match before and after the open (the fd then pins
+ * the namespace of the recorded process). */
+static int open_owner_ns(const struct ns_session_rec *r, const char *name, struct stat *st)
 {
 	char path[64];
 	unsigned long long start;
-	struct stat st;
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)r->owner_pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)r->owner_pid, name);
 	if (ns_proc_start_time(r->owner_pid, &start) < 0 || start != r->owner_start)
 		return -ESRCH;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* The fd now pins what we opened: check it is the recorded namespace
-	 * and that the pid still belongs to the recorded process. */
-	if (fstat(fd, &st) < 0 || st.st_dev != r->netns_dev || st.st_ino != r->netns_ino ||
-	    ns_proc_start_time(r->owner_pid, &start) < 0 || start != r->owner_start) {
+	if (fstat(fd, st) < 0 || ns_proc_start_time(r->owner_pid, &start) < 0 || start != r->owner_start) {
 		close(fd);
 		return -ESTALE;
 	}
 	return fd;
+}
+
+int ns_session_open_netns(const struct ns_session_rec *r)
+{
+	struct stat st;
+	int fd = open_owner_ns(r, "net", &st);
+	if (fd >= 0 && (st.st_dev != r->netns_dev || st.st_ino != r->netns_ino)) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+struct mntns_ctx {
+	uid_t uid;
+	int *fds;
+	size_t max, n;
+};
+
+static int open_login_mntns(const struct ns_session_rec *r, void *data)
+{
+	struct mntns_ctx *c = data;
+	struct stat st;
+	/* A reaper of this user seen from its own PID namespace, so that
+	 * /proc/<owner_pid> is that process. */
+	if (!ns_session_is_shell(r) || r->uid != c->uid || r->owner_pidns != ns_pidns_self())
+		return 0;
+	int fd = open_owner_ns(r, "mnt", &st);
+	if (fd >= 0)
+		c->fds[c->n++] = fd;
+	return c->n == c->max;
+}
+
+int ns_login_open_mntns(const char *state_dir, uid_t uid, int *fds, size_t max)
+{
+	struct mntns_ctx c = { uid, fds, max, 0 };
+	if (max == 0)
+		return 0;
+	int r = ns_session_foreach_uid(state_dir, uid, open_login_mntns, &c);
+	if (r < 0) {
+		for (size_t i = 0; i < c.n; i++)
+			close(fds[i]);
+		return r;
+	}
+	return (int)c.n;
 }
 
 int ns_lock_take(const char *state_dir, const char *name, int timeout_ms, struct ns_err *err)

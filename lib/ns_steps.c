@@ -23,9 +23,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/magic.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include "ns_names.h"
@@ -75,6 +78,34 @@ int ns_mount_tmpfs(const char *path, struct ns_err *err)
 		return ns_fail(err, -ENOTDIR, "mounting a tmpfs on %s: not a directory", path);
 	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		return ns_fail(err, errno, "mounting a tmpfs on %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int ns_mount_tmp_join(int mntns_fd, dev_t host_tmp_dev, struct ns_err *err)
+{
+	_cleanup_close_ int self = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return ns_fail(err, errno, "opening this login's mount namespace: %s", strerror(errno));
+	if (setns(mntns_fd, CLONE_NEWNS) < 0)
+		return -ENOENT;   /* gone or not a mount namespace: a fresh one */
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, "/tmp", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	int e = errno;
+	/* Back into our own namespace before anything else: nothing may ever
+	 * be made in the other login's. */
+	if (setns(self, CLONE_NEWNS) < 0)
+		return ns_fail(err, errno, "returning to this login's mount namespace: %s", strerror(errno));
+	if (tree < 0)
+		return e == ENOENT ? -ENOENT : ns_fail(err, e, "cloning the user's /tmp: %s", strerror(e));
+	/* Only a tmpfs that is not the host's /tmp: the other login's own
+	 * (it may not have mounted it yet, or have private_tmp off). */
+	struct statfs sfs;
+	struct stat st;
+	if (fstatfs(tree, &sfs) < 0 || sfs.f_type != TMPFS_MAGIC || fstat(tree, &st) < 0 ||
+	    st.st_dev == host_tmp_dev || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 07777) != 01777)
+		return -ENOENT;
+	if (move_mount(tree, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return ns_fail(err, errno, "mounting the user's /tmp: %s", strerror(errno));
 	return 0;
 }
 

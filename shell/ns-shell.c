@@ -71,6 +71,12 @@ struct login {
 	char host_name[65];              /* the host's, before the UTS namespace (X11 cookies) */
 	gid_t *gids;                     /* the user's groups (refuse_group0) */
 	size_t n_gids;
+	/* private_tmp: mount namespaces of the user's other live logins,
+	 * where her /tmp may already live (opened in the host's namespaces),
+	 * and the device of the host's /tmp, which is never taken for hers. */
+	int tmp_from[4];
+	int n_tmp_from;
+	dev_t host_tmp_dev;
 };
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -353,17 +359,69 @@ static void agent_dirs_open(uid_t uid, struct agent_dirs *a)
 	closedir(d);
 }
 
+/* The user's /tmp may be shared with her other logins, which write to it
+ * right now: the mount point is made and opened without following links,
+ * checked hers (or just made by us), and the mount goes onto that very
+ * directory (/proc/self/fd), never onto a path she could swap. */
+static void agent_dir_bind_one(const struct login *l, int tmp, int src_fd, const char *name)
+{
+	char src[64], dst[64];
+	struct stat st;
+	bool made = mkdirat(tmp, name, 0700) == 0;
+	_cleanup_close_ int d = openat(tmp, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d < 0 || fstat(d, &st) < 0)
+		return;
+	if (made && st.st_uid == 0 && fchownat(d, "", l->uid, l->gid, AT_EMPTY_PATH) == 0)
+		st.st_uid = l->uid;
+	if (st.st_uid != l->uid)
+		return;
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", src_fd);
+	snprintf(dst, sizeof(dst), "/proc/self/fd/%d", d);
+	(void)mount(src, dst, NULL, MS_BIND, NULL);
+}
+
 static void agent_dirs_bind(const struct login *l, struct agent_dirs *a)
 {
+	_cleanup_close_ int tmp = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	for (size_t i = 0; i < a->n; i++) {
-		char src[64], dst[64];
-		snprintf(src, sizeof(src), "/proc/self/fd/%d", a->fd[i]);
-		snprintf(dst, sizeof(dst), "/tmp/%s", a->name[i]);
-		if (mkdir(dst, 0700) == 0 && chown(dst, l->uid, l->gid) == 0)
-			(void)mount(src, dst, NULL, MS_BIND, NULL);
+		if (tmp >= 0)
+			agent_dir_bind_one(l, tmp, a->fd[i], a->name[i]);
 		close(a->fd[i]);
 	}
 	a->n = 0;
+}
+
+/* Before anything is unshared, in the host's mount namespace: where the
+ * user's private /tmp may live already (her other logins, lingering ones
+ * included), and which device is the host's /tmp. */
+static void find_user_tmp(struct login *l)
+{
+	struct stat st;
+	l->n_tmp_from = 0;
+	if (!l->policy.private_tmp || !(l->policy.clone_flags & CLONE_NEWNS))
+		return;
+	if (stat("/tmp", &st) < 0)
+		fail("cannot stat /tmp: %s", strerror(errno));
+	l->host_tmp_dev = st.st_dev;
+	int n = ns_login_open_mntns(l->g->state_dir, l->uid, l->tmp_from, ARRAY_SIZE(l->tmp_from));
+	l->n_tmp_from = n > 0 ? n : 0;
+}
+
+/* The user's /tmp: the one her other logins share, else a fresh tmpfs. */
+static void mount_user_tmp(struct login *l)
+{
+	struct ns_err err = { 0 };
+	int rc = -ENOENT;
+	for (int i = 0; i < l->n_tmp_from; i++) {
+		if (rc == -ENOENT)
+			rc = ns_mount_tmp_join(l->tmp_from[i], l->host_tmp_dev, &err);
+		close(l->tmp_from[i]);
+	}
+	l->n_tmp_from = 0;
+	if (rc < 0 && rc != -ENOENT)
+		fail("%s", err.msg);
+	if (rc == -ENOENT && ns_mount_tmpfs("/tmp", &err) < 0)
+		fail("%s", err.msg);
 }
 
 /* Steps in PID 1 of the new PID namespace, root, private mount tree. */
@@ -384,8 +442,7 @@ static void step_mounts(struct login *l)
 	if (l->policy.private_tmp) {
 		struct agent_dirs agents;
 		agent_dirs_open(l->uid, &agents);
-		if (ns_mount_tmpfs("/tmp", &err) < 0)
-			fail("%s", err.msg);
+		mount_user_tmp(l);
 		agent_dirs_bind(l, &agents);
 	}
 	if (l->have_rec) {
@@ -704,6 +761,7 @@ static int run_login(struct login *l)
 		fail("not running as root: ns-shell must be installed setuid root (mode 4755, owner root)");
 	refuse_group0(l);
 	step_network(l);
+	find_user_tmp(l);
 	step_unshare(l);
 
 	int alive[2], go[2], status[2];
@@ -726,6 +784,8 @@ static int run_login(struct login *l)
 	close(alive[0]);
 	close(go[0]);
 	close(status[1]);
+	for (int i = 0; i < l->n_tmp_from; i++)
+		close(l->tmp_from[i]);
 	record_reaper(l, child);
 	if (write(go[1], "g", 1) != 1)
 		fail("starting the login: %s", strerror(errno));
