@@ -496,7 +496,7 @@ static void floor_round(struct level *L, bool keep)
 	};
 	ns_mac_for_uid(mid, 0xfffffff0u, NULL, 0, spec.host_mac);
 	ns_mac_for_uid(mid, 0xfffffff0u, NULL, 1, spec.peer_mac);
-	if (ns_nl_veth_create(host, &spec, &err) < 0)
+	if (ns_nl_veth_create(host, &spec, NULL, &err) < 0)
 		die("floor: %s", err.msg);
 	double tb = now_ms();
 	if (ns_nl_inner_setup(inner, &FLOOR_ADDR, &G->gateway, &err) < 0)

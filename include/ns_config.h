@@ -23,7 +23,7 @@
 #define NS_MAX_LIST 16          /* dns, deny, exempt lists */
 #define NS_MAX_ERRS 32
 
-enum ns_network { NS_NET_BRIDGE, NS_NET_ISOLATED, NS_NET_HOST };
+enum ns_network { NS_NET_BRIDGE, NS_NET_ISOLATED, NS_NET_HOST, NS_NET_ROUTED };
 enum ns_netns_mode { NS_NETNS_USER, NS_NETNS_SESSION };
 enum ns_addr_mode { NS_ADDR_POOL, NS_ADDR_DHCP, NS_ADDR_STATIC };
 

@@ -37,7 +37,7 @@ int ns_nl_bridge_ensure(struct ns_nl *nl, const char *name, bool create,
 struct ns_veth_spec {
 	const char *host_name;          /* nsu<uid> / nss<sid> */
 	const char *alias;              /* "ns-shell user=NAME uid=UID" */
-	const char *bridge;
+	const char *bridge;             /* NULL: not enslaved (routed) */
 	int netns_fd;                   /* target namespace of the peer (eth0) */
 	uint8_t host_mac[6], peer_mac[6];
 	unsigned mtu;                   /* 0: the bridge's */
@@ -47,7 +47,24 @@ struct ns_veth_spec {
 /* Create the veth pair with the peer directly inside netns_fd as eth0,
  * enslave the host side to the bridge, set the isolation flag and bring
  * the host side up. */
-int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *spec, struct ns_err *err);
+int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *spec, int *ret_ifindex,
+		      struct ns_err *err);
+
+/* network = "routed" (docs/DESIGN.md "Routed mode"). */
+/* The host's `unreachable` route for BLOCK (pool, pool6), made when
+ * missing; *ret_created says whether this call made it (rollback). */
+int ns_nl_unreachable_ensure(struct ns_nl *nl, const struct ns_cidr *block, bool *ret_created,
+			     struct ns_err *err);
+int ns_nl_unreachable_delete(struct ns_nl *nl, const struct ns_cidr *block);
+/* Host side: ADDR (as a /32 or /128) is at PEER_MAC behind IFINDEX: a
+ * permanent neighbour entry and a link route. Both go with the veth. */
+int ns_nl_routed_host(struct ns_nl *nl, int ifindex, const struct ns_cidr *addr, const uint8_t peer_mac[6],
+		      struct ns_err *err);
+/* Inside (socket opened there): lo and eth0 up, ADDR on eth0 as a /32
+ * (/128), NEXT_HOP (169.254.1.1, fe80::1) permanently at HOST_MAC, and the
+ * default route via it. No ARP or NDP is ever needed to leave. */
+int ns_nl_inner_routed(struct ns_nl *nl, const struct ns_cidr *addr, const struct ns_cidr *next_hop,
+		       const uint8_t host_mac[6], struct ns_err *err);
 
 /* Delete link NAME (rollback, stale veths). -ENODEV when absent. */
 int ns_nl_link_delete(struct ns_nl *nl, const char *name, struct ns_err *err);

@@ -37,7 +37,7 @@
 
 /* ---- name tables (parser, error messages, printing) ---- */
 
-static const char *const network_names[] = { "bridge", "isolated", "host", NULL };
+static const char *const network_names[] = { "bridge", "isolated", "host", "routed", NULL };
 static const char *const netns_names[] = { "user", "session", NULL };
 /* NS_ADDR_STATIC has no name: the file gives the address itself. */
 static const char *const address_names[] = { [NS_ADDR_POOL] = "pool", [NS_ADDR_DHCP] = "dhcp", NULL };
@@ -61,7 +61,7 @@ static const char *name_list(const char *const *names, char *buf, size_t size)
 	return buf;
 }
 
-const char *ns_network_name(enum ns_network n) { return n <= NS_NET_HOST ? network_names[n] : "?"; }
+const char *ns_network_name(enum ns_network n) { return n <= NS_NET_ROUTED ? network_names[n] : "?"; }
 const char *ns_netns_mode_name(enum ns_netns_mode m) { return m <= NS_NETNS_SESSION ? netns_names[m] : "?"; }
 const char *ns_source_name(enum ns_source s) { return s <= NS_SRC_USER ? source_names[s] : "?"; }
 const char *ns_addr_mode_name(enum ns_addr_mode m)
@@ -550,6 +550,7 @@ struct static_check {
 	struct ns_parse_ctx *p;
 	const struct ns_globals *g;
 	const char *pool;
+	cfg_t *cfg;
 };
 
 /* A static address must be a host of the pool, with its prefix, and not
@@ -582,6 +583,33 @@ static bool check_static_address(cfg_t *sec, void *data)
 	return false;
 }
 
+/* The first string of KEY in SEC, else in the default block: what a
+ * block's users end up with (NULL: neither says). */
+static const char *block_or_default(cfg_t *cfg, cfg_t *sec, const char *key)
+{
+	cfg_opt_t *opt = cfg_getopt(sec, key);
+	if (ns_opt_is_set(opt) && cfg_opt_size(opt) > 0)
+		return cfg_opt_getnstr(opt, 0);
+	if (cfg_size(cfg, "default") == 0)
+		return NULL;
+	opt = cfg_getopt(cfg_getnsec(cfg, "default", 0), key);
+	return ns_opt_is_set(opt) && cfg_opt_size(opt) > 0 ? cfg_opt_getnstr(opt, 0) : NULL;
+}
+
+/* DHCP needs a bridge (the server answers on it): not with routed. */
+static bool check_routed_dhcp(cfg_t *sec, void *data)
+{
+	struct static_check *sc = data;
+	const char *net = block_or_default(sc->cfg, sec, "network");
+	const char *addr = block_or_default(sc->cfg, sec, "address");
+	if (net && addr && strcmp(net, "routed") == 0 && strcmp(addr, "dhcp") == 0) {
+		bool own = ns_opt_is_set(cfg_getopt(sec, "address"));
+		report(sc->p, sec, own ? "address" : "network",
+		       "address = \"dhcp\" needs a bridge: not with network = \"routed\"");
+	}
+	return false;
+}
+
 /* Checks that need more than one key, after the whole file is read. */
 static void cross_checks(struct ns_parse_ctx *p, const struct ns_config *c)
 {
@@ -589,8 +617,9 @@ static void cross_checks(struct ns_parse_ctx *p, const struct ns_config *c)
 	ns_cidr_format(&c->g.pool, true, pool, sizeof(pool));
 	check_gateways(p, c, pool);
 	check_pool6(p, c, pool);
-	struct static_check sc = { p, &c->g, pool };
+	struct static_check sc = { p, &c->g, pool, c->cfg };
 	each_block(c->cfg, check_static_address, &sc);
+	each_block(c->cfg, check_routed_dhcp, &sc);
 }
 
 /* ---- loading ---- */

@@ -55,6 +55,7 @@ struct undo {
 	bool lease;
 	bool lease_tag;        /* the lease is tagged with this session's id */
 	bool bridge;
+	bool unreachable, unreachable6;   /* routed: the pool's block routes we made */
 	bool dhcp;             /* a DHCP client runs in the new namespace */
 	bool victim;           /* the lease taken over from another user, to give back */
 	struct ns_lease victim_lease;
@@ -69,6 +70,8 @@ struct login_ctx {
 	struct ns_policy policy;
 	int orig_fd, netns_fd;
 	struct ns_nl *host_nl, *inner_nl;
+	int host_ifindex;           /* the veth's host side */
+	uint8_t host_mac[6], peer_mac[6];
 	struct ns_session_rec rec;
 	struct undo undo;
 	size_t n_live;              /* the user's live records (sessions and reapers) */
@@ -295,7 +298,7 @@ static int replace_stale_veth(struct login_ctx *ctx, const struct ns_veth_spec *
 	/* -ENODEV: the kernel finished destroying it meanwhile. */
 	if (st < 0 && st != -ENODEV)
 		return ns_fail(err, st, "veth %s: cannot remove the stale one: %s", ctx->rec.veth, strerror(-st));
-	return ns_nl_veth_create(ctx->host_nl, spec, err);
+	return ns_nl_veth_create(ctx->host_nl, spec, &ctx->host_ifindex, err);
 }
 
 /* Veth step: the pair, its peer created inside as eth0, on the bridge. */
@@ -307,13 +310,16 @@ static int make_veth(struct login_ctx *ctx, struct ns_err *err)
 	ns_machine_id(mid);
 	ns_veth_name(ctx->who->uid, msid, ctx->rec.veth);
 	snprintf(alias, sizeof(alias), "ns-shell user=%s uid=%u", ctx->who->user, (unsigned)ctx->who->uid);
+	bool routed = ctx->policy.network == NS_NET_ROUTED;
 	struct ns_veth_spec spec = {
-		.host_name = ctx->rec.veth, .alias = alias, .bridge = ctx->globals->bridge, .netns_fd = ctx->netns_fd,
-		.mtu = ctx->globals->mtu, .isolated = ctx->globals->isolate_ports,
+		.host_name = ctx->rec.veth, .alias = alias, .bridge = routed ? NULL : ctx->globals->bridge,
+		.netns_fd = ctx->netns_fd, .mtu = ctx->globals->mtu, .isolated = !routed && ctx->globals->isolate_ports,
 	};
 	ns_mac_for_uid(mid, ctx->who->uid, msid, 0, spec.host_mac);
 	ns_mac_for_uid(mid, ctx->who->uid, msid, 1, spec.peer_mac);
-	int r = ns_nl_veth_create(ctx->host_nl, &spec, err);
+	memcpy(ctx->host_mac, spec.host_mac, 6);
+	memcpy(ctx->peer_mac, spec.peer_mac, 6);
+	int r = ns_nl_veth_create(ctx->host_nl, &spec, &ctx->host_ifindex, err);
 	if (r == -EEXIST)
 		r = replace_stale_veth(ctx, &spec, err);
 	if (r < 0)
@@ -378,6 +384,64 @@ static int plug_bridge(struct login_ctx *ctx, struct ns_err *err)
 	return r;
 }
 
+/* Routed step: the host's unreachable routes for pool and pool6 (made on
+ * first use, kept like the bridge; the block a routing daemon announces). */
+static int ensure_block_routes(struct login_ctx *ctx, struct ns_err *err)
+{
+	const struct ns_globals *g = ctx->globals;
+	int r = ns_nl_unreachable_ensure(ctx->host_nl, &g->pool, &ctx->undo.unreachable, err);
+	if (r == 0 && g->pool6.family)
+		r = ns_nl_unreachable_ensure(ctx->host_nl, &g->pool6, &ctx->undo.unreachable6, err);
+	ns_fault("bridge");
+	return r;
+}
+
+/* Routed, one family: ADDR as a host route on both sides, the link-local
+ * next hop inside, permanent neighbour entries both ways. */
+static int route_family(struct login_ctx *ctx, const struct ns_cidr *addr, struct ns_err *err)
+{
+	struct ns_cidr hop = { .family = addr->family, .prefix = addr->family == AF_INET ? 32 : 128 };
+	if (addr->family == AF_INET)
+		hop.addr.v4.s_addr = htonl(0xa9fe0101);   /* 169.254.1.1 */
+	else
+		hop.addr.v6.s6_addr[0] = 0xfe, hop.addr.v6.s6_addr[1] = 0x80, hop.addr.v6.s6_addr[15] = 1;
+	int r = ns_nl_inner_routed(ctx->inner_nl, addr, &hop, ctx->host_mac, err);
+	return r < 0 ? r : ns_nl_routed_host(ctx->host_nl, ctx->host_ifindex, addr, ctx->peer_mac, err);
+}
+
+/* Inside step, routed: both families; with isolate_ports the pools are
+ * prohibited inside (tenants of this host cannot reach each other; the
+ * own address stays local, the host and the outside stay reachable). */
+static int setup_routed(struct login_ctx *ctx, const struct ns_cidr *addr, struct ns_err *err)
+{
+	const struct ns_globals *g = ctx->globals;
+	struct ns_cidr a6, pools[2] = { g->pool, g->pool6 };
+	int r = route_family(ctx, addr, err);
+	if (r == 0 && g->pool6.family && (r = v6_for(g, addr, ctx->who->uid, &a6, err)) == 0)
+		r = route_family(ctx, &a6, err);
+	if (r == 0 && g->isolate_ports)
+		r = ns_nl_deny(ctx->inner_nl, pools, g->pool6.family ? 2 : 1, err);
+	return r;
+}
+
+static int plug_routed(struct login_ctx *ctx, struct ns_err *err)
+{
+	struct ns_cidr addr = { 0 };
+	int r = ns_nl_open(&ctx->host_nl, err);
+	if (r == 0)
+		r = ensure_block_routes(ctx, err);
+	if (r == 0)
+		r = take_address(ctx, &addr, err);
+	if (r == 0)
+		r = make_veth(ctx, err);
+	if (r == 0)
+		r = setup_routed(ctx, &addr, err);
+	if (r == 0)
+		r = shape(ctx, err);
+	ns_fault("inner");
+	return r;
+}
+
 static void undo(struct login_ctx *ctx)
 {
 	struct ns_err e;
@@ -397,6 +461,10 @@ static void undo(struct login_ctx *ctx)
 				   ctx->undo.victim ? &ctx->undo.victim_lease : NULL);
 	if (ctx->undo.bridge && ctx->host_nl)
 		ns_nl_link_delete(ctx->host_nl, ctx->undo.bridge_name, &e);
+	if (ctx->undo.unreachable && ctx->host_nl)
+		ns_nl_unreachable_delete(ctx->host_nl, &ctx->globals->pool);
+	if (ctx->undo.unreachable6 && ctx->host_nl)
+		ns_nl_unreachable_delete(ctx->host_nl, &ctx->globals->pool6);
 }
 
 static int fresh_sid(const char *state_dir, char sid[NS_SID_LEN + 1])
@@ -451,6 +519,8 @@ static int build_netns(struct login_ctx *ctx, struct ns_err *err)
 		return r;
 	if (ctx->policy.network == NS_NET_BRIDGE)
 		r = plug_bridge(ctx, err);
+	else if (ctx->policy.network == NS_NET_ROUTED)
+		r = plug_routed(ctx, err);
 	else
 		r = ns_nl_lo_up(ctx->inner_nl, err);
 	if (r == 0 && ctx->policy.n_deny)
@@ -563,6 +633,9 @@ static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 		*why = "network = host";
 		return NS_LOGIN_IGNORED;
 	}
+	if (ctx.policy.network == NS_NET_ROUTED && ctx.policy.address == NS_ADDR_DHCP)
+		return ns_fail(err, -EINVAL, "%s: address = \"dhcp\" needs a bridge, not network = \"routed\"",
+			       w->user);
 	/* With chsh a user could leave ns-shell and keep only the network
 	 * namespace; an admin who wants all of it names the shell. */
 	if (w->required_shell && (!w->shell || strcmp(w->shell, w->required_shell) != 0))

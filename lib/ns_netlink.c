@@ -4,6 +4,7 @@
  * links, addresses or routes, so a login costs the same with 1 or 1000
  * users on the bridge. libnl's NLE_* codes overlap errno numbers; they are
  * converted here and never leave this file. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/net_namespace.h>
@@ -13,6 +14,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/route.h>
@@ -226,16 +228,37 @@ static struct nl_addr *mac_addr(const uint8_t mac[6])
 	return nl_addr_build(AF_LLC, mac, 6);
 }
 
-int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *s, struct ns_err *err)
+/* After a failed enslave: has bridge NAME its 1,023 ports (BR_MAX_PORTS)?
+ * The kernel says EXFULL, which libnl folds into "unspecific failure", so
+ * count them (only on this failure path; false when sysfs does not show
+ * this namespace's bridge). */
+static bool bridge_full(const char *name)
 {
-	int r;
+	char path[96];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/brif", name);
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	unsigned n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n >= 1023;
+}
+
+int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *s, int *ret_ifindex, struct ns_err *err)
+{
+	int r, br_index = 0;
+	unsigned mtu = s->mtu;
 	_cleanup_link_ struct rtnl_link *br = NULL;
-	if ((r = rtnl_link_get_kernel(nl->sk, 0, s->bridge, &br)) < 0) {
+	if (s->bridge && (r = rtnl_link_get_kernel(nl->sk, 0, s->bridge, &br)) < 0) {
 		r = nle_to_errno(r) == -ENOENT ? -ENODEV : nle_to_errno(r);
 		return ns_fail(err, r, "veth %s: bridge %s: %s", s->host_name, s->bridge, strerror(-r));
 	}
-	int br_index = rtnl_link_get_ifindex(br);
-	unsigned mtu = s->mtu ? s->mtu : rtnl_link_get_mtu(br);   /* 0: the bridge's */
+	if (br) {
+		br_index = rtnl_link_get_ifindex(br);
+		mtu = s->mtu ? s->mtu : rtnl_link_get_mtu(br);   /* 0: the bridge's */
+	}
 
 	_cleanup_link_ struct rtnl_link *host = rtnl_link_veth_alloc();
 	if (!host)
@@ -248,7 +271,8 @@ int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *s, struct ns_
 
 	rtnl_link_set_name(host, s->host_name);
 	rtnl_link_set_addr(host, hmac);
-	rtnl_link_set_master(host, br_index);
+	if (br_index)
+		rtnl_link_set_master(host, br_index);
 	if (mtu)
 		rtnl_link_set_mtu(host, mtu);
 
@@ -259,6 +283,9 @@ int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *s, struct ns_
 		rtnl_link_set_mtu(peer, mtu);
 
 	r = nle_to_errno(rtnl_link_add(nl->sk, host, NLM_F_CREATE | NLM_F_EXCL));
+	if (r < 0 && br_index && bridge_full(s->bridge))
+		return ns_fail(err, -EXFULL, "veth %s: bridge %s is full (a bridge has at most 1,023 ports): "
+			       "use network = \"routed\" for this many users", s->host_name, s->bridge);
 	if (r < 0)
 		return ns_fail(err, r, "veth %s: cannot create it: %s", s->host_name, strerror(-r));
 
@@ -271,6 +298,8 @@ int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *s, struct ns_
 	if ((r = set_up_alias(nl, ifindex, s->alias)) < 0)
 		return ns_fail(err, r, "veth %s: cannot set its alias and bring it up: %s", s->host_name,
 			       strerror(-r));
+	if (ret_ifindex)
+		*ret_ifindex = ifindex;
 	return 0;
 }
 
@@ -296,6 +325,140 @@ int ns_nl_link_alias(struct ns_nl *nl, const char *name, char *buf, size_t size)
 		return nle_to_errno(r) == -ENOENT ? -ENODEV : nle_to_errno(r);
 	const char *a = rtnl_link_get_ifalias(link);
 	snprintf(buf, size, "%s", a ? a : "");
+	return 0;
+}
+
+static struct nl_addr *cidr_addr(const struct ns_cidr *c, unsigned prefix)
+{
+	struct nl_addr *a = nl_addr_build(c->family, &c->addr, c->family == AF_INET ? 4 : 16);
+	if (a)
+		nl_addr_set_prefixlen(a, (int)prefix);
+	return a;
+}
+
+/* A route of TYPE to DST (prefix as given) through IFINDEX (0: none) via
+ * GW (NULL: on the link; ONLINK: GW needs no connected route). */
+static int add_route(struct ns_nl *nl, uint8_t type, const struct ns_cidr *dst, int ifindex,
+		     const struct ns_cidr *gw, bool onlink)
+{
+	_cleanup_nladdr_ struct nl_addr *d = cidr_addr(dst, dst->prefix);
+	_cleanup_nladdr_ struct nl_addr *via = gw ? cidr_addr(gw, gw->family == AF_INET ? 32 : 128) : NULL;
+	struct rtnl_route *rt = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = ifindex ? rtnl_route_nh_alloc() : NULL;
+	if (!rt || !d || (gw && !via) || (ifindex && !nh)) {
+		if (rt)
+			rtnl_route_put(rt);
+		if (nh)
+			rtnl_route_nh_free(nh);
+		return -ENOMEM;
+	}
+	rtnl_route_set_family(rt, (uint8_t)dst->family);
+	rtnl_route_set_dst(rt, d);
+	rtnl_route_set_table(rt, RT_TABLE_MAIN);
+	rtnl_route_set_protocol(rt, RTPROT_STATIC);
+	rtnl_route_set_type(rt, type);
+	rtnl_route_set_scope(rt, type == RTN_UNICAST && !gw ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE);
+	if (nh) {
+		rtnl_route_nh_set_ifindex(nh, ifindex);
+		if (via)
+			rtnl_route_nh_set_gateway(nh, via);
+		if (onlink)
+			rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+		rtnl_route_add_nexthop(rt, nh);    /* rt owns nh now */
+	}
+	int r = nle_to_errno(rtnl_route_add(nl->sk, rt, NLM_F_CREATE | NLM_F_EXCL));
+	rtnl_route_put(rt);
+	return r;
+}
+
+/* A permanent neighbour entry: ADDR is at MAC on IFINDEX (no ARP/NDP). */
+static int add_neigh(struct ns_nl *nl, int ifindex, const struct ns_cidr *addr, const uint8_t mac[6])
+{
+	_cleanup_nladdr_ struct nl_addr *dst = cidr_addr(addr, addr->family == AF_INET ? 32 : 128);
+	_cleanup_nladdr_ struct nl_addr *ll = mac_addr(mac);
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	int r = -ENOMEM;
+	if (n && dst && ll) {
+		rtnl_neigh_set_ifindex(n, ifindex);
+		rtnl_neigh_set_family(n, addr->family);
+		rtnl_neigh_set_dst(n, dst);
+		rtnl_neigh_set_lladdr(n, ll);
+		rtnl_neigh_set_state(n, NUD_PERMANENT);
+		r = nle_to_errno(rtnl_neigh_add(nl->sk, n, NLM_F_CREATE | NLM_F_REPLACE));
+	}
+	if (n)
+		rtnl_neigh_put(n);
+	return r;
+}
+
+int ns_nl_unreachable_ensure(struct ns_nl *nl, const struct ns_cidr *block, bool *ret_created,
+			     struct ns_err *err)
+{
+	char b[64];
+	int r = add_route(nl, RTN_UNREACHABLE, block, 0, NULL, false);
+	*ret_created = r == 0;
+	if (r == 0 || r == -EEXIST)
+		return 0;
+	ns_cidr_format(block, true, b, sizeof(b));
+	return ns_fail(err, r, "unreachable route for %s: %s", b, strerror(-r));
+}
+
+int ns_nl_unreachable_delete(struct ns_nl *nl, const struct ns_cidr *block)
+{
+	_cleanup_nladdr_ struct nl_addr *d = cidr_addr(block, block->prefix);
+	struct rtnl_route *rt = rtnl_route_alloc();
+	int r = -ENOMEM;
+	if (rt && d) {
+		rtnl_route_set_family(rt, (uint8_t)block->family);
+		rtnl_route_set_dst(rt, d);
+		rtnl_route_set_table(rt, RT_TABLE_MAIN);
+		rtnl_route_set_type(rt, RTN_UNREACHABLE);
+		rtnl_route_set_scope(rt, RT_SCOPE_NOWHERE);
+		r = nle_to_errno(rtnl_route_delete(nl->sk, rt, 0));
+	}
+	if (rt)
+		rtnl_route_put(rt);
+	return r;
+}
+
+int ns_nl_routed_host(struct ns_nl *nl, int ifindex, const struct ns_cidr *addr, const uint8_t peer_mac[6],
+		      struct ns_err *err)
+{
+	char a[64];
+	struct ns_cidr host = *addr;
+	host.prefix = addr->family == AF_INET ? 32 : 128;
+	int r = add_neigh(nl, ifindex, &host, peer_mac);
+	ns_cidr_format(&host, true, a, sizeof(a));
+	if (r < 0)
+		return ns_fail(err, r, "neighbour entry for %s on the host: %s", a, strerror(-r));
+	r = add_route(nl, RTN_UNICAST, &host, ifindex, NULL, false);
+	if (r < 0)
+		return ns_fail(err, r, "route to %s on the host: %s", a, strerror(-r));
+	return 0;
+}
+
+int ns_nl_inner_routed(struct ns_nl *nl, const struct ns_cidr *addr, const struct ns_cidr *next_hop,
+		       const uint8_t host_mac[6], struct ns_err *err)
+{
+	int ifindex, r;
+	char a[64];
+	struct ns_cidr host = *addr, any = { .family = addr->family, .prefix = 0 };
+	host.prefix = addr->family == AF_INET ? 32 : 128;
+	ns_cidr_format(&host, true, a, sizeof(a));
+	if ((r = ns_nl_lo_up(nl, err)) < 0)
+		return r;
+	if ((r = ns_nl_link_index(nl, "eth0", &ifindex)) < 0)
+		return ns_fail(err, r, "eth0 inside: %s", strerror(-r));
+	if ((r = set_up(nl, ifindex)) < 0)
+		return ns_fail(err, r, "bringing up eth0 inside: %s", strerror(-r));
+	if ((r = add_address(nl, ifindex, &host, true)) < 0)
+		return ns_fail(err, r, "adding %s to eth0 inside: %s", a, strerror(-r));
+	if ((r = add_neigh(nl, ifindex, next_hop, host_mac)) < 0)
+		return ns_fail(err, r, "neighbour entry for the next hop inside: %s", strerror(-r));
+	/* IPv4: the link-local next hop has no connected route (a /32). */
+	r = add_route(nl, RTN_UNICAST, &any, ifindex, next_hop, addr->family == AF_INET);
+	if (r < 0 && r != -EEXIST)
+		return ns_fail(err, r, "default route inside: %s", strerror(-r));
 	return 0;
 }
 

@@ -275,10 +275,11 @@ static void step_network(struct login *l)
 	bool in_host = dev == host_dev && ino == host_ino;
 	if (!in_host && ns_session_find_netns(l->g->state_dir, l->uid, dev, ino, &l->rec) == 0)
 		l->have_rec = true;
-	if (!l->have_rec && l->policy.network == NS_NET_BRIDGE) {
+	if (!l->have_rec && (l->policy.network == NS_NET_BRIDGE || l->policy.network == NS_NET_ROUTED)) {
 		if (in_host)
-			fail("network = bridge for %s, but the login is in the host's network namespace: "
-			     "is pam_ns.so in this service's PAM session stack?", l->user);
+			fail("network = %s for %s, but the login is in the host's network namespace: "
+			     "is pam_ns.so in this service's PAM session stack?", ns_network_name(l->policy.network),
+			     l->user);
 		fail("the network namespace of this login was not made by pam_ns.so for %s", l->user);
 	}
 	/* A network namespace pam_ns made is the user's; otherwise we are

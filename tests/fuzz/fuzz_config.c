@@ -51,7 +51,7 @@ static void check_policy(const struct ns_policy *p, const struct ns_globals *g)
 {
 	FUZZ_CHECK(!(p->clone_flags & CLONE_NEWPID) || (p->clone_flags & CLONE_NEWNS), "flags %#x",
 		   p->clone_flags);
-	FUZZ_CHECK(p->network <= NS_NET_HOST && p->netns <= NS_NETNS_SESSION &&
+	FUZZ_CHECK(p->network <= NS_NET_ROUTED && p->netns <= NS_NETNS_SESSION &&
 		   p->address <= NS_ADDR_STATIC, "enum out of range");
 	FUZZ_CHECK(memchr(p->hostname, 0, sizeof(p->hostname)) && ns_hostname_template_valid(p->hostname),
 		   "hostname template \"%s\"", p->hostname);
