@@ -115,17 +115,29 @@ $(B)/fault/pam_ns.so: pam_module/pam_ns.c pam_module/pam_ns.map $(FAULT_OBJ) $(P
 # missing (nothing if all are there): build tools and -dev packages, and
 # what the tests run (openssh-server, whose postinst makes host keys and,
 # where an init system runs, starts sshd; pamtester, dnsmasq-base, ...).
+# LDAP_DEPS (t-ldap.sh runs its own slapd and nslcd in the sandbox) go in
+# preseeded, so that the host's nsswitch.conf stays as it is and slapd gets
+# no database, without Recommends (libpam-ldapd would edit the PAM stacks),
+# and a daemon their postinst started is stopped.
+LDAP_DEPS := slapd ldap-utils nslcd libnss-ldapd
 DEPS := build-essential pkg-config libpam0g-dev libnl-3-dev libnl-route-3-dev libconfuse-dev \
         libnftnl-dev libmnl-dev libcmocka-dev openssh-server openssh-client pamtester iproute2 python3 util-linux \
         login procps valgrind groff-base man-db strace udhcpc dnsmasq-base nftables curl \
-        clang llvm debhelper dpkg-dev fakeroot lintian tmux xvfb xauth x11-utils
+        clang llvm debhelper dpkg-dev fakeroot lintian tmux xvfb xauth x11-utils mosh $(LDAP_DEPS)
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq
 deps:
-	@missing=""; for p in $(DEPS); do \
-	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	@missing=""; ldap=""; for p in $(DEPS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" && continue; \
+	    case " $(LDAP_DEPS) " in *" $$p "*) ldap="$$ldap $$p";; *) missing="$$missing $$p";; esac; \
 	done; \
-	if [ -n "$$missing" ]; then \
-	    echo "deps: installing$$missing"; \
-	    apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing >/dev/null; \
+	if [ -n "$$missing$$ldap" ]; then \
+	    echo "deps: installing$$missing$$ldap"; \
+	    apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	    { [ -z "$$missing" ] || $(APT_INSTALL) $$missing >/dev/null; } && \
+	    { [ -z "$$ldap" ] || { printf '%s\n' 'libnss-ldapd libnss-ldapd/nsswitch multiselect' \
+	        'slapd slapd/no_configuration boolean true' | debconf-set-selections && \
+	      $(APT_INSTALL) --no-install-recommends $$ldap >/dev/null && \
+	      { service nslcd stop; service slapd stop; true; } >/dev/null 2>&1; }; }; \
 	else echo "deps: all present"; fi
 
 unit: $(UNIT_BIN) $(B)/pam_ns.so
