@@ -610,12 +610,23 @@ static bool check_routed_dhcp(cfg_t *sec, void *data)
 	return false;
 }
 
+/* Does a block's policy (its own network, else default's, else the
+ * built-in "bridge") use the bridge, where gateway and gateway6 matter? */
+static bool says_bridge(cfg_t *sec, void *data)
+{
+	const char *net = block_or_default(data, sec, "network");
+	return !net || strcmp(net, "bridge") == 0;
+}
+
 /* Checks that need more than one key, after the whole file is read. */
 static void cross_checks(struct ns_parse_ctx *p, const struct ns_config *c)
 {
 	char pool[64];
 	ns_cidr_format(&c->g.pool, true, pool, sizeof(pool));
-	check_gateways(p, c, pool);
+	/* gateway is the bridge side's: not used when every policy is routed
+	 * (or isolated/host), as on a routed login host of a fleet. */
+	if (cfg_size(c->cfg, "default") == 0 || each_block(c->cfg, says_bridge, c->cfg))
+		check_gateways(p, c, pool);
 	check_pool6(p, c, pool);
 	struct static_check sc = { p, &c->g, pool, c->cfg };
 	each_block(c->cfg, check_static_address, &sc);
