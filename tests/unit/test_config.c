@@ -985,6 +985,32 @@ static void test_policy_print(void **state)
 	ns_config_free(c);
 }
 
+/* ---------------------------------------------------- routed (issue 13) */
+
+static void test_routed(void **state)
+{
+	(void)state;
+	struct ns_errlist e;
+	struct ns_policy p;
+	/* routed with its own pool block: gateway (default 10.213.0.1) is
+	 * not the bridge side's anywhere, so it need not lie in the pool */
+	struct ns_config *c = load_ok("pool = \"10.213.16.0/20\"\ndefault { network = \"routed\" }\n");
+	ns_policy_resolve(c, "alice", NULL, 0, &p);
+	assert_int_equal(p.network, NS_NET_ROUTED);
+	assert_string_equal(ns_network_name(NS_NET_ROUTED), "routed");
+	ns_config_free(c);
+	/* ... but where a policy uses the bridge, it must */
+	load_bad("pool = \"10.213.16.0/20\"\ndefault { network = \"routed\" }\n"
+		 "group \"g\" { network = \"bridge\" }\n", &e);
+	assert_err_at(&e, 1, "pool", true);
+	/* dhcp needs a bridge: the key of the block that says it */
+	expect_one_error("default { network = \"routed\"\n address = \"dhcp\" }\n", 2, "address");
+	expect_one_error("default { network = \"routed\" }\ngroup \"g\" { address = \"dhcp\" }\n", 2, "address");
+	expect_one_error("default { address = \"dhcp\" }\ngroup \"g\" { network = \"routed\" }\n", 2, "network");
+	load_bad("default { network = \"routed\" address = \"dhcp\" }\n", &e);
+	assert_non_null(strstr(e.line[0], "needs a bridge: not with network = \"routed\""));
+}
+
 /* ------------------------------------------------- issue 11/16 keys */
 
 static void test_new_keys(void **state)
@@ -1342,6 +1368,7 @@ int main(void)
 		cmocka_unit_test(test_design_sample_loads),
 		cmocka_unit_test(test_valid_values),
 		cmocka_unit_test(test_new_keys),
+		cmocka_unit_test(test_routed),
 		cmocka_unit_test(test_rate_units),
 		cmocka_unit_test(test_errs_null_ok),
 		cmocka_unit_test(test_err_unknown_key_reported),
