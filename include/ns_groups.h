@@ -7,9 +7,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Look up a user's group names (primary first) with NSS. *ret_names is one
- * allocation (array plus strings, NULL-terminated), freed with free().
- * Groups without a name are left out. -ENOMEM, or -E2BIG past 65536. */
-int ns_user_groups(const char *user, gid_t gid, char ***ret_names, size_t *ret_n);
+/* Which of NAMES (the groups ns.conf names: group blocks, exempt_groups)
+ * is USER (primary group GID) a member of? Each name is looked up with
+ * getgrnam_r(), once: a member when the group is the primary one, is in
+ * getgrouplist()'s answer, or lists the user. A lookup that fails (not
+ * "no such group": a directory that is down) fails the whole call with
+ * -errno and *RET_FAILED set to that name, so that a policy is never
+ * chosen from half an answer. The result (matching names, in NAMES'
+ * order) is one allocation (array plus strings, NULL-terminated), freed
+ * with free(). NSS requests: getgrouplist's plus one per name, never one
+ * per group of the user. */
+int ns_user_groups_among(const char *user, gid_t gid, const char *const *names, size_t n,
+			 char ***ret_names, size_t *ret_n, const char **ret_failed);
 
 #endif

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ns_groups.c — NSS group lookup: the names of a user's groups. */
+/* ns_groups.c — NSS group lookup: which of the groups ns.conf names a user
+ * is in. Fails closed: a lookup that fails is an error, never "not a member". */
+#include <errno.h>
 #include <grp.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ns_groups.h"
@@ -52,32 +56,75 @@ static char **pack_names(char **names, size_t n, size_t bytes)
 	return out;
 }
 
-int ns_user_groups(const char *user, gid_t gid, char ***ret_names, size_t *ret_n)
+/* getgrnam_r into a buffer grown until it fits: 0 with *ret set (NULL:
+ * no such group), or -errno when the lookup itself failed (a directory
+ * that is down reports an error here, where getgrouplist() would just
+ * return fewer groups). */
+static int group_by_name(const char *name, struct group *gr, char **buf, struct group **ret)
+{
+	for (size_t size = 1024; size <= (1u << 24); size *= 4) {
+		char *b = realloc(*buf, size);
+		if (!b)
+			return -ENOMEM;
+		*buf = b;
+		int e = getgrnam_r(name, gr, b, size, ret);
+		if (e == 0)
+			return 0;
+		if (e != ERANGE)
+			return -(e > 0 ? e : EIO);
+	}
+	return -E2BIG;
+}
+
+static bool in_members(const char *user, char *const *mem)
+{
+	for (; mem && *mem; mem++)
+		if (strcmp(*mem, user) == 0)
+			return true;
+	return false;
+}
+
+static bool in_gids(gid_t g, const gid_t *gids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (gids[i] == g)
+			return true;
+	return false;
+}
+
+int ns_user_groups_among(const char *user, gid_t gid, const char *const *names, size_t n,
+			 char ***ret_names, size_t *ret_n, const char **ret_failed)
 {
 	_cleanup_free_ gid_t *gids = NULL;
+	_cleanup_free_ char *buf = NULL;
 	int ng = 0;
 	int r = group_ids(user, gid, &gids, &ng);
 	if (r < 0)
 		return r;
-	char *names[ng];
-	size_t bytes = 0, n = 0;
-	for (int i = 0; i < ng; i++) {
-		struct group *gr = getgrgid(gids[i]);
-		if (!gr || !gr->gr_name)
-			continue;
-		names[n] = strdup(gr->gr_name);
-		if (!names[n]) {
-			for (size_t j = 0; j < n; j++)
-				free(names[j]);
-			return -ENOMEM;
+	char *found[n ? n : 1];
+	size_t bytes = 0, k = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct group gr, *g = NULL;
+		if ((r = group_by_name(names[i], &gr, &buf, &g)) < 0) {
+			*ret_failed = names[i];
+			break;
 		}
-		bytes += strlen(names[n]) + 1;
-		n++;
+		if (!g || !(g->gr_gid == gid || in_gids(g->gr_gid, gids, ng) || in_members(user, g->gr_mem)))
+			continue;
+		if (!(found[k] = strdup(names[i])))
+			r = -ENOMEM;
+		else
+			bytes += strlen(found[k++]) + 1;
 	}
-	char **out = pack_names(names, n, bytes);
+	if (r < 0) {
+		for (size_t j = 0; j < k; j++)
+			free(found[j]);
+		return r;
+	}
+	char **out = pack_names(found, k, bytes);
 	if (!out)
 		return -ENOMEM;
 	*ret_names = out;
-	*ret_n = n;
+	*ret_n = k;
 	return 0;
 }

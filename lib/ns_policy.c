@@ -191,14 +191,38 @@ void ns_user_policy_done(struct ns_user_policy *u)
 	u->n_groups = 0;
 }
 
+/* The group names ns.conf mentions: exempt_groups, then the group blocks. */
+static size_t config_group_names(const struct ns_config *c, const char **names, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->g.n_exempt_groups && n < max; i++)
+		names[n++] = c->g.exempt_groups[i];
+	unsigned nb = cfg_size(c->cfg, "group");
+	for (unsigned i = 0; i < nb && n < max; i++) {
+		const char *t = cfg_getnsec(c->cfg, "group", i)->title;
+		if (t)
+			names[n++] = t;
+	}
+	return n;
+}
+
 int ns_policy_lookup(const struct ns_config *c, const char *user, uid_t uid, gid_t gid,
 		     struct ns_user_policy *ret, struct ns_err *err)
 {
 	char **groups = NULL;
 	size_t ng = 0;
 	int r;
-	if (ns_config_uses_groups(c) && (r = ns_user_groups(user, gid, &groups, &ng)) < 0)
-		return ns_fail(err, r, "cannot read the groups of %s", user);
+	if (ns_config_uses_groups(c)) {
+		size_t max = c->g.n_exempt_groups + cfg_size(c->cfg, "group");
+		_cleanup_free_ const char **names = calloc(max + 1, sizeof(char *));
+		const char *failed = "?";
+		if (!names)
+			return ns_fail(err, -ENOMEM, "out of memory");
+		size_t n = config_group_names(c, names, max);
+		if ((r = ns_user_groups_among(user, gid, names, n, &groups, &ng, &failed)) < 0)
+			return ns_fail(err, r, "cannot read the groups of %s (group %s: %s)", user, failed,
+				       strerror(-r));
+	}
 	const char *const *names = (const char *const *)groups;
 	ret->exempt = ns_config_exempt(c, user, uid, names, ng);
 	ns_policy_resolve(c, user, names, ng, &ret->policy);

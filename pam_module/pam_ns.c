@@ -128,7 +128,7 @@ static int load_for(pam_handle_t *pamh, const struct args *a, const char *user, 
 	if (r >= 0)
 		return 0;
 	if (errs.n == 0) {
-		pam_syslog(pamh, LOG_ERR, "cannot read the groups of %s", user);
+		pam_syslog(pamh, LOG_ERR, "%s: session refused", err.msg[0] ? err.msg : "cannot read the groups");
 		return r;
 	}
 	for (size_t i = 0; i < errs.n; i++)

@@ -12,6 +12,8 @@
 # Last, one login under strace: each NSS request that reaches nslcd, charged
 # to whoever asked (pam_ns.so, ns-shell, sshd, pam_unix.so, bash), printed as
 # "# NSS lookups per login: ..." and bounded for pam_ns.so and ns-shell.
+# Then the directory goes down: a local user whose ldapstaff membership is
+# in LDAP is refused (fail closed) instead of getting the default policy.
 # shellcheck disable=SC2001,SC2016,SC2034,SC2119,SC2317  # sed kept for clarity; single-quoted remote commands; shared helpers, called via check/wait_until
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
@@ -297,14 +299,37 @@ check "the measurement saw pam_ns.so's and ns-shell's lookups (strace -k unwinds
     test -n "$ours_pam" -a -n "$ours_shell"
 check_eq "the strace count and nslcd's own count of the traced login agree" \
     "$n_traced" "$(awk '{ n += $2 } END { print n + 0 }' <<<"$counts")"
-# Bounds: one passwd lookup each; the group list (getgrouplist) and a name
-# per group (getgrgid, 2 groups here) because ns.conf has a group block.
-# pam_ns.so: 1 + 1 + 2; ns-shell: 1 + 2 + 2 (it reads the list twice: the
-# gid-0 guard, then the policy).
-check "pam_ns.so makes at most 4 NSS requests for a user with 2 groups (made ${ours_pam:-0})" \
-    test "${ours_pam:-0}" -le 4
-check "ns-shell makes at most 5 NSS requests for a user with 2 groups (made ${ours_shell:-0})" \
-    test "${ours_shell:-0}" -le 5
+# Bounds: one passwd lookup each, the group list (getgrouplist), and one
+# getgrnam per group ns.conf names (one block here), never one per group of
+# the user: pam_ns.so 1 + 1 + 1; ns-shell 1 + 2 + 1 (it reads the list
+# twice: the gid-0 guard, then the policy).
+check "pam_ns.so makes at most 3 NSS requests (one group block; made ${ours_pam:-0})" \
+    test "${ours_pam:-0}" -le 3
+check "ns-shell makes at most 4 NSS requests (one group block; made ${ours_shell:-0})" \
+    test "${ours_shell:-0}" -le 4
+
+# ---------------------------------------------- the directory goes down ---
+# A local user whose membership in ldapstaff comes from the directory: with
+# slapd up she gets the group's policy; with slapd down her groups cannot
+# be read, and the login is refused rather than given the default policy.
+sandbox_add_user locstaff 2631
+sandbox_ssh_authorize locstaff
+check "ldapmodify: locstaff (a local account) becomes a memberUid of ldapstaff" \
+    ldapmodify -x -H "$LDAP_URI" -D "$ADMIN" -w ns-test-ldap <<<"dn: cn=ldapstaff,ou=groups,$BASE
+changetype: modify
+add: memberUid
+memberUid: locstaff"
+as_ssh locstaff 'hostname'
+check_eq "directory up: locstaff gets the ldapstaff policy (hostname)" "0 staff-locstaff" "$AS_RC $AS_OUT"
+settle 2631
+kill "$SLAPD_PID"
+wait_until 5 bash -c "! kill -0 $SLAPD_PID 2>/dev/null"
+as_ssh locstaff 'hostname'
+check "directory down: locstaff's login is refused, not given the default policy" \
+    test "$AS_RC" != 0 -a "$AS_OUT" != "h-locstaff"
+check "... and the log says the groups could not be read, naming the group" \
+    sandbox_log_wait 'cannot read the groups of locstaff \(group ldapstaff' 5
+check "... nothing is made for it" wait_until 5 has_n_records_of 2631 0
 
 # ------------------------------------------------------------------ end ---
 kill "$NSLCD_PID" "$SLAPD_PID" 2>/dev/null
