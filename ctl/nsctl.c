@@ -351,9 +351,9 @@ static void status_lingering(const struct sessions *s, bool json)
 			printf(", \"reaper_pid\": %d, \"processes\": %d}", (int)r->owner_pid, procs);
 		} else {
 			if (!shown)
-				printf("\nLINGERING (logged out, processes still running)\n%-12s %-6s %-25s %-20s %-18s %-8s %s\n",
+				printf("\nLINGERING (logged out, processes still running)\n%-12s %-10s %-25s %-20s %-18s %-8s %s\n",
 				       "USER", "UID", "SINCE", "NETNS", "ADDRESS", "REAPER", "PROCS");
-			printf("%-12s %-6u %-25s %-20s %-18s %-8d %d\n", r->user, (unsigned)r->uid, opened, r->netns,
+			printf("%-12s %-10u %-25s %-20s %-18s %-8d %d\n", r->user, (unsigned)r->uid, opened, r->netns,
 			       r->address[0] ? r->address : "-", (int)r->owner_pid, procs);
 		}
 		shown++;
@@ -370,7 +370,7 @@ static int cmd_status(const struct ns_globals *g, bool json)
 	if (json)
 		printf("{\n  \"schema\": %d,\n  \"sessions\": [", NSCTL_JSON_SCHEMA);
 	else
-		printf("%-8s %-12s %-6s %-25s %-20s %-11s %-18s %-8s %-8s %s\n", "SID", "USER", "UID", "OPENED",
+		printf("%-8s %-12s %-10s %-25s %-20s %-11s %-18s %-8s %-8s %s\n", "SID", "USER", "UID", "OPENED",
 		       "NETNS", "VETH", "ADDRESS", "BRIDGE", "OWNER", "PROCS");
 	size_t shown = 0;
 	for (size_t i = 0; i < s.n; i++) {
@@ -399,7 +399,7 @@ static int cmd_status(const struct ns_globals *g, bool json)
 			printf(", \"owner_pid\": %d, \"processes\": %d, \"stale\": %s}", (int)r->owner_pid,
 			       procs, s.alive[i] ? "false" : "true");
 		} else {
-			printf("%-8s %-12s %-6u %-25s %-20s %-11s %-18s %-8s %-8d %d%s\n", r->sid, r->user,
+			printf("%-8s %-12s %-10u %-25s %-20s %-11s %-18s %-8s %-8d %d%s\n", r->sid, r->user,
 			       (unsigned)r->uid, opened, r->netns, r->veth[0] ? r->veth : "-",
 			       r->address[0] ? r->address : "-", bridge[0] ? bridge : "-", (int)r->owner_pid,
 			       procs, s.alive[i] ? "" : " (stale)");
