@@ -143,8 +143,13 @@ deps:
 unit: $(UNIT_BIN) $(B)/pam_ns.so
 	@rc=0; for t in $(UNIT_BIN); do $$t || rc=1; done; exit $$rc
 
-integration: all $(B)/fault/pam_ns.so
+integration: all $(B)/fault/pam_ns.so $(B)/tests/pam-hold
 	bash tests/integration/run.sh
+
+# The scale test's holder of many real pam_ns sessions (not installed).
+$(B)/tests/pam-hold: tests/integration/pam-hold.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(PIE_LD) $(ALL_LDFLAGS) -o $@ $< -lpam
 
 check: deps
 	$(MAKE) all

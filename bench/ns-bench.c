@@ -55,6 +55,7 @@
 #include <time.h>
 
 #include "ns_config.h"
+#include "ns_groups.h"
 #include "ns_lease.h"
 #include "ns_login.h"
 #include "ns_netlink.h"
@@ -76,6 +77,7 @@ struct opts {
 	const char *floor_addr, *ip_addr;
 	const char *unshare;
 	int warmup;
+	bool routed;
 };
 
 static const struct opts *O;
@@ -158,7 +160,10 @@ struct level {
 	struct samples shell, unsh, check;
 	struct samples cfg, nss, scan, lease;
 	struct samples gone_ours, gone_floor, gone_ip;
+	long kmem_held;             /* Slab+Percpu growth with N sessions held (kB) */
 };
+
+static bool ROUTED;             /* network = "routed" in the bench's ns.conf */
 
 /* ---------------------------------------------------------- processes -- */
 
@@ -455,6 +460,19 @@ static int ipv6_off_here(void)
 	return 0;
 }
 
+/* Routed: what pam_ns does inside and on the host for one address (the
+ * pool's unreachable route exists already: made once, by the first login). */
+static void floor_routed(struct ns_nl *inner, struct ns_nl *host, int ifindex, const struct ns_veth_spec *spec)
+{
+	struct ns_err err = { 0 };
+	struct ns_cidr hop = { .family = AF_INET, .prefix = 32 };
+	hop.addr.v4.s_addr = htonl(0xa9fe0101);
+	if (ns_nl_inner_routed(inner, &FLOOR_ADDR, &hop, spec->host_mac, &err) < 0 ||
+	    ns_nl_routed_host(host, ifindex, &FLOOR_ADDR, spec->peer_mac, &err) < 0 ||
+	    (G->isolate_ports && ns_nl_deny(inner, &G->pool, 1, &err) < 0))
+		die("floor: %s", err.msg);
+}
+
 /* The kernel work of one pam_ns open, through ns_nl_* only: a new netns
  * (IPv6 off in it, as pam_ns does), the veth with its peer created inside
  * as eth0, enslaved, isolated, up; lo and eth0 up, address, default route;
@@ -491,15 +509,18 @@ static void floor_round(struct level *L, bool keep)
 	if (ns_nl_open(&host, &err) < 0)
 		die("floor: %s", err.msg);
 	struct ns_veth_spec spec = {
-		.host_name = FLOOR_VETH, .alias = "ns-bench floor", .bridge = G->bridge,
-		.netns_fd = nsfd, .mtu = G->mtu, .isolated = true,
+		.host_name = FLOOR_VETH, .alias = "ns-bench floor", .bridge = ROUTED ? NULL : G->bridge,
+		.netns_fd = nsfd, .mtu = G->mtu, .isolated = !ROUTED,
 	};
+	int ifindex = 0;
 	ns_mac_for_uid(mid, 0xfffffff0u, NULL, 0, spec.host_mac);
 	ns_mac_for_uid(mid, 0xfffffff0u, NULL, 1, spec.peer_mac);
-	if (ns_nl_veth_create(host, &spec, NULL, &err) < 0)
+	if (ns_nl_veth_create(host, &spec, &ifindex, &err) < 0)
 		die("floor: %s", err.msg);
 	double tb = now_ms();
-	if (ns_nl_inner_setup(inner, &FLOOR_ADDR, &G->gateway, &err) < 0)
+	if (ROUTED)
+		floor_routed(inner, host, ifindex, &spec);
+	else if (ns_nl_inner_setup(inner, &FLOOR_ADDR, &G->gateway, &err) < 0)
 		die("floor: %s", err.msg);
 	double tc = now_ms();
 	if (setns(nsfd, CLONE_NEWNET) < 0)
@@ -553,17 +574,44 @@ static void ip_round(struct level *L, bool keep)
 		{ "ip", "-n", IP_NETNS, "route", "add", "default", "via", gw, NULL },
 	};
 	char *down[] = { "ip", "netns", "del", IP_NETNS, NULL };
+	char a32[64], a_plain[64], pool[64];
+	struct ns_cidr h = IP_ADDR;
+	h.prefix = 32;
+	ns_cidr_format(&h, true, a32, sizeof(a32));
+	ns_cidr_format(&h, false, a_plain, sizeof(a_plain));   /* ip neigh takes no prefix */
+	ns_cidr_format(&G->pool, true, pool, sizeof(pool));
+	/* routed: the same with no bridge, the address as a /32, the link-local
+	 * next hop and the host's /32 route with permanent neighbours (and the
+	 * isolation rule pam_ns adds). */
+	char *up_routed[][16] = {
+		{ "ip", "netns", "add", IP_NETNS, NULL },
+		{ "ip", "link", "add", IP_VETH, "address", "02:00:00:00:0b:01", "type", "veth", "peer", "name", IP_PEER,
+		  "address", "02:00:00:00:0b:02", NULL },
+		{ "ip", "link", "set", IP_PEER, "netns", IP_NETNS, NULL },
+		{ "ip", "link", "set", IP_VETH, "up", NULL },
+		{ "ip", "-n", IP_NETNS, "link", "set", "lo", "up", NULL },
+		{ "ip", "-n", IP_NETNS, "link", "set", IP_PEER, "up", NULL },
+		{ "ip", "-n", IP_NETNS, "addr", "add", a32, "dev", IP_PEER, NULL },
+		{ "ip", "-n", IP_NETNS, "neigh", "add", "169.254.1.1", "lladdr", "02:00:00:00:0b:01", "dev", IP_PEER,
+		  "nud", "permanent", NULL },
+		{ "ip", "-n", IP_NETNS, "route", "add", "default", "via", "169.254.1.1", "dev", IP_PEER, "onlink", NULL },
+		{ "ip", "-n", IP_NETNS, "rule", "add", "prohibit", "to", pool, "prio", "100", NULL },
+		{ "ip", "route", "add", a32, "dev", IP_VETH, NULL },
+		{ "ip", "neigh", "add", a_plain, "lladdr", "02:00:00:00:0b:02", "dev", IP_VETH, "nud", "permanent", NULL },
+	};
 
 	double t0 = now_ms(), move = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(up); i++) {
+	size_t n_up = ROUTED ? ARRAY_SIZE(up_routed) : ARRAY_SIZE(up);
+	for (size_t i = 0; i < n_up; i++) {
+		char **cmd = ROUTED ? up_routed[i] : up[i];
 		double ts = now_ms();
-		int st = run_cmd(up[i], errpath);
+		int st = run_cmd(cmd, errpath);
 		if (i == 2)   /* ip link set PEER netns NS: moves an existing device */
 			move = now_ms() - ts;
 		if (st != 0) {
 			cat_file(errpath);
-			die("ip(8) recipe: step %zu (%s %s %s ...) failed: %s", i + 1, up[i][1], up[i][2],
-			    up[i][3], status_text(st, why, sizeof(why)));
+			die("ip(8) recipe: step %zu (%s %s %s ...) failed: %s", i + 1, cmd[1], cmd[2],
+			    cmd[3], status_text(st, why, sizeof(why)));
 		}
 	}
 	double t1 = now_ms();
@@ -737,7 +785,8 @@ static void parts_block(struct level *L)
 		struct passwd *pw = getpwnam(O->user);
 		char **groups = NULL;
 		size_t ng = 0;
-		if (!pw || ns_user_groups(pw->pw_name, pw->pw_gid, &groups, &ng) < 0)
+		const char *named[] = { O->user }, *failed = NULL;   /* a config with one group block */
+		if (!pw || ns_user_groups_among(pw->pw_name, pw->pw_gid, named, 1, &groups, &ng, &failed) < 0)
 			die("groups of %s", O->user);
 		free(groups);
 		double t2 = now_ms();
@@ -957,11 +1006,11 @@ static const struct row ROWS[] = {
 	ROW("floor: open (ns_nl_* only)", fl_open),
 	ROW("  of which: new netns, IPv6 off", fl_ns),
 	ROW("  of which: nft guard (anti-spoofing)", fl_guard),
-	ROW("  of which: veth+enslave+isolate+up", fl_veth),
-	ROW("  of which: lo, eth0 up, addr, route", fl_inner),
+	ROW("  of which: veth (+bridge port) up", fl_veth),
+	ROW("  of which: addresses, routes", fl_inner),
 	ROW("floor: close (setns back)", fl_close),
 	ROW("floor: round trip", fl_rt),
-	ROW("ip(8): setup (9 commands)", ip_up),
+	ROW("ip(8): setup (9 or 12 commands)", ip_up),
 	ROW("  of which: ip link set PEER netns", ip_move),
 	ROW("ip(8): teardown (ip netns del)", ip_down),
 	ROW("ip(8): round trip", ip_rt),
@@ -1003,7 +1052,8 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 	uname(&un);
 	printf("\nns-shell login-latency benchmark — kernel %s, %ld CPUs, M = %d round trips per cell\n",
 	       un.release, sysconf(_SC_NPROCESSORS_ONLN), O->m);
-	printf("times in ms: median [min-max]; N = sessions of other users held open meanwhile\n\n");
+	printf("network = %s; times in ms: median [min-max]; N = sessions of other users held open meanwhile\n\n",
+	       ROUTED ? "routed" : "bridge");
 	printf("%-36s", "");
 	for (int i = 0; i < nl; i++) {
 		char h[32];
@@ -1053,6 +1103,10 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 		printf("\n");
 	}
 	printf("\nmemory:\n");
+	for (int i = 0; i < nl; i++)
+		if (Ls[i].n > 0)
+			printf("  kernel (Slab+Percpu) with N = %-5d held: %8.1f MB  (%.1f kB per session, holder included)\n",
+			       Ls[i].n, Ls[i].kmem_held / 1024.0, (double)Ls[i].kmem_held / Ls[i].n);
 	if (mem_n > 0) {
 		printf("  kernel (Slab+Percpu) per held session:  %6.1f kB  (%ld kB over %d sessions)\n",
 		       (double)kmem_sess / mem_n, kmem_sess, mem_n);
@@ -1112,7 +1166,7 @@ static void usage(void)
 	fputs("usage: ns-bench --pam-dir DIR --service NAME --user USER --hold-prefix P\n"
 	      "                --ns-shell PATH --conf PATH --tmp DIR --floor-addr CIDR --ip-addr CIDR\n"
 	      "                [--levels 0,100,1000] [--m 40] [--mem-users 100] [--warmup 2]\n"
-	      "                [--unshare /usr/bin/unshare]\n"
+	      "                [--unshare /usr/bin/unshare] [--network bridge|routed]\n"
 	      "Runs only inside the bench sandbox (bench/run.sh): it creates interfaces.\n", stderr);
 	exit(2);
 }
@@ -1155,6 +1209,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--floor-addr")) o.floor_addr = v;
 		else if (!strcmp(a, "--ip-addr")) o.ip_addr = v;
 		else if (!strcmp(a, "--unshare")) o.unshare = v;
+		else if (!strcmp(a, "--network") && (!strcmp(v, "routed") || !strcmp(v, "bridge")))
+			o.routed = !strcmp(v, "routed");
 		else if (!strcmp(a, "--levels")) parse_levels(v, &o);
 		else if (!strcmp(a, "--m") && ns_parse_ulong(v, MAX_M, &x) == 0 && x > 0) o.m = (int)x;
 		else if (!strcmp(a, "--mem-users") && ns_parse_ulong(v, 100000, &x) == 0) o.mem_users = (int)x;
@@ -1190,7 +1246,8 @@ int main(int argc, char **argv)
 		die("config %s does not load", o.conf);
 	}
 	G = ns_config_globals(cfg);
-	if (!G->gateway.family)
+	ROUTED = o.routed;
+	if (!ROUTED && !G->gateway.family)
 		die("the bench config needs a gateway");
 	if (ns_cidr_parse(o.floor_addr, true, &FLOOR_ADDR) < 0 || ns_cidr_parse(o.ip_addr, true, &IP_ADDR) < 0)
 		die("bad --floor-addr or --ip-addr");
@@ -1246,6 +1303,7 @@ int main(int argc, char **argv)
 	struct privmem pm = { -1, -1, -1 };
 	struct hgroup held[MAX_LEVELS];
 	int n_held = 0, n_groups = 0;
+	long kmem_base = kmem_kb();
 	for (int li = 0; li < o.n_levels; li++) {
 		struct level *L = &Ls[li];
 		L->n = o.levels[li];
@@ -1262,6 +1320,7 @@ int main(int argc, char **argv)
 				 (now_ms() - t0) / (L->n - n_held));
 			n_held = L->n;
 		}
+		L->kmem_held = kmem_kb() - kmem_base;
 		progress("N = %d: %d round trips of ours, floor, ip(8)", L->n, o.m);
 		for (int i = 0; i < o.warmup + o.m; i++) {
 			bool keep = i >= o.warmup;

@@ -14,8 +14,11 @@
 # shell, and runs build/ns-bench, which prints one table (stdout) and its
 # progress (stderr).
 #
-#   full:   N = 0, 100, 1000 sessions held, M = 40 round trips  (~35 s here)
-#   --quick N = 0, 100,                     M = 40              (~20 s here)
+#   full:   bridge: N = 0, 100, 1000 sessions held, then
+#           routed: N = 0, 1000, 5000;          M = 40 round trips each
+#   --quick N = 0, 100 for each network;        M = 40
+# Two tables: network = "bridge", then network = "routed" (the bridge has at
+# most 1,023 ports, so 5,000 is measured routed only).
 #
 # Exit status: 0 when the bench ran to the end, 1 on any failure (the
 # product's own message is printed; pam_ns's reasons are in the sandbox
@@ -61,11 +64,13 @@ trap bench_exit_trap EXIT
 
 if (( QUICK )); then
     LEVELS=0,100
+    LEVELS_ROUTED=0,100
 else
     LEVELS=0,100,1000
+    LEVELS_ROUTED=0,1000,5000
 fi
 M=40
-HOLD_MAX=${LEVELS##*,}
+HOLD_MAX=${LEVELS_ROUTED##*,}
 (( HOLD_MAX >= 100 )) || HOLD_MAX=100    # the kernel-memory step holds 100
 
 # Users: the bench user with a home (ns-shell chdirs there), then the
@@ -115,10 +120,20 @@ mkdir -m 0700 "$SB/bench-tmp" || bench_fail "mkdir $SB/bench-tmp"
 command -v ip >/dev/null || bench_fail "ip(8) is missing"
 UNSHARE=$(command -v unshare) || bench_fail "unshare(1) is missing"
 
-"$NS_BENCH" --pam-dir "$PAMDIR" --service ns-bench --user nsbench --hold-prefix u \
-    --ns-shell "$SB/bin/ns-shell" --conf /etc/security/ns.conf --tmp "$SB/bench-tmp" \
-    --floor-addr 10.213.250.1/16 --ip-addr 10.213.250.2/16 --unshare "$UNSHARE" \
-    --levels "$LEVELS" --m "$M" --mem-users 100 --warmup 2 ||
-    bench_fail "ns-bench failed"
+run_bench() { # NETWORK LEVELS
+    "$NS_BENCH" --pam-dir "$PAMDIR" --service ns-bench --user nsbench --hold-prefix u \
+        --ns-shell "$SB/bin/ns-shell" --conf /etc/security/ns.conf --tmp "$SB/bench-tmp" \
+        --floor-addr 10.213.250.1/16 --ip-addr 10.213.250.2/16 --unshare "$UNSHARE" \
+        --network "$1" --levels "$2" --m "$M" --mem-users 100 --warmup 2 ||
+        bench_fail "ns-bench ($1) failed"
+}
+run_bench bridge "$LEVELS"
+
+# The same host, routed: no bridge, so past its 1,023 ports.
+sed 's/^    shell = "\/bin\/sh"$/    shell = "\/bin\/sh"\n    network = "routed"/' /etc/security/ns.conf |
+    sandbox_conf
+grep -q '^    network = "routed"$' /etc/security/ns.conf || bench_fail "cannot switch ns.conf to routed"
+sysctl -qw net.ipv4.ip_forward=1 || bench_fail "ip_forward in the sandbox"
+run_bench routed "$LEVELS_ROUTED"
 SB_FINISHED=1   # read by the EXIT trap
 exit 0

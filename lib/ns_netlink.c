@@ -464,29 +464,8 @@ int ns_nl_inner_routed(struct ns_nl *nl, const struct ns_cidr *addr, const struc
 
 static int add_default_route(struct ns_nl *nl, int ifindex, const struct ns_cidr *gw)
 {
-	_cleanup_nladdr_ struct nl_addr *dst = NULL;
-	_cleanup_nladdr_ struct nl_addr *via =
-		nl_addr_build(gw->family, &gw->addr, gw->family == AF_INET ? 4 : 16);
-	struct rtnl_route *rt = rtnl_route_alloc();
-	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	int r = nl_addr_parse("default", gw->family, &dst);
-	if (!rt || !nh || !via || r < 0) {
-		if (rt)
-			rtnl_route_put(rt);
-		if (nh)
-			rtnl_route_nh_free(nh);
-		return -ENOMEM;
-	}
-	rtnl_route_set_family(rt, (uint8_t)gw->family);
-	rtnl_route_set_dst(rt, dst);
-	rtnl_route_set_table(rt, RT_TABLE_MAIN);
-	rtnl_route_set_protocol(rt, RTPROT_STATIC);
-	rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
-	rtnl_route_nh_set_ifindex(nh, ifindex);
-	rtnl_route_nh_set_gateway(nh, via);
-	rtnl_route_add_nexthop(rt, nh);    /* rt owns nh now */
-	r = nle_to_errno(rtnl_route_add(nl->sk, rt, NLM_F_CREATE | NLM_F_EXCL));
-	rtnl_route_put(rt);
+	struct ns_cidr any = { .family = gw->family, .prefix = 0 };
+	int r = add_route(nl, RTN_UNICAST, &any, ifindex, gw, false);
 	return r == -EEXIST ? 0 : r;
 }
 
