@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "ns_config.h"
@@ -591,6 +593,49 @@ static int gc_record(const struct ns_session_rec *r, void *data)
 	return 0;
 }
 
+/* SIGKILL the recorded process (pid and start time checked through a
+ * pidfd, so a recycled pid is never hit) and wait for it, at most 2 s. */
+static bool kill_recorded(pid_t pid, unsigned long long start_rec)
+{
+	unsigned long long start;
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return false;
+	bool ok = ns_proc_start_time(pid, &start) == 0 && start == start_rec &&
+		  syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0;
+	struct pollfd w = { .fd = pfd, .events = POLLIN };
+	if (ok)
+		poll(&w, 1, 2000);
+	close(pfd);
+	return ok;
+}
+
+/* A login of a linger = false user whose PAM session is gone (sshd killed,
+ * say): what still runs there should have ended at logout. End it: its
+ * reaper is PID 1 of the login's PID namespace. linger = true logins are
+ * left alone (they are what linger means). */
+static int gc_login(const struct ns_session_rec *r, void *data)
+{
+	struct gc_ctx *x = data;
+	struct ns_session_rec sess;
+	if (!ns_session_is_shell(r) || r->linger || !ns_session_owner_alive(r) ||
+	    r->owner_pidns != ns_pidns_self() ||
+	    (ns_session_read(x->g->state_dir, r->session, &sess) == 0 && ns_session_owner_alive(&sess)))
+		return 0;
+	printf("%s login %s of %s: linger = false and its session %s is gone\n", x->dry ? "would end" : "ended",
+	       r->sid, r->user, r->session);
+	x->removed++;
+	if (x->dry)
+		return 0;
+	if (!kill_recorded(r->owner_pid, r->owner_start)) {
+		fprintf(stderr, "nsctl: cannot end login %s (pid %d)\n", r->sid, (int)r->owner_pid);
+		x->failed++;
+		return 0;
+	}
+	ns_session_remove(x->g->state_dir, r->uid, r->sid);
+	return 0;
+}
+
 struct veth_use {
 	const char *state_dir, *veth;
 };
@@ -745,6 +790,7 @@ static int cmd_gc(const struct ns_globals *g, bool dry, bool kill_strays)
 		return 1;
 	}
 	ns_session_foreach(g->state_dir, gc_record, &x);
+	ns_session_foreach(g->state_dir, gc_login, &x);
 	if (ns_nl_open(&x.nl, &err) < 0) {
 		fprintf(stderr, "nsctl: %s\n", err.msg);
 		return 1;

@@ -6,8 +6,9 @@
 # stays while any of them runs, the namespace and address stay in use, the
 # next login joins the same network namespace and attaches to tmux; nsctl
 # status lists what lingers, nsctl terminate ends it and the kernel frees
-# the namespace; nsctl gc leaves it alone. Another user reaches none of it.
-# With linger = false, logout ends every process of the login.
+# the namespace; nsctl gc leaves it alone, also after a kill -9 of sshd.
+# Another user reaches none of it. With linger = false, logout ends every
+# process of the login, and after a kill -9 of sshd nsctl gc ends what runs.
 # shellcheck disable=SC2016,SC2034,SC2119,SC2317  # remote commands in single quotes; shared helpers
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
@@ -126,6 +127,20 @@ wait "$hpid" 2>/dev/null
 check "no process of alice is left" wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
 sandbox_conf <"$NS_REPO/conf/ns.conf"
 
+# ----------------------- linger = true: kill -9 of sshd, then nsctl gc ---
+timeout -k 2 60 "${SB_SSH[@]}" alice@127.0.0.1 'tmux new-session -d -s k9 "sleep 630"; exec sleep 300' \
+    </dev/null >/dev/null 2>&1 &
+k9=$!
+check "linger = true: a login with a tmux session runs" wait_until 10 pgrep -u alice -fx 'sleep 630'
+pkill -9 -f '^sshd: alice' ; wait "$k9" 2>/dev/null
+check "... kill -9 of its sshd processes" wait_until 5 bash -c '! pgrep -f "^sshd: alice" >/dev/null'
+out=$("$NSCTL" gc 2>&1)
+check_no_match "nsctl gc ends no lingering login (linger = true)" 'ended login' "$out"
+check "... her tmux session still runs" pgrep -u alice -fx 'sleep 630'
+"$NSCTL" terminate alice >/dev/null
+check "... until nsctl terminate" wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
+"$NSCTL" gc >/dev/null 2>&1
+
 # ----------------------------------------------------- linger = false ---
 sed 's/^    linger = true$/    linger = false/' "$NS_REPO/conf/ns.conf" | sandbox_conf
 as_ssh alice 'tmux new-session -d -s work "sleep 610"; nohup sleep 611 >/dev/null 2>&1 &
@@ -135,5 +150,23 @@ check "... logout ends every process of the login (tmux, nohup, setsid)" \
     wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
 check "... and no reaper record is left" wait_until 5 bash -c "[[ -z \$(ls '$STATE/logins') ]]"
 check "... nsu2601 goes" wait_until 5 link_absent nsu2601
+
+# kill -9 of sshd under a running command: pam_close_session never runs and
+# the command goes on; nsctl gc ends that login (its session is gone)
+timeout -k 2 60 "${SB_SSH[@]}" alice@127.0.0.1 'setsid sleep 631 </dev/null >/dev/null 2>&1 & exec sleep 632' \
+    </dev/null >/dev/null 2>&1 &
+k9=$!
+check "linger = false: a login runs sleep 631 (setsid) and 632" \
+    wait_until 10 bash -c 'pgrep -u alice -fx "sleep 631" && pgrep -u alice -fx "sleep 632"'
+pkill -9 -f '^sshd: alice' ; wait "$k9" 2>/dev/null
+check "... kill -9 of its sshd processes: the command goes on" \
+    bash -c '! pgrep -f "^sshd: alice" >/dev/null && pgrep -u alice -fx "sleep 632" >/dev/null'
+out=$("$NSCTL" gc 2>&1)
+check_match "nsctl gc ends that login (linger = false, its session gone)" \
+    'ended login [0-9a-f]{8} of alice: linger = false and its session [0-9a-f]{8} is gone' "$out"
+check "... every process of it is gone" wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
+check "... and so is nsu2601" wait_until 5 link_absent nsu2601
+out=$("$NSCTL" gc 2>&1)
+check_no_match "... a second gc finds no login to end" 'ended login' "$out"
 
 sandbox_finish
