@@ -123,7 +123,7 @@ LDAP_DEPS := slapd ldap-utils nslcd libnss-ldapd
 DEPS := build-essential pkg-config libpam0g-dev libnl-3-dev libnl-route-3-dev libconfuse-dev \
         libnftnl-dev libmnl-dev libcmocka-dev openssh-server openssh-client pamtester iproute2 python3 util-linux \
         login procps valgrind groff-base man-db strace udhcpc dnsmasq-base nftables curl \
-        clang llvm debhelper dpkg-dev fakeroot lintian tmux xvfb xauth x11-utils mosh bird2 $(LDAP_DEPS)
+        clang llvm debhelper dpkg-dev fakeroot lintian tmux xvfb xauth x11-utils mosh bird2 screen $(LDAP_DEPS)
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq
 deps:
 	@missing=""; ldap=""; for p in $(DEPS); do \

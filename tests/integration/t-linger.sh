@@ -25,6 +25,9 @@ sandbox_sshd
 sandbox_ssh_authorize alice
 sandbox_ssh_authorize bob
 command -v tmux >/dev/null || sandbox_die "tmux is not installed (make deps)"
+command -v screen >/dev/null || sandbox_die "screen is not installed (make deps)"
+# /run is the sandbox's own tmpfs: make screen's directory as its package does
+mkdir -m 1777 /run/screen && chgrp utmp /run/screen || sandbox_die "cannot make /run/screen"
 
 STATE=/run/ns-shell
 check_no_match() { # DESC REGEX TEXT
@@ -40,14 +43,18 @@ logins_of() { # UID : reaper records of the user
 }
 
 # ------------------------------------------------ linger = true: survive ---
+# (screen names its socket after its pid: forty processes first, so that
+# this pid is not one the next login's PID namespace has too)
 as_ssh alice 'tmux new-session -d -s work "sleep 600"; nohup sleep 601 >/dev/null 2>&1 &
-setsid sleep 602 </dev/null >/dev/null 2>&1 & readlink /proc/self/ns/net; ip -4 -o addr show dev eth0'
+setsid sleep 602 </dev/null >/dev/null 2>&1 & readlink /proc/self/ns/net; ip -4 -o addr show dev eth0
+for i in $(seq 40); do /bin/true; done; screen -dmS scr sleep 604'
 check_eq "alice's first login: exit 0" 0 "$AS_RC"
 net1=$(sed -n 1p <<<"$AS_OUT")
 addr1=$(awk 'NR == 2 { print $4 }' <<<"$AS_OUT")
 check_match "... she had an address on eth0" '^10\.213\.' "$addr1"
 check "after logout: her tmux server runs" wait_until 5 test -n "$(procs_of alice 'tmux new-session')"
 check "... and so do her nohup and setsid jobs" bash -c "pgrep -u alice -fx 'sleep 601' && pgrep -u alice -fx 'sleep 602'"
+check "... and her screen session" pgrep -u alice -fx 'sleep 604'
 check_eq "... her PAM session record is gone (the session ended)" 0 "$(sids_of 2601 | wc -l)"
 check "... a reaper record says her login lingers" test -n "$(logins_of 2601)"
 lpid=$(procs_of alice 'sleep 602')
@@ -68,6 +75,9 @@ as_ssh alice 'readlink /proc/self/ns/net; ip -4 -o addr show dev eth0; tmux has-
 check_eq "alice's next login: same network namespace" "$net1" "$(sed -n 1p <<<"$AS_OUT")"
 check_eq "... same address" "$addr1" "$(awk 'NR == 2 { print $4 }' <<<"$AS_OUT")"
 check_match "... and tmux has-session -t work finds her session" 'HAS-WORK' "$AS_OUT"
+as_ssh alice 'screen -ls; screen -S scr -X title renamed && echo SCREEN-REACHED'
+check_match "... screen -ls lists her screen as Detached (not Dead)" '[0-9]+\.scr[[:space:]].*\(Detached\)' "$AS_OUT"
+check_match "... and screen -S scr -X reaches it" 'SCREEN-REACHED' "$AS_OUT"
 as_ssh alice 'kill -0 1 && ps -e -o comm= | grep -c sleep'
 check_eq "... but her new login's PID namespace is its own (no sleep of the old one in its /proc)" "0" \
     "$(tail -n 1 <<<"$AS_OUT")"
@@ -144,9 +154,9 @@ check "... until nsctl terminate" wait_until 5 bash -c '[[ -z $(pgrep -u alice) 
 # ----------------------------------------------------- linger = false ---
 sed 's/^    linger = true$/    linger = false/' "$NS_REPO/conf/ns.conf" | sandbox_conf
 as_ssh alice 'tmux new-session -d -s work "sleep 610"; nohup sleep 611 >/dev/null 2>&1 &
-setsid sleep 612 </dev/null >/dev/null 2>&1 & echo started'
+setsid sleep 612 </dev/null >/dev/null 2>&1 & screen -dmS scr sleep 613; echo started'
 check_eq "linger = false: the login ran" "0 started" "$AS_RC $AS_OUT"
-check "... logout ends every process of the login (tmux, nohup, setsid)" \
+check "... logout ends every process of the login (tmux, nohup, setsid, screen)" \
     wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
 check "... and no reaper record is left" wait_until 5 bash -c "[[ -z \$(ls '$STATE/logins') ]]"
 check "... nsu2601 goes" wait_until 5 link_absent nsu2601
