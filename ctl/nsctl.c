@@ -593,20 +593,43 @@ static int gc_record(const struct ns_session_rec *r, void *data)
 	return 0;
 }
 
-/* SIGKILL the recorded process (pid and start time checked through a
- * pidfd, so a recycled pid is never hit) and wait for it, at most 2 s. */
+/* The parent of PID (from /proc/PID/stat), 0 when it cannot be read. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	int ppid = 0;
+	return p && sscanf(p + 1, " %*c %d", &ppid) == 1 ? (pid_t)ppid : 0;
+}
+
+/* SIGKILL a login's reaper, the recorded process (pid and start time
+ * checked through a pidfd, so a recycled pid is never hit), and wait, at
+ * most 2 s, for it and for its parent (the outer ns-shell, which exits
+ * with it): after that nothing of the login holds its namespace. */
 static bool kill_recorded(pid_t pid, unsigned long long start_rec)
 {
 	unsigned long long start;
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd < 0)
 		return false;
+	pid_t parent = parent_of(pid);
+	int ppfd = parent > 1 ? (int)syscall(SYS_pidfd_open, parent, 0) : -1;
 	bool ok = ns_proc_start_time(pid, &start) == 0 && start == start_rec &&
 		  syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0;
-	struct pollfd w = { .fd = pfd, .events = POLLIN };
+	struct pollfd w[2] = { { .fd = pfd, .events = POLLIN }, { .fd = ppfd, .events = POLLIN } };
 	if (ok)
-		poll(&w, 1, 2000);
+		poll(&w[0], 1, 2000);
+	if (ok && ppfd >= 0)
+		poll(&w[1], 1, 1000);
 	close(pfd);
+	if (ppfd >= 0)
+		close(ppfd);
 	return ok;
 }
 

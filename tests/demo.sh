@@ -55,18 +55,18 @@ if [[ ${NS_SB_INNER:-} != 1 && ${NS_DEMO_CHILD:-} != 1 ]]; then
     for t in unshare ip bridge ssh /usr/sbin/sshd /usr/bin/python3 timeout findmnt; do
         command -v "$t" >/dev/null 2>&1 || { echo "demo: missing $t (make deps)" >&2; exit 1; }
     done
-    unset NS_SB_INNER NS_SB_HOSTNET NS_SB_HOSTMNT
+    unset NS_SB_INNER NS_SB_HOSTNET NS_SB_HOSTMNT NS_SB_RUN
     demo_t0=$EPOCHREALTIME
     demo_before=$(demo_host_state)
     NS_DEMO_CHILD=1 NS_DEMO_HOSTUTS=$(stat -L -c %i /proc/self/ns/uts) \
         timeout --foreground 60 "$BASH" "$0" "$@"
     rc=$?
     (( rc == 124 || rc == 137 )) && echo "demo: TIMED OUT after 60 s"
-    demo_after=$(demo_host_state)
-    if [[ $demo_after != "$demo_before" ]]; then  # a freed veth may take a moment
-        sleep 0.5
+    for ((i = 0; i < 20; i++)); do   # a freed veth may take a moment: look for 2 s
         demo_after=$(demo_host_state)
-    fi
+        [[ $demo_after == "$demo_before" ]] && break
+        sleep 0.1
+    done
     if [[ $demo_after == "$demo_before" ]]; then
         printf '  %-6s %s\n' PASS "the real host is unchanged (links, addresses, routes, mounts, account/PAM files)"
     else
@@ -82,6 +82,8 @@ if [[ ${NS_SB_INNER:-} != 1 && ${NS_DEMO_CHILD:-} != 1 ]]; then
 fi
 
 sandbox_enter "$0" "$@"
+# shellcheck source=SCRIPTDIR/integration/lib.sh
+. "$(dirname "$0")/integration/lib.sh" || exit 1
 T_START=$EPOCHREALTIME
 
 # ------------------------------------------------------------- inner part ---
@@ -92,7 +94,6 @@ PORT=8080
 USERS=(alice bob)
 declare -A UID_OF=([alice]=2001 [bob]=2002)
 declare -A ADDR_OF=() HOLD_PID=() HOLD_FD=()
-NSCTL=$NS_BUILD/nsctl
 W=54                  # width of one column in the side-by-side views
 DEMO_DONE=0
 
@@ -250,13 +251,7 @@ default {
 }
 EOF
 
-sandbox_pam sshd <<EOF
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-password required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO
-EOF
+pam_sshd_ns
 
 sandbox_sshd
 for u in "${USERS[@]}"; do sandbox_ssh_authorize "$u"; done

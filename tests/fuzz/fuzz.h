@@ -39,6 +39,13 @@ static inline char *fuzz_text(const uint8_t *data, size_t size)
 	return s;
 }
 
+/* fuzz_text of an input of at most MAX bytes; NULL for a longer one too
+ * (the target returns -1: not worth keeping). */
+static inline char *fuzz_text_max(const uint8_t *data, size_t size, size_t max)
+{
+	return size > max ? NULL : fuzz_text(data, size);
+}
+
 /* Cut the input into NUL-separated C strings (at most MAX; the last field
  * runs to the end). Returns the count; free *blob afterwards. */
 static inline size_t fuzz_fields(const uint8_t *data, size_t size, char **blob, char **out,

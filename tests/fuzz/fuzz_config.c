@@ -151,9 +151,7 @@ static void check_blanking(const char *text)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > MAX_INPUT)
-		return -1;
-	char *text = fuzz_text(data, size);
+	char *text = fuzz_text_max(data, size, MAX_INPUT);
 	if (!text)
 		return -1;
 

@@ -26,9 +26,7 @@ static bool same_rec(const struct ns_session_rec *a, const struct ns_session_rec
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > MAX_INPUT)
-		return -1;
-	char *text = fuzz_text(data, size);
+	char *text = fuzz_text_max(data, size, MAX_INPUT);
 	if (!text)
 		return -1;
 

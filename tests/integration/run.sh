@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Run the root integration tests: every tests/integration/t-*.sh (or the ones
 # named as arguments), each as its own process in its own sandbox, with a
-# timeout (NS_TEST_TIMEOUT seconds, default 120). Afterwards, prove that the
+# timeout (NS_TEST_TIMEOUT seconds, default 120; a test with a line
+# "# ns-test-timeout: SECONDS" gets that much if it is more). Afterwards, prove that the
 # real host was left as it was (links, addresses, routes, mounts, account and
-# PAM files, ns-shell paths, sandbox processes): that is one more check.
+# PAM files, ns-shell paths, this run's sandbox processes): that is one more
+# check. Each test gets NS_SB_RUN=<this run's id> in its environment, which
+# every sandbox process started from it inherits: processes of sandboxes of
+# other runs on the same machine (another developer's) are not ours.
 #
 # Output: each test's "ok"/"not ok" lines, a "# t-NAME.sh: ..." line per
 # test, and last a single line "N passed, N failed" (all checks summed; a
@@ -28,7 +32,7 @@ for tool in unshare ip findmnt timeout /usr/bin/python3; do
     fi
 done
 # A sandbox's marker must never leak into a test started from here.
-unset NS_SB_INNER NS_SB_HOSTNET NS_SB_HOSTMNT
+unset NS_SB_INNER NS_SB_HOSTNET NS_SB_HOSTMNT NS_SB_RUN
 
 # What a test must not change on the real host.
 host_state() {
@@ -52,8 +56,8 @@ host_state() {
         [[ -f $f ]] && sha256sum "$f"
     done
     ls -A /home
-    echo "## sandbox processes"
-    grep -lzx 'NS_SB_INNER=1' /proc/[0-9]*/environ 2>/dev/null |
+    echo "## sandbox processes of this run"
+    grep -lzxF "NS_SB_RUN=$run_id" /proc/[0-9]*/environ 2>/dev/null |
         awk -F/ '{print $3}' | sort -n
 }
 
@@ -70,6 +74,9 @@ fi
 
 logdir=$(mktemp -d /tmp/ns-shell-itest.XXXXXX) || exit 1
 trap 'rm -rf -- "$logdir"' EXIT
+# This run's id, unique on this machine while the run lasts (mktemp made the
+# directory): only the tests get it (run.sh's own processes must not match).
+run_id=${logdir##*/}
 
 before=$(host_state)
 passed=0
@@ -80,7 +87,10 @@ for t in "${tests[@]}"; do
     name=$(basename "$t")
     log=$logdir/$name.log
     start=$EPOCHREALTIME
-    timeout -k 5 "$timeout_s" bash "$t" </dev/null 2>&1 | tee "$log" |
+    # a test that needs longer says so in a line "# ns-test-timeout: SECONDS"
+    t_s=$(sed -n 's/^# ns-test-timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
+    (( ${t_s:-0} > timeout_s )) || t_s=$timeout_s
+    NS_SB_RUN=$run_id timeout -k 5 "$t_s" bash "$t" </dev/null 2>&1 | tee "$log" |
         grep --line-buffered -v -E "$summary_re"
     rc=${PIPESTATUS[0]}
     ms=$(( (${EPOCHREALTIME/./} - ${start/./}) / 1000 ))
@@ -93,8 +103,8 @@ for t in "${tests[@]}"; do
     fi
     note=""
     if (( rc == 124 || rc == 137 )); then
-        f=$((f + 1)); note=" TIMED OUT after ${timeout_s}s"
-        echo "not ok - $name finished within ${timeout_s}s (NS_TEST_TIMEOUT)"
+        f=$((f + 1)); note=" TIMED OUT after ${t_s}s"
+        echo "not ok - $name finished within ${t_s}s (NS_TEST_TIMEOUT or its ns-test-timeout line)"
     elif [[ -z $line ]]; then
         f=$((f + 1)); note=" CRASHED (exit $rc, no totals line)"
         echo "not ok - $name printed its totals line"
@@ -116,19 +126,20 @@ if (( ${#tests[@]} == 0 )); then
 fi
 
 # Leak check. Interfaces of a freed namespace go asynchronously (tens of ms),
-# so look twice before calling it a leak.
-after=$(host_state)
-if [[ $after != "$before" ]]; then
-    sleep 0.5
+# and the last sandbox's processes are being reaped: look again for up to 2 s
+# before calling it a leak.
+for ((i = 0; i < 20; i++)); do
     after=$(host_state)
-fi
+    [[ $after == "$before" ]] && break
+    sleep 0.1
+done
 if [[ $after == "$before" ]]; then
     echo "ok - the real host is unchanged (links, addresses, routes, mounts, files, processes)"
     passed=$((passed + 1))
 else
     echo "not ok - the real host is unchanged (links, addresses, routes, mounts, files, processes)"
     diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed 's/^/#   /'
-    echo "#   (a sandbox of someone else running at the same time also shows here)"
+    echo "#   (a change by someone else on the machine meanwhile also shows here; their sandboxes' processes do not)"
     failed=$((failed + 1))
 fi
 

@@ -36,6 +36,10 @@
 #     interfaces go. If the outer unshare is killed, --kill-child SIGKILLs
 #     PID 1. No cleanup code is needed, and none can be forgotten.
 #
+# Every process of the sandbox that keeps the environment carries NS_SB_INNER=1
+# and NS_SB_RUN (run.sh's id for its run, so that its check for leftover
+# processes can tell its own sandboxes from those of other runs).
+#
 # Variables set inside:  SB (the sandbox dir, /run/ns-sb), SB_SYSLOG (one line
 # per /dev/log message: "facility.severity TAG[PID]: MESSAGE"), SB_HOSTROOT
 # (a read-only view of the real root filesystem as it is on disk, to prove a
@@ -169,7 +173,7 @@ sandbox_enter() {
             exit 1
         fi
         script=$(readlink -f -- "$script")
-        NS_SB_INNER=1 \
+        NS_SB_INNER=1 NS_SB_RUN=${NS_SB_RUN:-standalone.$$} \
         NS_SB_HOSTNET=$(stat -L -c %i /proc/self/ns/net) \
         NS_SB_HOSTMNT=$(stat -L -c %i /proc/self/ns/mnt) \
         NS_REPO=$NS_REPO NS_BUILD=$NS_BUILD \
@@ -462,27 +466,20 @@ sandbox_pam() {
 
 # sandbox_pam_defaults : minimal stacks for su, su-l, runuser, runuser-l,
 # login, sshd and other, without pam_ns (sandbox_enter writes them; pam_unix
-# with nodelay, so a failed password costs no 2 s). Add pam_ns
-# with e.g.:  sandbox_pam su-l <<EOF ... session required $PAM_NS_SO ... EOF
+# with nodelay, so a failed password costs no 2 s). Stacks with pam_ns:
+# pam_with_ns and pam_sshd_ns in lib.sh.
 sandbox_pam_defaults() {
     local s
-    for s in su su-l runuser runuser-l; do
-        sandbox_pam "$s" <<'EOF'
-auth     sufficient pam_rootok.so
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-password required   pam_unix.so
-session  required   pam_unix.so
-EOF
-    done
-    for s in login sshd other; do
-        sandbox_pam "$s" <<'EOF'
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-password required   pam_unix.so
-session  required   pam_unix.so
-EOF
-    done
+    for s in su su-l runuser runuser-l; do sandbox_pam "$s" < <(sandbox_pam_unix rootok); done
+    for s in login sshd other; do sandbox_pam "$s" < <(sandbox_pam_unix); done
+}
+
+# sandbox_pam_unix [rootok] : the lines of a plain stack (auth, account,
+# password, session: pam_unix), with pam_rootok sufficient first if asked.
+sandbox_pam_unix() {
+    [[ ${1:-} == rootok ]] && echo 'auth     sufficient pam_rootok.so'
+    printf '%s\n' 'auth     required   pam_unix.so nodelay' 'account  required   pam_unix.so' \
+        'password required   pam_unix.so' 'session  required   pam_unix.so'
 }
 
 # ------------------------------------------------------------------ logins --

@@ -12,23 +12,12 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1
 
-X=$SB/x
-PUB=$SB/pub
-mkdir -m 1777 "$X"
-mkdir -m 0755 "$PUB"
 sandbox_install_ns_shell
 sandbox_add_user alice 3001
 : | sandbox_conf          # built-in defaults: bridge
-for s in su su-l; do
-    sandbox_pam "$s" <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO debug
-EOF
-done
+pam_with_ns su su-l
 # chsh replaces /etc/passwd by rename, which a bind-mounted file cannot
 # take: put the sandbox's account files into the /etc overlay instead
 # (its upper layer is the sandbox's tmpfs as well).
@@ -37,8 +26,6 @@ for f in passwd shadow group; do
 done
 check "the account files are on the sandbox's /etc overlay (nothing real is written)" \
     bash -c '[[ $(findmnt -n -o FSTYPE -T /etc/passwd) == overlay ]]'
-printf '%s\n' "$SB_USER_PASSWORD" >"$PUB/pw"
-chmod 0644 "$PUB/pw"
 
 # inject.py TEXT: push TEXT and a newline into the terminal on fd 0.
 cat >"$PUB/inject.py" <<'EOF'
@@ -112,7 +99,7 @@ rm -f "$X/fd.sock" "$X/injected.report"
 setpriv --reuid=alice --regid=alice --init-groups /usr/bin/python3 -I "$PUB/fdpass.py" serve "$X/fd.sock" "$X/injected" \
     </dev/null >/dev/null 2>"$SB/tmp/fdpass.err" &
 fdpass_pid=$!
-for ((i = 0; i < 100; i++)); do [[ -S $X/fd.sock ]] && break; sleep 0.02; done
+wait_until 2 test -S "$X/fd.sock"
 printf '/usr/bin/python3 -I %s send %s\nexit 0\n' "$PUB/fdpass.py" "$X/fd.sock" >/home/alice/.bash_profile
 admin_su
 wait "$fdpass_pid" 2>/dev/null
@@ -122,9 +109,10 @@ check_fail "... which cannot inject into it: not its controlling terminal, and i
 printf '#   %s\n' "$(cat "$X/injected.report" 2>/dev/null)"
 printf '/usr/bin/python3 -I %s "id -u >%s/injected"\nexit 0\n' "$PUB/inject.py" "$X" >/home/alice/.bash_profile
 
-# alice changes her own login shell (her password, the stock setuid chsh).
-timeout 10 script -qec "setpriv --reuid=alice --regid=alice --init-groups chsh -s /bin/bash" /dev/null \
-    < <(sleep 0.5; cat "$PUB/pw"; sleep 1) >/dev/null 2>&1
+# alice changes her own login shell (her password, typed at chsh's prompt
+# on a pty; the stock setuid chsh).
+timeout 30 "$PY" "$SB/bin/ptysu.py" "$PWFILE" \
+    setpriv --reuid=alice --regid=alice --init-groups chsh -s /bin/bash >/dev/null 2>&1
 check_eq "alice could change her own shell with chsh (the way out this test is about)" "/bin/bash" \
     "$(getent passwd alice | cut -d: -f7)"
 
@@ -137,23 +125,15 @@ check_fail "after alice's chsh, root's 'su - alice' on a terminal cannot be made
 rm -f /home/alice/.bash_profile
 # By docs/DESIGN.md a user whose shell is not ns-shell keeps only pam_ns's
 # network namespace (and, now, the session's terminal filter):
-R_OUT=$(timeout 10 su - alice -c 'readlink /proc/self/ns/net' </dev/null 2>&1)
+RUN_TIMEOUT=10 RUN_MERGE=1 run su - alice -c 'readlink /proc/self/ns/net'
 check_fail "after alice's chsh, her login is still in a network namespace of its own" \
-    test "$R_OUT" = "$(readlink /proc/self/ns/net)"
+    test "$OUT" = "$(readlink /proc/self/ns/net)"
 # An admin who wants all of ns-shell names it: pam_ns shell=PATH refuses
 # a namespaced user whose login shell is anything else.
-for s in su su-l; do
-    sandbox_pam "$s" <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO debug shell=$SB/bin/ns-shell
-EOF
-done
-R_OUT=$(timeout 10 su - alice -c 'echo RAN-OUTSIDE' </dev/null 2>&1)
+PAM_NS_ARGS="debug shell=$SB/bin/ns-shell" pam_with_ns su su-l
+RUN_TIMEOUT=10 RUN_MERGE=1 run su - alice -c 'echo RAN-OUTSIDE'
 check_fail "with pam_ns shell=ns-shell, alice's chsh'd login is refused (no shell outside ns-shell)" \
-    grep -q RAN-OUTSIDE <<<"$R_OUT"
+    grep -q RAN-OUTSIDE <<<"$OUT"
 check "... and the log says why" sandbox_log_wait "login shell of alice is /bin/bash, not $SB/bin/ns-shell" 3
 
 sandbox_finish

@@ -26,54 +26,27 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1   # never run on without the sandbox
 sandbox_enter "$0" "$@"
-# shellcheck source=pam-lib.sh
-. "$(dirname "$0")/pam-lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
-ATT=$NS_REPO/tests/integration/attack
-NSCTL=$NS_BUILD/nsctl
 FAULT_SO=$NS_BUILD/fault/pam_ns.so
 NFT=$(command -v nft)
-NETNS_DIR=/run/ns-shell/netns
-X=$SB/x
-mkdir -m 1777 "$X"
-cp "$ATT/dhcpforge.py" "$SB/bin/" && chmod 0755 "$SB/bin/dhcpforge.py"
 FORGE="$PY -I $SB/bin/dhcpforge.py"
 
-pidfile_of() { compgen -G "$NETNS_DIR/$1/dhcp*.pid" | head -n 1; }
-client_of() { tr -dc '0-9' <"$(pidfile_of "$1")" 2>/dev/null; }
-status_of() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null | xargs; }
-stat_field() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk -v f="$2" '{ print $(f - 2) }'; }
-limit_of() { awk -v n="$2" 'index($0, n) == 1 { print $(NF - 2), $(NF - 1) }' "/proc/$1/limits" 2>/dev/null; }
-no_udhcpc() { ! pgrep -x udhcpc >/dev/null; }
-n_release_of() { grep -c "DHCPRELEASE(nsbr0) $1 " "$DNSMASQ_LOG"; }
 as_carol() { setpriv --reuid=carol --regid=carol --init-groups "$@"; }
 as_bob() { setpriv --reuid=bob --regid=bob --init-groups "$@"; }
 
 # ---------------------------------------------------------------- setup ---
-t_helpers
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
-sandbox_add_user carol 2003
-pam_with_ns su
-pam_with_ns su-l
+add_users 2001 alice bob carol
+pam_with_ns su su-l
 sandbox_conf <<EOF
 exempt_users = {"root", "carol"}
 dhcp_script  = "$NS_REPO/conf/udhcpc.script"
 default { address = "dhcp" }
 EOF
 [[ -n $NFT ]] || sandbox_die "nft (nftables) is not installed"
-{ ip link add nsbr0 type bridge && ip addr add 10.213.0.1/16 dev nsbr0 && ip link set nsbr0 up; } ||
-    sandbox_die "cannot create nsbr0"
-DNSMASQ_LOG=$SB/dnsmasq.log
-/usr/sbin/dnsmasq --conf-file=/dev/null --keep-in-foreground \
-    --user=root --group=root --interface=nsbr0 --bind-interfaces \
-    --except-interface=lo --port=0 --no-ping \
-    --dhcp-range=10.213.1.10,10.213.1.100,255.255.0.0,1h \
-    --dhcp-leasefile="$SB/dnsmasq.leases" --pid-file="$SB/dnsmasq.pid" \
-    --log-facility="$DNSMASQ_LOG" </dev/null >>"$SB/dnsmasq.out" 2>&1 &
-wait_until 5 grep -q 'DHCP, IP range' "$DNSMASQ_LOG" ||
-    sandbox_die "dnsmasq did not start" "$(cat "$SB/dnsmasq.out" "$DNSMASQ_LOG" 2>&1)"
+bridge_up
+dhcp_server_start
 
 # =========================================== forged local DHCP replies ===
 hold B bob 'ip -o link show dev eth0; ip -br -4 addr show dev eth0; touch '"$X"'/b-ready'
@@ -97,7 +70,7 @@ for p in 68 6868; do
         </dev/null >"$X/l$p.log" 2>&1 &
     wait_until 5 test -e "$X/l$p.ready" || sandbox_die "listener on $p did not start" "$(cat "$X/l$p.log")"
 done
-n_rel_b=$(n_release_of "$b4")
+n_rel_b=$(n_release "$b4")
 as_user alice "$FORGE ack $amac 10.213.1.250 10.213.0.66 255.255.255.255:68 $a4:68 127.0.0.1:68 \
     255.255.255.255:6868 $a4:6868 127.0.0.1:6868; $FORGE release $bmac $b4 10.213.0.1"
 check_login "alice ran the forger in her login"
@@ -115,7 +88,7 @@ check_eq "control: alice's three datagrams to port 6868 arrive" 3 "$(wc -l <"$X/
 check_eq "control: root's broadcast to udp 68 inside her namespace arrives" 1 "$(wc -l <"$X/l68.out" 2>/dev/null)"
 check_eq "nothing alice sent reached udp 68 (broadcast, her eth0 address, loopback)" "" \
     "$(grep -v "from $a4\$" "$X/l68.out"; [[ $(wc -l <"$X/l68.out") -le 1 ]] || echo more)"
-check_eq "dnsmasq logged no DHCPRELEASE of bob's lease" "$n_rel_b" "$(n_release_of "$b4")"
+check_eq "dnsmasq logged no DHCPRELEASE of bob's lease" "$n_rel_b" "$(n_release "$b4")"
 drops=$("$NSCTL" exec alice -- "$NFT" list chain inet ns_shell out 2>&1 |
     sed -n 's/.*skuid != 0 udp dport 67-68 counter packets \([0-9]*\) .*/\1/p')
 check_eq "pam_ns's table counted her 4 datagrams to udp 67/68" 4 "$drops"
@@ -126,27 +99,6 @@ check_eq "... and her client is still the same process" "$apid" "$(client_of ns-
 release B
 
 # ==================================== su - bob by an unprivileged user ===
-cat >"$SB/bin/hostile.py" <<'EOF'
-# hostile.py CMD...: exec CMD with what a user can hand down through su
-import os, resource, signal, sys
-os.nice(19)
-try:
-    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-except OSError:
-    pass
-os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-for r, v in ((resource.RLIMIT_FSIZE, 1), (resource.RLIMIT_NOFILE, 64), (resource.RLIMIT_CPU, 60),
-             (resource.RLIMIT_STACK, 256 * 1024)):
-    resource.setrlimit(r, (v, resource.getrlimit(r)[1]))
-for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM):
-    signal.signal(s, signal.SIG_IGN)
-signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGQUIT, signal.SIGCHLD})
-with open("/proc/self/oom_score_adj", "w") as f:
-    f.write("900")
-os.umask(0o077)
-os.execvp(sys.argv[1], sys.argv[1:])
-EOF
-chmod 0644 "$SB/bin/hostile.py"
 rm -f "$X/c-ready"
 : >"$X/hold-C"
 chmod 0666 "$X/hold-C"
@@ -194,22 +146,17 @@ wait_until 5 no_udhcpc
 
 # ========================================== registration of the client ===
 if [[ -f $FAULT_SO ]]; then
-    sandbox_pam svcfault <<EOF
-auth     sufficient pam_rootok.so
-account  required   pam_unix.so
-session  required   $FAULT_SO
-EOF
+    PAM_NS_MODULE=$FAULT_SO PAM_NS_ARGS='' pam_with_ns svcfault
     for p in dhcp-forked dhcp-registered; do
-        rc=0
-        # (a subshell: bash's own "Killed" notice goes to /dev/null)
-        ( env NS_FAULT_POINT="$p" pamtester svcfault bob open_session >/dev/null 2>&1; exit $? ) 2>/dev/null || rc=$?
-        check_eq "fault $p: the login is killed (SIGKILL)" 137 "$rc"
-        sleep 1
+        run env NS_FAULT_POINT="$p" pamtester svcfault bob open_session
+        check_eq "fault $p: the login is killed (SIGKILL)" 137 "$RC"
+        # The namespace (its veth) goes with its last process: after that
+        # nothing of the killed login is left that could start a client.
+        wait_until 3 link_absent nsu2002
         check "fault $p: no DHCP client runs afterwards (the child never ran udhcpc)" no_udhcpc
         check_eq "fault $p: dnsmasq saw no DHCPDISCOVER from it" 0 \
             "$(grep -c "DHCPDISCOVER(nsbr0) .*$bmac" <(sed -n '/FAULT-'"$p"'/,$p' "$DNSMASQ_LOG"))"
         printf 'FAULT-%s\n' "$p" >>"$DNSMASQ_LOG"
-        wait_until 3 link_absent nsu2002
     done
     as_user bob 'ip -br -4 addr show dev eth0'
     check_match "after both, bob's next login works" "UP +10\.213\.1\." "$AS_OUT"
@@ -217,14 +164,14 @@ EOF
     settle 2002
     # A login killed after its client got the lease, before its session
     # record: the client is an orphan that keeps the namespace alive.
-    rc=0
-    ( env NS_FAULT_POINT=inner pamtester svcfault bob open_session >/dev/null 2>&1; exit $? ) 2>/dev/null || rc=$?
+    run env NS_FAULT_POINT=inner pamtester svcfault bob open_session
+    rc=$RC
     if [[ $rc == 137 ]]; then
         orphan=$(pgrep -x udhcpc | head -n 1)
         check_eq "fault inner: the client of the killed login (no record) runs on" "udhcpc" \
             "$(cat "/proc/${orphan:-0}/comm" 2>&1)"
         oaddr=$(tail -n 50 "$DNSMASQ_LOG" | sed -n "s/.*DHCPACK(nsbr0) \([0-9.]*\) $bmac.*/\1/p" | tail -n 1)
-        n_rel=$(n_release_of "${oaddr:-none}")
+        n_rel=$(n_release "${oaddr:-none}")
         as_user bob 'ip -br -4 addr show dev eth0'
         check_match "... bob's next login works" "UP +10\.213\.1\." "$AS_OUT"
         check "... and stopped the orphan" wait_until 5 bash -c "! [ -d /proc/${orphan:-0} ]"

@@ -12,53 +12,17 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-SESS=/run/ns-shell/sessions
-LEASES=/var/lib/ns-shell/leases
-PY=$SB_PYTHON
-ATT=$NS_REPO/tests/integration/attack
-PUB=$SB/pub
-mkdir -m 0755 "$PUB"
-mkdir -m 1777 "$SB/x"
-X=$SB/x
+. "$(dirname "$0")/lib.sh" || exit 1
 
 sandbox_install_ns_shell
-sandbox_add_user alice 3001
-sandbox_add_user bob 3002
-sandbox_add_user carol 3003
+add_users 3001 alice bob carol
 # built-in defaults (bridge, per-user namespace, pool), except that a
 # login's processes end with it: the fork bomb below must not outlive it.
 printf 'default { linger = false }\n' | sandbox_conf
-for s in su su-l; do
-    sandbox_pam "$s" <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO debug
-EOF
-done
-sandbox_pam nstest <<EOF
-session  required   $PAM_NS_SO
-EOF
+pam_with_ns su su-l
+pam_ns_alone nstest
 cc -O2 -Wall -o "$SB/bin/lockstop" "$ATT/lockstop.c" || sandbox_die "cannot compile lockstop.c"
-printf '%s\n' "$SB_USER_PASSWORD" >"$PUB/pw"
-chmod 0644 "$PUB/pw"
 
-ms_since() { echo $(( (${EPOCHREALTIME/./} - ${1/./}) / 1000 )); }
-wait_until() { # SECONDS CMD...
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
-procs_of() { ps -eo pid=,ruid=,euid=,args= | awk -v u="$1" '$2 == u || $3 == u'; }
-no_procs_of() { [[ -z $(procs_of "$1") ]]; }
-n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
-lease_of() { awk -v u="$1" '$2 == u && NF == 4 { print $3 }' "$LEASES" 2>/dev/null; }
-no_ns_links() { ! ip -o link show | grep -q ' ns[us][0-9a-f]'; }
 # timed_login USER : su USER -c 'echo IN-$USER' as root; sets T_MS T_RC T_OUT
 timed_login() {
     local t0=$EPOCHREALTIME
@@ -91,7 +55,7 @@ check_eq "once the holder is gone alice logs in again" "0 IN-alice" "$T_RC $T_OU
 wait_until 2 no_ns_links
 R_RC=0
 R_OUT=$(setpriv --reuid=alice --regid=alice --init-groups \
-        "$SB/bin/lockstop" "$PUB/pw" 300 /bin/su alice -c true </dev/null 2>&1) || R_RC=$?
+        "$SB/bin/lockstop" "$PWFILE" 300 /bin/su alice -c true </dev/null 2>&1) || R_RC=$?
 stopped=$(sed -n 's/^held pid=\([0-9]*\) .*/\1/p' <<<"$R_OUT")
 if [[ -n $stopped ]]; then
     sandbox_ok "alice stopped her own su while it held the leases lock ($R_OUT)"
@@ -103,7 +67,7 @@ if [[ -n $stopped ]]; then
 else
     sandbox_ok "alice could not stop her su while it held the leases lock in 300 tries ($R_OUT)"
 fi
-wait_until 3 no_procs_of 3001
+wait_until 3 no_uid_procs 3001
 timed_login carol
 check_eq "after alice lets go, carol logs in" "0 IN-carol" "$T_RC $T_OUT"
 
@@ -122,9 +86,9 @@ for i in range(25):
 print("done")
 EOF
 chmod 0644 "$PUB/sukill.py"
-R_OUT=$(setpriv --reuid=alice --regid=alice --init-groups "$PY" -I "$PUB/sukill.py" "$PUB/pw" </dev/null 2>&1)
+R_OUT=$(setpriv --reuid=alice --regid=alice --init-groups "$PY" -I "$PUB/sukill.py" "$PWFILE" </dev/null 2>&1)
 check_eq "alice SIGKILLed her own su 25 times at random moments of pam_ns's work" "done" "$R_OUT"
-wait_until 5 no_procs_of 3001
+wait_until 5 no_uid_procs 3001
 no_live_flocks() { ! grep -q FLOCK /proc/locks; }
 check "... no lock is left held" wait_until 3 no_live_flocks
 timed_login bob
@@ -166,7 +130,7 @@ else
     sandbox_not_ok "alice's fork bomb ran"
 fi
 kill -TERM "$bomb_su"; wait "$bomb_su" 2>/dev/null
-check "when alice's login ends, every process of the bomb is gone" wait_until 5 no_procs_of 3001
+check "when alice's login ends, every process of the bomb is gone" wait_until 5 no_uid_procs 3001
 
 # ================================ class 13: 50 logins in quick succession ===
 users=(alice bob carol alice bob)
@@ -183,13 +147,7 @@ check_eq "... one lease per user" "3" "$(awk 'NF == 4' "$LEASES" | wc -l)"
 check_eq "... no process holds a flock" "" "$(grep FLOCK /proc/locks)"
 
 # ================================================ class 14: names and ids ===
-# Appended by hand (useradd would refuse some of them).
-add_raw() { # NAME UID GID
-    printf '%s:x:%s:%s::/home/%s:%s\n' "$1" "$2" "$3" "$1" "$SB/bin/ns-shell" >>"$SB/etc/passwd"
-    printf '%s:%s:19000:0:99999:7:::\n' "$1" "$SB_PW_HASH" >>"$SB/etc/shadow"
-    grep -q "^[^:]*:x:$3:" "$SB/etc/group" || printf 'g%s:x:%s:\n' "$3" "$3" >>"$SB/etc/group"
-    mkdir -p -m 0700 "/home/$1" && chown "$2:$3" "/home/$1"
-}
+# Appended by hand (useradd would refuse some of them): add_raw.
 name32=u2345678901234567890123456789012     # 32 bytes
 odd=(nobody big31 big32 "$name32" 1st.user-x a.b a-b)
 add_raw big31 2147483647 2147483647
@@ -206,18 +164,14 @@ usermod_shell() { # the existing nobody gets ns-shell and a home for this test
 }
 usermod_shell
 check_eq "control: the tools see uid 4294967294" "big32" "$(getent passwd 4294967294 | cut -d: -f1)"
-declare -A HOLD
 for u in "${odd[@]}"; do
     rm -f "$X/out-$u"
-    : >"$X/hold-$u"
-    su "$u" -c "{ hostname; ip -br -4 addr show dev eth0; cat /sys/class/net/eth0/address; } >$X/out-$u; while [ -e $X/hold-$u ]; do sleep 0.05; done" \
-        </dev/null >"$SB/tmp/su-$u.log" 2>&1 &
-    HOLD[$u]=$!
+    hold "$u" "$u" "{ hostname; ip -br -4 addr show dev eth0; cat /sys/class/net/eth0/address; } >$X/out-$u"
 done
 for u in "${odd[@]}"; do wait_until 10 test -s "$X/out-$u"; done
 ok_n=0
 for u in "${odd[@]}"; do
-    [[ -s $X/out-$u ]] && ok_n=$((ok_n + 1)) || sed 's/^/# /' "$SB/tmp/su-$u.log"
+    [[ -s $X/out-$u ]] && ok_n=$((ok_n + 1)) || sed 's/^/# /' "$SB/tmp/hold-$u.out"
 done
 check_eq "all 7 odd users are logged in at once (65534, 2^31-1, 2^32-2, 32-byte name, 1st.user-x, a.b, a-b)" 7 "$ok_n"
 check "interfaces nsu65534, nsu2147483647, nsu4294967294 exist side by side" \
@@ -231,13 +185,12 @@ check_eq "... the namespace names are ns-<user>" \
 macs=$(cat "$X"/out-* | grep -E '^([0-9a-f]{2}:){5}[0-9a-f]{2}$' | sort -u | wc -l)
 check_eq "7 distinct MAC addresses inside" 7 "$macs"
 for u in "${odd[@]}"; do
-    a=$(lease_of "$u")
+    a=$(lease_of -s "$u")
     check_match "$u: eth0 holds its own lease ($a) and the hostname is its name" \
         "^${u//./\\.}
 eth0(@[^ ]*)? +UP +${a//./\\.}/16" "$(cat "$X/out-$u")"
 done
-for u in "${odd[@]}"; do rm -f "$X/hold-$u"; done
-for u in "${odd[@]}"; do wait "${HOLD[$u]}"; done
+release "${odd[@]}"
 name33=${name32}3
 add_raw "$name33" 3014 3014
 R_OUT=$(su "$name33" -c 'echo IN' </dev/null 2>&1)
@@ -248,7 +201,7 @@ wait_until 2 no_ns_links
 rm -f "$LEASES"
 add_raw olduser 3100 3100
 timed_login olduser
-old_addr=$(lease_of olduser)
+old_addr=$(lease_of -s olduser)
 timed_login bob
 timed_login carol
 check "olduser (uid 3100) had the first address of the pool ($old_addr)" test -n "$old_addr"
@@ -256,9 +209,9 @@ c=$(sed 's/^olduser:/newuser:/' "$SB/etc/passwd"); printf '%s\n' "$c" >"$SB/etc/
 c=$(sed 's/^olduser:/newuser:/' "$SB/etc/shadow"); printf '%s\n' "$c" >"$SB/etc/shadow"
 mkdir -m 0700 /home/newuser && chown 3100:3100 /home/newuser
 R_OUT=$(su newuser -c 'ip -br -4 addr show dev eth0' </dev/null 2>&1)
-new_addr=$(lease_of newuser)
+new_addr=$(lease_of -s newuser)
 check "uid 3100 now named newuser logs in with an address ($new_addr)" test -n "$new_addr"
 check_fail "newuser does not inherit olduser's address $old_addr" test "$new_addr" = "$old_addr"
-check_eq "olduser's lease is gone from the file" "" "$(lease_of olduser)"
+check_eq "olduser's lease is gone from the file" "" "$(lease_of -s olduser)"
 
 sandbox_finish

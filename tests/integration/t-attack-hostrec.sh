@@ -15,28 +15,18 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/pam-lib.sh" || exit 1
+. "$(dirname "$0")/lib.sh" || exit 1
 
-t_helpers
 sandbox_install_ns_shell
-sandbox_add_user alice 3001
-sandbox_add_user bob 3002
-X=$SB/x
-mkdir -m 1777 "$X"
+add_users 3001 alice bob
 sandbox_conf <<'EOF'
 user "alice" { network = "isolated" }
 EOF
 pam_with_ns su-l          # su (below: the sandbox default) has no pam_ns
-sandbox_pam nstest <<EOF
-session  required   $PAM_NS_SO debug
-EOF
-printf '%s\n' "$SB_USER_PASSWORD" >"$X/pw"
-install -m 0644 "$NS_REPO/tests/integration/bin/ptysu.py" "$X/ptysu.py"
-chmod 0644 "$X/pw" "$X/ptysu.py"
-HOSTPID=$(stat -L -c %i /proc/self/ns/pid) HOSTNET=$(stat -L -c %i /proc/self/ns/net)
+pam_ns_alone nstest debug
 
 check "no pam_ns has run yet in this boot (no $(printf %s /run/ns-shell/host))" test ! -e /run/ns-shell/host
-out=$(timeout 30 su alice -c "readlink /proc/self/ns/pid; $SB_PYTHON -I $X/ptysu.py $X/pw su - alice -c 'echo NESTED-IN; ls /run/ns-shell/sessions | wc -l'" </dev/null 2>&1)
+out=$(timeout 30 su alice -c "readlink /proc/self/ns/pid; $PY -I $SB/bin/ptysu.py $PWFILE su - alice -c 'echo NESTED-IN; ls /run/ns-shell/sessions | wc -l'" </dev/null 2>&1)
 check_fail "alice (isolated, namespaces from ns-shell) runs su - alice inside her login: refused" \
     grep -q NESTED-IN <<<"$out"
 printf '%s\n' "$out" | sed 's/^/#   /'

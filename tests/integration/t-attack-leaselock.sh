@@ -15,54 +15,24 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/pam-lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 FAULT_SO=$NS_BUILD/fault/pam_ns.so
 [[ -f $FAULT_SO ]] || sandbox_die "no $FAULT_SO (run: make build/fault/pam_ns.so)"
-X=$SB/x
-mkdir -m 1777 "$X"
-status_of() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null | xargs; }
-stat_field() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk -v f="$2" '{ print $(f - 2) }'; }
-limit_of() { awk -v n="$2" 'index($0, n) == 1 { print $(NF - 2), $(NF - 1) }' "/proc/$1/limits" 2>/dev/null; }
 
-t_helpers
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
-sandbox_pam su <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  required   $FAULT_SO
-EOF
+add_users 2001 alice bob
+PAM_NS_MODULE=$FAULT_SO PAM_NS_ARGS='' pam_with_ns su
 pam_with_ns nstest
 printf 'default { network = "bridge" }\n' | sandbox_conf
 
-cat >"$SB/bin/hostile.py" <<'EOF'
-# hostile.py CMD...: exec CMD with what a user can hand down through su
-import os, resource, signal, sys
-os.nice(19)
-try:
-    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-except OSError:
-    pass
-os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-for r, v in ((resource.RLIMIT_NOFILE, 64), (resource.RLIMIT_CPU, 60), (resource.RLIMIT_STACK, 256 * 1024)):
-    resource.setrlimit(r, (v, resource.getrlimit(r)[1]))
-for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1):
-    signal.signal(s, signal.SIG_IGN)
-signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGQUIT})
-os.execvp(sys.argv[1], sys.argv[1:])
-EOF
-chmod 0644 "$SB/bin/hostile.py"
 check "control: alice's su logs in (fault build, no pause)" \
     bash -c "printf '%s\n' '$SB_USER_PASSWORD' | setpriv --reuid=alice --regid=alice --init-groups su alice -c true"
 
 # alice's su, paused in the worker with the leases lock held
 printf '%s\n' "$SB_USER_PASSWORD" | setpriv --reuid=alice --regid=alice --init-groups \
     env NS_FAULT_PAUSE=leases-locked "$PY" -I "$SB/bin/hostile.py" su alice -c "touch $X/a-in" \
-    >"$SB/tmp/a.out" 2>&1 &
+    > >(cat >"$SB/tmp/a.out") 2>&1 &   # a pipe: hostile.py's RLIMIT_FSIZE 1 would cut a file short
 APID=$!
 holder() { # the pid holding the leases lock
     local ino

@@ -21,43 +21,19 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/pam-lib.sh" || exit 1
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # ---------------------------------------------------------------- setup ---
-t_helpers
 sandbox_install_ns_shell
-users=(alice bob carol dave erin frank)
-for i in "${!users[@]}"; do sandbox_add_user "${users[i]}" $((3001 + i)); done
-pam_with_ns su
-pam_with_ns su-l
-sandbox_pam nstest <<EOF
-session  required   $PAM_NS_SO debug
-EOF
+add_users 3001 alice bob carol dave erin frank
+pam_with_ns su su-l
+pam_ns_alone nstest debug
 FAULT_SO=$NS_BUILD/fault/pam_ns.so
-# ptysu.py PWFILE CMD... : CMD on a new pty, the password typed at its
-# "Password:" prompt; prints what CMD wrote, then "rc=N".
-install -m 0644 "$NS_REPO/tests/integration/bin/ptysu.py" "$SB/bin/ptysu.py"
-printf '%s\n' "$SB_USER_PASSWORD" >"$SB/bin/pw"
-chmod 0644 "$SB/bin/ptysu.py" "$SB/bin/pw"
-HOSTNET=$(stat -L -c %i /proc/self/ns/net)
-NL=$'\n'
 
-# run CMD... : OUT (stdout+stderr), RC
-run() { RC=0; OUT=$(timeout -k 2 30 "$@" </dev/null 2>&1) || RC=$?; }
-sticky_of() { awk -v u="$1" '$2 == u && NF == 4' "$LEASES"; }
 lines_of() { awk -v u="$1" '$2 == u' "$LEASES" 2>/dev/null; }
 n_lines_of() { lines_of "$1" | grep -c .; }
 # put_leases < TEXT : the lease file as an admin (or an older version) left it
 put_leases() { cat >"$LEASES"; chown root:root "$LEASES"; chmod 0644 "$LEASES"; }
-no_ns_links() { ! ip -o link show | grep -q ' ns[us][0-9a-f]'; }
-# add_raw NAME UID GID : a passwd/shadow/group entry by hand (sandbox_add_user
-# refuses these ids), shell ns-shell
-add_raw() {
-    printf '%s:x:%s:%s::/home/%s:%s\n' "$1" "$2" "$3" "$1" "$SB/bin/ns-shell" >>"$SB/etc/passwd"
-    printf '%s:%s:19000:0:99999:7:::\n' "$1" "$SB_PW_HASH" >>"$SB/etc/shadow"
-    cut -d: -f3 "$SB/etc/group" | grep -qxF "$3" || printf 'g%s:x:%s:\n' "$3" "$3" >>"$SB/etc/group"
-    mkdir -p -m 0755 "/home/$1"
-}
 
 # ========================================= (a) max_sessions = 2 ===
 sandbox_conf <<'EOF'
@@ -93,12 +69,12 @@ check_eq "(a) alice's second su is SIGKILLed: its record stays (stale)" 2 "$(sid
 # the namespace and its address are still in use, so it still counts.
 run pamtester nstest alice open_session close_session
 check_fail "(a) the SIGKILLed su's login still runs: it counts, a new login of alice is refused" test "$RC" = 0
-rm -f /tmp/hold-M2
+release M2
 check "(a) ... its shell ends: no process of that login is left (its reaper included)" \
-    wait_until 5 bash -c '! pgrep -f "/tmp/hold-[M]2"'
+    wait_until 5 bash -c '! pgrep -f "hold/[M]2"'
 run pamtester nstest alice open_session close_session
 check_eq "(a) a stale session does not count: a new login of alice opens" "0" "$RC"
-[[ $RC == 0 ]] || printf '#   %s\n' "$OUT"
+[[ $RC == 0 ]] || printf '#   %s\n' "$OUT" "$ERR"
 check_eq "(a) ... and the stale record was reaped" 1 "$(sids_of 3001 | wc -l)"
 run pamtester nstest alice open_session close_session
 check_eq "(a) one live session of alice: pamtester open_session + close_session succeeds" 0 "$RC"
@@ -122,9 +98,7 @@ sorted() { sort <<<"$1"; }
 # Control with the fault build: SIGKILL right after the pick (no rollback
 # can run) shows that frank's login takes over alice's .2 (the LRU one).
 if [[ -f $FAULT_SO ]]; then
-    sandbox_pam svcfault <<EOF
-session  required   $FAULT_SO
-EOF
+    PAM_NS_MODULE=$FAULT_SO pam_ns_alone svcfault
     run env NS_FAULT_POINT=lease pamtester svcfault frank open_session
     check_eq "(b) control: fault 'lease' kills pamtester right after the pick (137)" 137 "$RC"
     check_eq "(b) control: ... the pick took over alice's .2 (LRU; a crash cannot give it back)" \
@@ -152,7 +126,7 @@ check_eq "(b) ... alice's lease is back again" "3001 alice 10.213.0.2 1000" "$(s
 check_eq "(b) ... the file holds exactly the 5 leases" "$(sorted "$FULL")" "$(sort "$LEASES")"
 # bob (not root) runs su frank, typing frank's password: pam_ns's lease
 # work then runs in its detached worker (su keeps bob's real uid)
-run setpriv --reuid=bob --regid=bob --init-groups "$PY" -I "$SB/bin/ptysu.py" "$SB/bin/pw" su frank -c 'echo IN-$USER'
+run setpriv --reuid=bob --regid=bob --init-groups "$PY" -I "$SB/bin/ptysu.py" "$PWFILE" su frank -c 'echo IN-$USER'
 check_fail "(b) bob runs su frank (password on a pty): refused" grep -q IN-frank <<<"$OUT"
 check_match "(b) ... at the session, after the password" 'cannot open session.*rc=[1-9]' "$OUT"
 check_eq "(b) ... alice's lease is back again" "3001 alice 10.213.0.2 1000" "$(sticky_of alice)"

@@ -19,19 +19,13 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/pam-lib.sh" || exit 1
-. "$(dirname "$0")/e2e-lib.sh" || exit 1
+. "$(dirname "$0")/lib.sh" || exit 1
+# shellcheck disable=SC2034  # read by run (lib.sh)
+RUN_MERGE=1     # run: OUT has stderr too
 
 # ---------------------------------------------------------------- setup ---
-t_helpers
 sandbox_install_ns_shell
-users=(alice bob carol dave erin frank)
-for i in "${!users[@]}"; do sandbox_add_user "${users[i]}" $((3001 + i)); done
-X=$SB/x PUB=$SB/pub NL=$'\n'
-mkdir -m 1777 "$X"
-mkdir -m 0755 "$PUB"
-printf '%s\n' "$SB_USER_PASSWORD" >"$PUB/pw"
-chmod 0644 "$PUB/pw"
+add_users 3001 alice bob carol dave erin frank
 # A /29: 5 addresses for users (.2-.6; .0, .1 the gateway, .7 excluded).
 conf_user() {
     sandbox_conf <<'EOF'
@@ -48,18 +42,11 @@ EOF
 }
 conf_user
 pam_sshd_ns
-pam_with_ns su
-pam_with_ns su-l
-sandbox_pam nstest <<EOF
-session  required   $PAM_NS_SO debug
-EOF
+pam_with_ns su su-l
+pam_ns_alone nstest debug
 sandbox_sshd
 sandbox_ssh_authorize alice
 
-# nestsu.py PWFILE CMD... : CMD on a new pty (its controlling terminal),
-# the password typed at its "Password:" prompt; prints what CMD wrote,
-# then "rc=N".
-install -m 0644 "$NS_REPO/tests/integration/bin/ptysu.py" "$PUB/nestsu.py"
 # What alice runs in her ssh login: report, wait for the go, then su - alice
 # and su - bob on a pty inside her login, then hold the login open.
 cat >"$PUB/alice-login.sh" <<EOF
@@ -67,21 +54,18 @@ echo "\$NS_SHELL_SESSION" >$X/a.sid
 readlink /proc/self/ns/pid >$X/a.pidns
 touch $X/a.ready
 while [ ! -e $X/a.go ]; do sleep 0.05; done
-$PY -I $PUB/nestsu.py $PUB/pw su - alice -c 'echo NESTED-IN-\$USER' >$X/a.nest-alice 2>&1
-$PY -I $PUB/nestsu.py $PUB/pw su - bob -c 'echo NESTED-IN-\$USER' >$X/a.nest-bob 2>&1
+$PY -I $SB/bin/ptysu.py $PWFILE su - alice -c 'echo NESTED-IN-\$USER' >$X/a.nest-alice 2>&1
+$PY -I $SB/bin/ptysu.py $PWFILE su - bob -c 'echo NESTED-IN-\$USER' >$X/a.nest-bob 2>&1
 touch $X/a.nested
 while [ -e $X/a.hold ]; do sleep 0.05; done
 EOF
-chmod 0644 "$PUB"/*
+chmod 0644 "$PUB/alice-login.sh"
 
 n_refused() { grep -c 'nested logins are refused' "$SB_SYSLOG"; }
 lease_sha() { sha256sum <"$LEASES" | cut -d' ' -f1; }
 links_in() { nsenter -t "$1" -n ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | xargs; }
 host_links() { ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | xargs; }
 all_records() { local f; for f in "$SESS"/*; do [[ -f $f ]] && { echo "== ${f##*/}"; cat "$f"; }; done; }
-sticky_of() { awk -v u="$1" '$2 == u && NF == 4' "$LEASES"; }
-# run CMD... : OUT (stdout+stderr), RC
-run() { RC=0; OUT=$(timeout -k 2 30 "$@" </dev/null 2>&1) || RC=$?; }
 
 # snapshot : the state no nested attempt may change
 snapshot() {

@@ -17,24 +17,14 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1
+# shellcheck disable=SC2034  # read by run (lib.sh)
+RUN_TIMEOUT=20  # run: OUT ERR RC MS
 
-NSH=$SB/bin/ns-shell
-NSCTL=$NS_BUILD/nsctl
-PY=$SB_PYTHON
-ATT=$NS_REPO/tests/integration/attack
-STATE=/run/ns-shell
-SESS=$STATE/sessions
-PUB=$SB/pub
-X=$SB/x
-mkdir -m 0755 "$PUB"
-mkdir -m 1777 "$X"
 SP_ALICE=(setpriv --reuid=alice --regid=alice --init-groups)
 
 sandbox_install_ns_shell
-sandbox_add_user alice 3001
-sandbox_add_user bob 3002
-SHELL_OVERRIDE=/bin/sh sandbox_add_user carol 3003
-cp "$ATT/pamfds.py" "$SB/bin/" && chmod 0755 "$SB/bin/pamfds.py"
+add_users 3001 alice bob carol:/bin/sh
 # parentfds.py: the fds of the calling shell (no pipeline, so no pipe of its own)
 printf '%s\n' 'import os' 'print(" ".join(sorted(os.listdir("/proc/%d/fd" % os.getppid()), key=int)))' \
     >"$SB/bin/parentfds.py"
@@ -44,54 +34,14 @@ PAM_PLAIN='auth     sufficient pam_rootok.so
 auth     required   pam_unix.so nodelay
 account  required   pam_unix.so
 session  required   pam_unix.so'
-stack() { # SERVICE [EXTRA LINES] : the plain stack plus pam_env (user file) and pam_ns
-    sandbox_pam "$1" <<EOF
-$PAM_PLAIN
-session  required   pam_env.so user_readenv=1 user_envfile=.pam_environment
-${2:-}
-session  required   $PAM_NS_SO debug
-EOF
+stack() { # SERVICE [EXTRA LINE] : the plain stack plus pam_env (user file) and pam_ns
+    pam_with_ns "$1" 'session  required   pam_env.so user_readenv=1 user_envfile=.pam_environment' ${2:+"$2"}
 }
 stack su; stack su-l
 sandbox_pam nsplain <<<"$PAM_PLAIN"
-sandbox_pam nstest <<EOF
-$PAM_PLAIN
-session  required   $PAM_NS_SO
-EOF
+PAM_NS_ARGS='' pam_with_ns nstest
 
-wait_until() { # SECONDS CMD...
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
-ms_since() { echo $(( (${EPOCHREALTIME/./} - ${1/./}) / 1000 )); }
-run() { # CMD... : sets R_OUT R_ERR R_RC R_MS
-    local t0=$EPOCHREALTIME
-    R_RC=0
-    timeout -k 2 20 "$@" </dev/null >"$SB/tmp/r.out" 2>"$SB/tmp/r.err" || R_RC=$?
-    R_MS=$(ms_since "$t0")
-    R_OUT=$(cat "$SB/tmp/r.out")
-    R_ERR=$(cat "$SB/tmp/r.err")
-}
-rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
-sids_of() {
-    local f
-    for f in "$SESS"/*; do [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"; done
-    return 0
-}
-netns_ino() { stat -L -c %i "/proc/$1/ns/net"; }
 start_of() { awk '{ print $22 }' "/proc/$1/stat"; }
-declare -A HOLD
-hold() { # TAG USER [CMD] : su USER -c "CMD; wait for $X/hold-TAG to go"
-    : >"$X/hold-$1"
-    su "$2" -c "${3:-true}; while [ -e $X/hold-$1 ]; do sleep 0.05; done" \
-        </dev/null >"$SB/tmp/hold-$1.out" 2>&1 &
-    HOLD[$1]=$!
-}
-release() { local t; for t in "$@"; do rm -f "$X/hold-$t"; wait "${HOLD[$t]}" 2>/dev/null; done; }
 # forge SID USER UID NETNS_DEV NETNS_INO OWNER_PID OWNER_START : a root-owned
 # 0644 record, indexed under by-uid/UID (and by-uid/3001, alice's) if the
 # state has such an index.
@@ -111,11 +61,11 @@ forge() {
 unforge() { rm -f "$SESS/$1" "$STATE"/by-uid/*/"$1"; }
 
 # ======================= class 4: a namespace the user made herself ===
-hostnet=$(netns_ino $$)
+hostnet=$(netns_of_pid $$)
 run "${SP_ALICE[@]}" unshare -Urn "$NSH" -c "touch $X/made-in-userns; echo RAN"
 check_match "ns-shell under unshare -Urn (its setuid bit is ignored there): refused, ns.conf looks owned by nobody" \
     '^ns-shell: [^
-]*not owned by root' "$R_ERR"
+]*not owned by root' "$ERR"
 check_fail "... no shell ran" test -e "$X/made-in-userns"
 # Her own mount namespace too: her ns.conf bind-mounted over the real one
 # looks root-owned in there, and root is exempt. Still nothing is gained:
@@ -124,16 +74,16 @@ printf 'exempt_users = {"root"}\ndefault { network = "host" }\n' >"$X/fake.conf"
 chown alice "$X/fake.conf"
 conf_before=$(cat "$SB/security/ns.conf")
 run "${SP_ALICE[@]}" unshare -Urnm sh -c "mount --bind $X/fake.conf /etc/security/ns.conf && exec $NSH -c 'touch $X/made-in-userns2; echo RAN'"
-check_eq "unshare -Urnm with her own ns.conf bind-mounted: the shell runs ..." "0 RAN" "$R_RC $R_OUT"
+check_eq "unshare -Urnm with her own ns.conf bind-mounted: the shell runs ..." "0 RAN" "$RC $OUT"
 check_eq "... but as alice: what it made on the host belongs to alice" "alice" "$(stat -c %U "$X/made-in-userns2" 2>&1)"
 check_eq "... and the real ns.conf is untouched" "$conf_before" "$(cat "$SB/security/ns.conf")"
 run "${SP_ALICE[@]}" unshare -Ucn "$NSH" -c 'echo SHELL-RAN'
-check_eq "ns-shell under unshare -Ucn (alice mapped to herself): refused, exit 1, no shell" "1 " "$R_RC $R_OUT"
-check_match "... saying it is not running as root" '^ns-shell: .*(root|setuid)' "$R_ERR"
+check_eq "ns-shell under unshare -Ucn (alice mapped to herself): refused, exit 1, no shell" "1 " "$RC $OUT"
+check_match "... saying it is not running as root" '^ns-shell: .*(root|setuid)' "$ERR"
 run "${SP_ALICE[@]}" unshare -Urn sh -c "$NSH -c 'id -u; cat /proc/self/uid_map' 2>&1; ip link add x0 type dummy 2>&1; ls /sys/class/net"
 check_fail "... and nothing on the host changed: no record" test -n "$(ls -A "$SESS" 2>/dev/null)"
 check_eq "... no new link on the host" "lo" "$(ls /sys/class/net | tr '\n' ' ' | sed 's/ $//')"
-check_eq "... the sandbox is still in its own network namespace" "$hostnet" "$(netns_ino $$)"
+check_eq "... the sandbox is still in its own network namespace" "$hostnet" "$(netns_of_pid $$)"
 
 # ================================ class 4: hand-written session records ===
 hold A alice
@@ -152,7 +102,7 @@ cp -p "$SESS/$sa" "$SESS/$ctl_sid"
 unforge "$sa"
 run su alice -c 'readlink /proc/self/ns/net'
 check_eq "control: a hand-copied record of alice's live session is honoured (her login joins net:[$a_ino])" \
-    "0 net:[$a_ino]" "$R_RC $R_OUT"
+    "0 net:[$a_ino]" "$RC $OUT"
 release A
 wait_until 2 bash -c "! ip link show nsu3001"
 # Now alice has no live session. Each forged record points at bob's
@@ -173,12 +123,12 @@ for kind in bob-uid wrong-start wrong-inode pid-reused; do
     forge "$sid" ${forged[$kind]}
     run "$NSCTL" exec alice -- readlink /proc/self/ns/net
     check_fail "forged record ($kind): nsctl exec alice does not run in bob's or the host's namespace" \
-        grep -qE "net:\[($b_ino|$hostnet)\]" <<<"$R_OUT"
+        grep -qE "net:\[($b_ino|$hostnet)\]" <<<"$OUT"
     run su alice -c 'readlink /proc/self/ns/net'
-    got=$(grep -o '[0-9]\+' <<<"$R_OUT")
+    got=$(grep -o '[0-9]\+' <<<"$OUT")
     check "forged record ($kind): alice's login runs in a namespace of her own ($got)" \
-        test "$R_RC" = 0 -a -n "$got" -a "$got" != "$b_ino" -a "$got" != "$hostnet"
-    check "... without waiting (${R_MS} ms)" test "$R_MS" -lt 2000
+        test "$RC" = 0 -a -n "$got" -a "$got" != "$b_ino" -a "$got" != "$hostnet"
+    check "... without waiting (${MS} ms)" test "$MS" -lt 2000
     if [[ $kind != bob-uid ]]; then
         check_fail "... and the dead record was reaped" test -e "$SESS/$sid"
     fi
@@ -201,9 +151,9 @@ SHELL DEFAULT=/bin/sh
 EOF
 chown alice:alice /home/alice/.pam_environment
 run su - alice -c 'echo "$(id -u) $USER $LOGNAME $HOME $NS_SHELL_SESSION $(readlink /proc/self/ns/net)"'
-read -r a_uid a_user a_logname a_home a_sid a_net <<<"$R_OUT"
+read -r a_uid a_user a_logname a_home a_sid a_net <<<"$OUT"
 check_eq "~/.pam_environment naming bob (and bob's live session id $sb): alice is alice" \
-    "0 3001 alice alice /home/alice" "$R_RC $a_uid $a_user $a_logname $a_home"
+    "0 3001 alice alice /home/alice" "$RC $a_uid $a_user $a_logname $a_home"
 check_fail "... her NS_SHELL_SESSION is not bob's" test "$a_sid" = "$sb"
 check_fail "... her namespace is not bob's" test "$a_net" = "net:[$b_ino]"
 # pam_env after pam_ns, overriding the PAM value pam_ns set.
@@ -215,44 +165,40 @@ EOF
 sed -i 's/DEFAULT=/OVERRIDE=/' /home/alice/.pam_environment
 run su - alice -c 'echo "$NS_SHELL_SESSION $(readlink /proc/self/ns/net)"'
 check_fail "pam_env after pam_ns overriding NS_SHELL_SESSION with bob's id: ns-shell does not take it" \
-    grep -q "^$sb " <<<"$R_OUT"
-check_fail "... nor bob's namespace" grep -q "net:\[$b_ino\]" <<<"$R_OUT"
+    grep -q "^$sb " <<<"$OUT"
+check_fail "... nor bob's namespace" grep -q "net:\[$b_ino\]" <<<"$OUT"
 rm -f /home/alice/.pam_environment
 stack su-l
 
 # ==================== class 2: identity sent by the ssh client (SetEnv) ===
-sandbox_pam sshd <<EOF
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO debug
-EOF
+PAM_NS_ARGS=debug pam_sshd_ns
 mkdir -p -m 0755 "$SB/ssh"
 printf 'AcceptEnv USER LOGNAME HOME SHELL PATH NS_SHELL_SESSION LANG LC_*\n' >"$SB/ssh/sshd_config.extra"
 sandbox_sshd
 sandbox_ssh_authorize alice
-R_RC=0
-R_OUT=$(timeout -k 2 20 "${SB_SSH[@]}" -o SetEnv="USER=bob LOGNAME=bob HOME=/home/bob NS_SHELL_SESSION=$sb PATH=/tmp" \
+RC=0
+OUT=$(timeout -k 2 20 "${SB_SSH[@]}" -o SetEnv="USER=bob LOGNAME=bob HOME=/home/bob NS_SHELL_SESSION=$sb PATH=/tmp" \
     alice@127.0.0.1 'echo "$(id -u) $USER $LOGNAME $HOME $PATH $NS_SHELL_SESSION $(readlink /proc/self/ns/net)"; /usr/bin/python3 -I '"$SB/bin/parentfds.py; true" \
-    </dev/null 2>&1) || R_RC=$?
-line1=$(head -n 1 <<<"$R_OUT")
+    </dev/null 2>&1) || RC=$?
+line1=$(head -n 1 <<<"$OUT")
 read -r s_uid s_user s_logname s_home s_path s_sid s_net <<<"$line1"
 check_eq "ssh SetEnv USER/LOGNAME/HOME/PATH=bob's: alice is alice with the built-in PATH" \
     "0 3001 alice alice /home/alice /usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games" \
-    "$R_RC $s_uid $s_user $s_logname $s_home $s_path"
+    "$RC $s_uid $s_user $s_logname $s_home $s_path"
 check_fail "... NS_SHELL_SESSION=bob's (AcceptEnv): not used" test "$s_sid" = "$sb"
 check_fail "... not in bob's namespace" test "$s_net" = "net:[$b_ino]"
 
 # ============================================= class 6: descriptors ===
-fds_line=$(sed -n 2p <<<"$R_OUT")
+fds_line=$(sed -n 2p <<<"$OUT")
 check_eq "ssh login: the shell holds 0, 1, 2 only (no namespace, netlink, lock or config fd)" \
     "0 1 2" "$fds_line"
 run su - alice -c "/usr/bin/python3 -I $SB/bin/parentfds.py; true"
-check_eq "su - login with pam_ns: the shell holds 0 1 2 only" "0 1 2" "$R_OUT"
+check_eq "su - login with pam_ns: the shell holds 0 1 2 only" "0 1 2" "$OUT"
 
 # The outer ns-shell and the reaper, seen by root on the host.
 hold F alice "touch $X/f-ready"
 wait_until 10 test -e "$X/f-ready"
-su_pid=${HOLD[F]}
+su_pid=${HOLD_PID[F]}
 outer=$(pgrep -P "$su_pid" -x ns-shell | head -n 1)
 reaper=$(pgrep -P "$outer" | head -n 1)
 nl_inodes=$(awk 'NR > 1 { print $NF }' "/proc/$outer/net/netlink" 2>/dev/null | sort -u)
@@ -289,12 +235,12 @@ su_fds() {
 release F
 hold F carol "touch $X/f2-ready"
 wait_until 10 test -e "$X/f2-ready"
-with=$(su_fds "${HOLD[F]}")
+with=$(su_fds "${HOLD_PID[F]}")
 release F
 sandbox_pam su <<<"$PAM_PLAIN"
 hold G carol "touch $X/g-ready"
 wait_until 10 test -e "$X/g-ready"
-without=$(su_fds "${HOLD[G]}")
+without=$(su_fds "${HOLD_PID[G]}")
 release G
 stack su
 check "control: su held a session both times" test -n "$with" -a -n "$without"
@@ -308,31 +254,31 @@ check_eq "... and nothing of su's own is missing" "" \
 # driver with a stack without pam_ns (libpam's own syslog socket is in both).
 targets() { sed -n "s/^$1 [0-9]* //p" <<<"$2" | sort; }
 run "$PY" -I "$SB/bin/pamfds.py" nsplain alice
-plain=$R_OUT
+plain=$OUT
 run "$PY" -I "$SB/bin/pamfds.py" nstest alice
-check_match "in-process: open and close succeed" 'open=0 close=0' "$R_OUT"
+check_match "in-process: open and close succeed" 'open=0 close=0' "$OUT"
 check_eq "in-process: while open, one fd more than without pam_ns: the caller's own network namespace, O_CLOEXEC" \
-    "net:[] cloexec" "$(comm -13 <(targets during "$plain") <(targets during "$R_OUT"))"
+    "net:[] cloexec" "$(comm -13 <(targets during "$plain") <(targets during "$OUT"))"
 check_eq "in-process: after close_session the same fds as without pam_ns" \
-    "$(targets after "$plain")" "$(targets after "$R_OUT")"
-check_eq "in-process: ... and after pam_end" "$(targets ended "$plain")" "$(targets ended "$R_OUT")"
+    "$(targets after "$plain")" "$(targets after "$OUT")"
+check_eq "in-process: ... and after pam_end" "$(targets ended "$plain")" "$(targets ended "$OUT")"
 # A failed open (bridge missing, create_bridge = false) leaks nothing either.
 sandbox_conf <<'EOF'
 bridge = "nosuchbr0"
 create_bridge = false
 EOF
 run "$PY" -I "$SB/bin/pamfds.py" nstest alice
-check_match "in-process, failing setup: open_session fails" 'open=[1-9][0-9]* ' "$R_OUT"
+check_match "in-process, failing setup: open_session fails" 'open=[1-9][0-9]* ' "$OUT"
 check_eq "... and the process has the same fds as without pam_ns" \
-    "$(targets after "$plain")" "$(targets after "$R_OUT")"
+    "$(targets after "$plain")" "$(targets after "$OUT")"
 : | sandbox_conf
 # nsctl exec passes no descriptor of its own to the command.
 hold H alice "touch $X/h-ready"
 wait_until 10 test -e "$X/h-ready"
 run sh -c 'cd /proc/$$/fd && echo *'
-direct=$R_OUT
+direct=$OUT
 run "$NSCTL" exec alice -- sh -c 'cd /proc/$$/fd && echo *'
-check_eq "nsctl exec: the command gets no fd of nsctl's own (the same as run directly: $direct)" "$direct" "$R_OUT"
+check_eq "nsctl exec: the command gets no fd of nsctl's own (the same as run directly: $direct)" "$direct" "$OUT"
 release H B
 
 sandbox_finish

@@ -14,19 +14,16 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-NSH=$SB/bin/ns-shell
-PY=$SB_PYTHON
-ATT=$NS_REPO/tests/integration/attack
+. "$(dirname "$0")/lib.sh" || exit 1
+# shellcheck disable=SC2034  # read by run (lib.sh)
+RUN_TIMEOUT=20 RUN_NUL='|'   # run: OUT (NUL bytes as "|") ERR RC
 SP_ALICE=(setpriv --reuid=alice --regid=alice --init-groups)
 
 sandbox_install_ns_shell
-sandbox_add_user alice 3001
-sandbox_add_user bob 3002
+add_users 3001 alice bob
 for h in execv argdump; do
     cc -O1 -Wall -o "$SB/bin/$h" "$ATT/$h.c" || sandbox_die "cannot compile $ATT/$h.c"
 done
-cp "$ATT"/*.py "$SB/bin/" && chmod 0755 "$SB/bin/"*.py || sandbox_die "cannot copy the helpers"
 sandbox_add_user dave 3004       # his "real shell" is the argv dumper
 sandbox_conf <<EOF
 # Signals and crashes must end a login whole: linger = false here.
@@ -34,20 +31,6 @@ default { network = "isolated" linger = false }
 user "dave" { shell = "$SB/bin/argdump" }
 EOF
 
-run() { # CMD... : sets R_OUT R_ERR R_RC (stdin /dev/null, 20 s timeout)
-    R_RC=0
-    timeout -k 2 20 "$@" </dev/null >"$SB/tmp/r.out" 2>"$SB/tmp/r.err" || R_RC=$?
-    R_OUT=$(tr '\0' '|' <"$SB/tmp/r.out")
-    R_ERR=$(cat "$SB/tmp/r.err")
-}
-wait_file() {
-    local i
-    for ((i = 0; i < 250; i++)); do
-        [[ -e $1 ]] && return 0
-        sleep 0.02
-    done
-    return 1
-}
 # dump ARG... : what the argv dumper prints for this argv ("|" for NUL)
 dump() { local a; printf '%s|' "$#"; for a in "$@"; do printf '%s|' "$a"; done; }
 
@@ -57,18 +40,18 @@ dump() { local a; printf '%s|' "$#"; for a in "$@"; do printf '%s|' "$a"; done; 
 # environment holds what argv[1..] would have to be to do harm.
 run "${SP_ALICE[@]}" "$SB/bin/execv" "$NSH" 0 "-c" "echo PWNED-BY-ENVP" "--check"
 check_fail "argc == 0: envp is never read as arguments (no PWNED, no --check output)" \
-    grep -qE 'PWNED|exempt|config +=' <<<"$R_OUT$R_ERR"
+    grep -qE 'PWNED|exempt|config +=' <<<"$OUT$ERR"
 check_match "argc == 0: a usage error (2) or a plain interactive login (0), nothing else" \
-    '^(0|2)$' "$R_RC"
+    '^(0|2)$' "$RC"
 run "${SP_ALICE[@]}" "$SB/bin/execv" "$NSH" 0 "SSH_ORIGINAL_COMMAND=" "-c" "id"
 check_fail "argc == 0 with an empty SSH_ORIGINAL_COMMAND first: no command from envp ran" \
-    grep -q 'uid=' <<<"$R_OUT"
+    grep -q 'uid=' <<<"$OUT"
 run setpriv --reuid=dave --regid=dave --init-groups "$SB/bin/execv" "$NSH" 0 "-c" "echo PWNED"
-if [[ $R_RC == 2 ]]; then
+if [[ $RC == 2 ]]; then
     sandbox_ok "argc == 0 (dave): refused as a usage error"
 else
     check_eq "argc == 0 (dave): the shell gets argv = [-argdump] (envp not taken as argv)" \
-        "0 $(dump -argdump)" "$R_RC $R_OUT"
+        "0 $(dump -argdump)" "$RC $OUT"
 fi
 
 # A 100 KB argv[0]: only its first byte matters (login or not); it is not
@@ -76,20 +59,16 @@ fi
 big0=$(printf -- '-%0102400d' 0)
 run setpriv --reuid=dave --regid=dave --init-groups "$SB/bin/execv" "$NSH" 1 "$big0"
 check_eq "100 KB argv[0] starting with '-': a login shell, argv = [-argdump]" \
-    "0 $(dump -argdump)" "$R_RC $R_OUT"
+    "0 $(dump -argdump)" "$RC $OUT"
 run setpriv --reuid=dave --regid=dave --init-groups "$SB/bin/execv" "$NSH" 3 "${big0#-}" -c 'x y'
 check_eq "100 KB argv[0] with -c: argv = [argdump, -c, 'x y'], the long name is not passed on" \
-    "0 $(dump argdump -c 'x y')" "$R_RC $R_OUT"
+    "0 $(dump argdump -c 'x y')" "$RC $OUT"
 run "${SP_ALICE[@]}" "$SB/bin/execv" "$NSH" 1 "$big0"
-check_eq "100 KB argv[0] (alice, bash): the login runs and ends (stdin is /dev/null)" 0 "$R_RC"
+check_eq "100 KB argv[0] (alice, bash): the login runs and ends (stdin is /dev/null)" 0 "$RC"
 
 # -c with the largest single argument the kernel passes (MAX_ARG_STRLEN,
 # 128 KiB with its NUL): every byte 1..255, newlines, quotes, a leading
 # dash. It must arrive as one argument, byte for byte (one execve).
-PUB=$SB/pub            # files the test users may read
-X=$SB/x                # and write
-mkdir -m 0755 "$PUB"
-mkdir -m 1777 "$X"
 "$PY" - "$PUB/cmd.bin" <<'EOF'
 import sys
 body = bytes(range(1, 256)) * 600
@@ -114,25 +93,25 @@ check "a 128 KiB -c string with every byte value reaches the shell as one argume
 # 1 MiB cannot be one argument at all: the kernel refuses it (E2BIG) before
 # ns-shell runs; split over many arguments it is a usage error.
 run "${SP_ALICE[@]}" "$SB/bin/execv" "$NSH" 3 ns-shell -c "$(head -c 1048576 /dev/zero | tr '\0' x)"
-check_eq "control: a 1 MiB -c argument never reaches ns-shell (execve fails with E2BIG)" 126 "$R_RC"
+check_eq "control: a 1 MiB -c argument never reaches ns-shell (execve fails with E2BIG)" 126 "$RC"
 mapfile -t many < <(for i in $(seq 1 16); do head -c 65536 /dev/zero | tr '\0' y; echo; done)
 run setpriv --reuid=dave --regid=dave --init-groups "$NSH" -c "${many[@]}"
-check_eq "1 MiB of -c text over 16 arguments: usage error 2, no shell" "2 " "$R_RC $R_OUT"
+check_eq "1 MiB of -c text over 16 arguments: usage error 2, no shell" "2 " "$RC $OUT"
 
 # Option look-alikes after -c belong to the shell, never to ns-shell.
 for c in --check --version --help -c -- --conf=/tmp/x; do
     run setpriv --reuid=dave --regid=dave --init-groups "$NSH" -c "$c"
     check_eq "ns-shell -c '$c': passed to the shell as the command string" \
-        "0 $(dump argdump -c "$c")" "$R_RC $R_OUT"
+        "0 $(dump argdump -c "$c")" "$RC $OUT"
 done
 run "${SP_ALICE[@]}" "$NSH" -c --version
-check_fail "alice: ns-shell -c --version does not print ns-shell's version" grep -q '^ns-shell ' <<<"$R_OUT"
+check_fail "alice: ns-shell -c --version does not print ns-shell's version" grep -q '^ns-shell ' <<<"$OUT"
 # Malformed invocations: usage error, nothing runs (dave's dumper prints nothing).
 bad_forms=("-c" "-c|a|b" "--|-c|x" "--check|x" "-c=x" "-ic|x" "-lc|x" "--conf|/tmp/x|-c|x" "-|-c|x")
 for f in "${bad_forms[@]}"; do
     IFS='|' read -r -a args <<<"$f"
     run setpriv --reuid=dave --regid=dave --init-groups "$NSH" "${args[@]}"
-    check_eq "ns-shell ${args[*]}: usage error 2, no shell ran" "2 " "$R_RC $R_OUT"
+    check_eq "ns-shell ${args[*]}: usage error 2, no shell ran" "2 " "$RC $OUT"
 done
 
 # ====================================== class 1: a hostile environment ===
@@ -147,21 +126,16 @@ for f in gconv/gconv-modules gconv/gconv-modules.cache locale/locale-archive lan
     : >"$B/$f"
     chmod 0600 "$B/$f"
 done
-bait_paths=("$B" "$B"/* "$B"/*/*)
-rm -f "$SB/tmp/bait.log" "$SB/tmp/bait.ready"
-"$PY" -I "$SB/bin/baitwatch.py" "$SB/tmp/bait.ready" "$SB/tmp/bait.log" "${bait_paths[@]}" \
-    </dev/null >"$SB/tmp/bait.err" 2>&1 &
-BAIT_PID=$!
-wait_file "$SB/tmp/bait.ready" || sandbox_die "the bait watcher did not start" "$(cat "$SB/tmp/bait.err")"
+bait_watch "$B" "$B"/* "$B"/*/*
 cat "$B/hosts" >/dev/null
-sleep 0.1
-check "control: the watcher sees root opening a bait file" grep -q "OPEN $B/hosts" "$SB/tmp/bait.log"
-n0=$(grep -c . "$SB/tmp/bait.log")
+check "control: the watcher sees root opening a bait file" \
+    wait_until 5 grep -q "OPEN $B/hosts" "$BAIT_LOG"
+n0=$(bait_events | grep -c .)
 run "${SP_ALICE[@]}" cat "$B/hosts" "$B/tz" "$B/gconv/gconv-modules"
-sleep 0.1
+bait_sync
 check_eq "control: the user's own attempts (EACCES) leave no event" "$n0" \
-    "$(grep -c . "$SB/tmp/bait.log")"
-: >"$SB/tmp/bait.log"
+    "$(bait_events | grep -c .)"
+: >"$BAIT_LOG"
 
 up=../../../../../../../..
 hostile_env=(
@@ -178,26 +152,24 @@ for mode in "-c|date >/dev/null 2>&1; echo RAN" "--check" "--version" "-c|x|y"; 
     IFS='|' read -r -a args <<<"$mode"
     run "${SP_ALICE[@]}" env -i "${hostile_env[@]}" "$NSH" "${args[@]}"
     check_fail "hostile environment, ns-shell ${args[*]}: finished (a FIFO in TZ was never opened)" \
-        test "$R_RC" = 124
+        test "$RC" = 124
 done
 run "${SP_ALICE[@]}" env -i "${hostile_env[@]}" "$NSH" -c 'echo RAN'
-check_eq "hostile environment: the login still runs" "0 RAN" "$R_RC $R_OUT"
-check_fail "... no exported function, PS4 or xtrace reached the shell" grep -qE 'FUNC-RAN|PS4-RAN' <<<"$R_OUT$R_ERR"
+check_eq "hostile environment: the login still runs" "0 RAN" "$RC $OUT"
+check_fail "... no exported function, PS4 or xtrace reached the shell" grep -qE 'FUNC-RAN|PS4-RAN' <<<"$OUT$ERR"
 # su started by alice herself (secure mode for su too), password on stdin
-printf '%s\n' "$SB_USER_PASSWORD" >"$PUB/pw"
-chmod 0644 "$PUB/pw"
-run "${SP_ALICE[@]}" sh -c 'exec env -i "$@" su - alice -c "echo RAN" <'"$PUB/pw" sh "${hostile_env[@]}"
-check_eq "hostile environment through su - run by alice: the login runs" "0 RAN" "$R_RC $(tail -n 1 <<<"$R_OUT")"
-sleep 0.2
+run "${SP_ALICE[@]}" sh -c 'exec env -i "$@" su - alice -c "echo RAN" <'"$PWFILE" sh "${hostile_env[@]}"
+check_eq "hostile environment through su - run by alice: the login runs" "0 RAN" "$RC $(tail -n 1 <<<"$OUT")"
+bait_sync
 check_eq "no bait was opened by a privileged process (GCONV_PATH, LOCPATH, TZ, LANG, NLSPATH, LD_*, ...)" \
-    "" "$(sort -u "$SB/tmp/bait.log")"
+    "" "$(bait_events | sort -u)"
 # Looney Tunables (CVE-2023-4911): a GLIBC_TUNABLES the loader mis-parsed
 # in secure mode. ns-shell must start and behave as if it were not there.
 tun="glibc.malloc.mxfast=glibc.malloc.mxfast=$(head -c 4000 /dev/zero | tr '\0' A)"
 run "${SP_ALICE[@]}" env -i GLIBC_TUNABLES="$tun" "$NSH" --version
-check_match "GLIBC_TUNABLES overflow attempt: ns-shell --version runs normally" '^0 ns-shell ' "$R_RC $R_OUT"
+check_match "GLIBC_TUNABLES overflow attempt: ns-shell --version runs normally" '^0 ns-shell ' "$RC $OUT"
 run "${SP_ALICE[@]}" env -i GLIBC_TUNABLES="$tun" "$NSH" -c 'printenv GLIBC_TUNABLES; echo END'
-check_eq "... and GLIBC_TUNABLES does not reach the login" "0 END" "$R_RC $R_OUT"
+check_eq "... and GLIBC_TUNABLES does not reach the login" "0 END" "$RC $OUT"
 
 # Identity variables: none of them moves the login.
 run "${SP_ALICE[@]}" env -i USER=bob LOGNAME=root HOME=/root SHELL=/bin/sh PATH="$B" \
@@ -205,7 +177,7 @@ run "${SP_ALICE[@]}" env -i USER=bob LOGNAME=root HOME=/root SHELL=/bin/sh PATH=
     -c 'echo "$(id -u) $USER $LOGNAME $HOME $SHELL $PATH ${NS_SHELL_SESSION-unset} $PWD"'
 check_eq "USER/LOGNAME/HOME/SHELL/PATH/NS_SHELL_SESSION/PWD from the caller change nothing" \
     "0 3001 alice alice /home/alice /bin/bash /usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games unset /home/alice" \
-    "$R_RC $R_OUT"
+    "$RC $OUT"
 # The allow-list, at its edges: exact names only, LC_ + capitals, values
 # of at most 4096 bytes, entries without '=' dropped.
 long=$(head -c 5000 /dev/zero | tr '\0' a)
@@ -214,7 +186,7 @@ run "${SP_ALICE[@]}" "$SB/bin/execv" "$NSH" 3 ns-shell -c 'env | LC_ALL=C sort' 
     "TZ" "=x" "DISPLAY=:0" "SSH_TTY=/dev/pts/9" "SSH_ORIGINAL_COMMAND=id" "LANGUAGE=fr"
 check_eq "only exact allow-listed names (and LC_[A-Z_]+) with values up to 4096 bytes pass" \
     "DISPLAY=:0 HOME=/home/alice LC_ALL=C LC_PAPER=p LOGNAME=alice PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games SHELL=/bin/bash SSH_TTY=/dev/pts/9 TERM=xterm USER=alice" \
-    "$(grep -vE '^(PWD|OLDPWD|SHLVL|_)=' <<<"$R_OUT" | tr '\n' ' ' | sed 's/ $//')"
+    "$(grep -vE '^(PWD|OLDPWD|SHLVL|_)=' <<<"$OUT" | tr '\n' ' ' | sed 's/ $//')"
 kill "$BAIT_PID" 2>/dev/null
 
 # ============================================ class 7: privilege drop ===
@@ -248,36 +220,36 @@ CapAmb: 0000000000000000" "$got"
     "${SP_ALICE[@]}" sleep 30 </dev/null >/dev/null 2>&1 &
     ctl=$!
     run "${SP_ALICE[@]}" "$PY" -I "$SB/bin/ptrace.py" "$ctl"
-    check_match "control: alice can ptrace her own ordinary process" "attach=ok seize=ok vmread=(ok|EFAULT|EIO) mem=ok" "$R_OUT"
+    check_match "control: alice can ptrace her own ordinary process" "attach=ok seize=ok vmread=(ok|EFAULT|EIO) mem=ok" "$OUT"
     kill "$ctl"; wait "$ctl" 2>/dev/null
     run "${SP_ALICE[@]}" "$PY" -I "$SB/bin/ptrace.py" "$outer" "$reaper"
     check_match "alice cannot ptrace, read the memory of or open /proc/PID/mem of the outer ns-shell" \
-        "^$outer attach=EPERM seize=EPERM vmread=EPERM mem=EACCES" "$R_OUT"
+        "^$outer attach=EPERM seize=EPERM vmread=EPERM mem=EACCES" "$OUT"
     check_match "... nor of the reaper (PID 1 of her login)" \
-        "$reaper attach=EPERM seize=EPERM vmread=EPERM mem=EACCES" "$R_OUT"
+        "$reaper attach=EPERM seize=EPERM vmread=EPERM mem=EACCES" "$OUT"
     run setpriv --reuid=bob --regid=bob --init-groups "$PY" -I "$SB/bin/ptrace.py" "$outer" "$shell"
     check_match "bob cannot ptrace alice's outer ns-shell or her shell" \
-        "^$outer attach=EPERM.*$shell attach=EPERM" "$(tr '\n' ' ' <<<"$R_OUT")"
+        "^$outer attach=EPERM.*$shell attach=EPERM" "$(tr '\n' ' ' <<<"$OUT")"
     run "${SP_ALICE[@]}" gdb -nx -batch -p "$outer" -ex 'call (int)setuid(0)' -ex 'print (int)getuid()'
-    check_fail "gdb -p of the outer ns-shell as alice does not attach" grep -q '^\$1 = ' <<<"$R_OUT"
+    check_fail "gdb -p of the outer ns-shell as alice does not attach" grep -q '^\$1 = ' <<<"$OUT"
 else
     sandbox_not_ok "the login for the privilege checks started"
 fi
 kill -TERM "$outer" 2>/dev/null; wait "$outer" 2>/dev/null
 run "${SP_ALICE[@]}" "$NSH" -c "$PY -I $SB/bin/ptrace.py 1"
 check_match "inside the login: the shell cannot ptrace its reaper (PID 1)" \
-    '^1 attach=EPERM seize=EPERM vmread=EPERM mem=EACCES' "$R_OUT"
+    '^1 attach=EPERM seize=EPERM vmread=EPERM mem=EACCES' "$OUT"
 
 # Supplementary group 0 and primary group 0: refused, nothing runs.
 content=$(awk -F: -v OFS=: '$1 == "root" { $4 = ($4 == "" ? "bob" : $4 ",bob") } { print }' "$SB/etc/group")
 printf '%s\n' "$content" >"$SB/etc/group"
 run setpriv --reuid=bob --regid=bob --clear-groups "$NSH" -c 'echo SHELL-RAN; id'
-check_eq "a user in supplementary group 0 (root): refused, exit 1, no shell" "1 " "$R_RC $R_OUT"
+check_eq "a user in supplementary group 0 (root): refused, exit 1, no shell" "1 " "$RC $OUT"
 check_match "... with one 'ns-shell: ' line" '^ns-shell: [^
-]*$' "$R_ERR"
+]*$' "$ERR"
 printf 'zed:x:3005:0:zed:/home/alice:%s\n' "$NSH" >>"$SB/etc/passwd"
 run setpriv --reuid=3005 --regid=0 --clear-groups "$NSH" -c 'echo SHELL-RAN; id'
-check_eq "a user whose primary group is 0: refused, exit 1, no shell" "1 " "$R_RC $R_OUT"
+check_eq "a user whose primary group is 0: refused, exit 1, no shell" "1 " "$RC $OUT"
 
 # =============================== class 8: SIGKILL / SIGSTOP at random ===
 # As alice: start a login, SIGKILL the outer ns-shell after 0-15 ms (in
@@ -311,20 +283,17 @@ EOF
 chmod 0755 "$SB/bin/killer.py"
 run "${SP_ALICE[@]}" "$PY" -I "$SB/bin/killer.py" "$NSH" kill
 check_eq "alice SIGKILLs her outer ns-shell 20 times at random early moments: each ends at once" \
-    "0 unfinished=0" "$R_RC $R_OUT"
-# procs_of UID : processes whose real or effective uid is UID
-procs_of() { ps -eo pid=,ruid=,euid=,args= | awk -v u="$1" '$2 == u || $3 == u'; }
-gone() { [[ -z $(procs_of 3001) ]]; }
-for ((i = 0; i < 100; i++)); do gone && break; sleep 0.02; done
+    "0 unfinished=0" "$RC $OUT"
+wait_until 2 no_uid_procs 3001
 check_eq "... no process of alice is left (the reaper's PID namespace took them)" "" \
-    "$(procs_of 3001)"
+    "$(uid_procs 3001)"
 check_eq "... no process runs ns-shell any more" "" "$(pgrep -a -x ns-shell)"
 check_eq "... the host's mount table is unchanged" "$mounts_before" "$(findmnt -rn -o TARGET,SOURCE,FSTYPE | sort)"
 run "${SP_ALICE[@]}" "$PY" -I "$SB/bin/killer.py" "$NSH" stop
 check_eq "SIGSTOP/SIGCONT at random early moments, then SIGTERM: every login still ends" \
-    "0 unfinished=0" "$R_RC $R_OUT"
-for ((i = 0; i < 100; i++)); do gone && break; sleep 0.02; done
-check_eq "... and leaves no process of alice" "" "$(procs_of 3001)"
+    "0 unfinished=0" "$RC $OUT"
+wait_until 2 no_uid_procs 3001
+check_eq "... and leaves no process of alice" "" "$(uid_procs 3001)"
 check_eq "... nor a mount" "$mounts_before" "$(findmnt -rn -o TARGET,SOURCE,FSTYPE | sort)"
 
 sandbox_finish

@@ -19,37 +19,21 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1   # never run on without the sandbox
 sandbox_enter "$0" "$@"
-# shellcheck source=pam-lib.sh
-. "$(dirname "$0")/pam-lib.sh"
+. "$(dirname "$0")/lib.sh" || exit 1
 
-ATT=$NS_REPO/tests/integration/attack
-NSCTL=$NS_BUILD/nsctl
 NFT=$(command -v nft)
 PORT=7777
-X=$SB/x
-mkdir -m 1777 "$X"
-cp "$ATT/spoof.py" "$SB/bin/" && chmod 0755 "$SB/bin/spoof.py"
 SPOOF="$PY -I $SB/bin/spoof.py"
 
-# v6_of IPV4: pool6 fd00:213::/64 + the host part of the IPv4 address (/16)
-v6_of() {
-    "$PY" -c 'import ipaddress, sys
-v4 = int(ipaddress.IPv4Address(sys.argv[1])) & 0xffff
-print(ipaddress.IPv6Address(int(ipaddress.IPv6Address("fd00:213::")) + v4))' "$1"
-}
-link_local() { awk '$3 == "inet6" && / scope link/ { sub(/\/.*/, "", $4); print $4 }' <<<"$1" | head -n 1; }
 mac_of() { sed -n 's/.*link\/ether \([0-9a-f:]*\) .*/\1/p' <<<"$1" | head -n 1; }
 # got LABEL: the sources the listener saw for LABEL
 got() { awk -v l="$1" '$1 == l { print $2 }' "$X/heard" | sort -u | xargs; }
 heard_n() { wc -l <"$X/heard"; }
 
 # ---------------------------------------------------------------- setup ---
-t_helpers
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
-pam_with_ns su
-pam_with_ns su-l
+add_users 2001 alice bob
+pam_with_ns su su-l
 sandbox_conf <<'EOF'
 pool6    = "fd00:213::/64"
 gateway6 = "fd00:213::1"

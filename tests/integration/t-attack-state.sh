@@ -14,63 +14,19 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-NSH=$SB/bin/ns-shell
-PY=$SB_PYTHON
-ATT=$NS_REPO/tests/integration/attack
-STATE=/run/ns-shell
-LEASES=/var/lib/ns-shell/leases
+. "$(dirname "$0")/lib.sh" || exit 1
+# shellcheck disable=SC2034  # read by run (lib.sh)
+RUN_TIMEOUT=20  # run: OUT ERR RC MS
 CONF=$SB/security/ns.conf
-PUB=$SB/pub
-X=$SB/x
-mkdir -m 0755 "$PUB"
-mkdir -m 1777 "$X"
 SP_ALICE=(setpriv --reuid=alice --regid=alice --init-groups)
 
 sandbox_install_ns_shell
-sandbox_add_user alice 3001
-sandbox_add_user bob 3002
-cp "$ATT/baitwatch.py" "$SB/bin/" && chmod 0755 "$SB/bin/baitwatch.py"
+add_users 3001 alice bob
 GOOD_CONF='default { network = "isolated" }'
 printf '%s\n' "$GOOD_CONF" | sandbox_conf
-pam_with_ns() { # SERVICE...
-    local s
-    for s in "$@"; do
-        sandbox_pam "$s" <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO debug
-EOF
-    done
-}
 pam_with_ns su su-l
-sandbox_pam nstest <<EOF
-session  required   $PAM_NS_SO debug
-EOF
-printf '%s\n' "$SB_USER_PASSWORD" >"$PUB/pw"
-chmod 0644 "$PUB/pw"
+pam_ns_alone nstest debug
 
-ms_since() { echo $(( (${EPOCHREALTIME/./} - ${1/./}) / 1000 )); }
-run() { # CMD... : sets R_OUT R_ERR R_RC R_MS (stdin /dev/null, 20 s timeout)
-    local t0=$EPOCHREALTIME
-    R_RC=0
-    timeout -k 2 20 "$@" </dev/null >"$SB/tmp/r.out" 2>"$SB/tmp/r.err" || R_RC=$?
-    R_MS=$(ms_since "$t0")
-    R_OUT=$(cat "$SB/tmp/r.out")
-    R_ERR=$(cat "$SB/tmp/r.err")
-}
-wait_until() { # SECONDS CMD...
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
-log_mark() { LOG_MARK=$(wc -l <"$SB_SYSLOG"); }
-log_since() { tail -n +"$((LOG_MARK + 1))" "$SB_SYSLOG"; }
 reset_state() { rm -rf "$STATE" "$LEASES" "$LEASES".tmp /var/lib/ns-shell/*; }
 fingerprint() { stat -c '%s %Y %Z %a %U' "$1"; sha256sum <"$1"; }
 
@@ -98,15 +54,15 @@ declare -A why=(
 for v in fifo sparse100M device directory symlink user-owned group-writable other-writable; do
     conf_variant "$v"
     run "${SP_ALICE[@]}" "$NSH" -c 'echo SHELL-RAN'
-    check_eq "ns.conf $v: ns-shell refuses (exit 1, no shell)" "1 " "$R_RC $R_OUT"
-    check "... within 1 s (${R_MS} ms)" test "$R_MS" -lt 1000
+    check_eq "ns.conf $v: ns-shell refuses (exit 1, no shell)" "1 " "$RC $OUT"
+    check "... within 1 s (${MS} ms)" test "$MS" -lt 1000
     check_match "... its first line says why: ${why[$v]}" "^ns-shell: [^
-]*(${why[$v]})" "$R_ERR"
-    check_fail "... every line starts with 'ns-shell: '" grep -qv '^ns-shell: ' <<<"$R_ERR"
+]*(${why[$v]})" "$ERR"
+    check_fail "... every line starts with 'ns-shell: '" grep -qv '^ns-shell: ' <<<"$ERR"
     log_mark
     run pamtester nstest alice open_session close_session
-    check_fail "ns.conf $v: pam_ns refuses the session" test "$R_RC" = 0
-    check "... within 1 s (${R_MS} ms)" test "$R_MS" -lt 1000
+    check_fail "ns.conf $v: pam_ns refuses the session" test "$RC" = 0
+    check "... within 1 s (${MS} ms)" test "$MS" -lt 1000
     check_match "... and logs why" "pam_ns[^
 ]*(${why[$v]})" "$(log_since)"
 done
@@ -116,10 +72,10 @@ rm -rf "$CONF"
 # A 1 MiB config of garbage (the size limit) is still refused quickly.
 "$PY" -c 'print("".join("key%d = %d\n" % (i, i) for i in range(80000))[:1000000])' | sandbox_conf
 run "${SP_ALICE[@]}" "$NSH" -c 'echo SHELL-RAN'
-check_eq "a 1 MB ns.conf of unknown keys: refused" "1 " "$R_RC $R_OUT"
+check_eq "a 1 MB ns.conf of unknown keys: refused" "1 " "$RC $OUT"
 # (Every error re-parses the whole file, up to NS_MAX_ERRS times: about
 # 0.5 s here, more under load. Root's own file, so only a robustness bound.)
-check "... within 3 s (${R_MS} ms)" test "$R_MS" -lt 3000
+check "... within 3 s (${MS} ms)" test "$MS" -lt 3000
 
 # A root-only ns.conf (0600, as an admin may keep it) with mistakes in it:
 # ns-shell, run by anybody, must not print what the file says.
@@ -129,9 +85,9 @@ SECRET_KEY_2 = 5
 EOF
 chmod 0600 "$CONF"
 run "${SP_ALICE[@]}" "$NSH" -c 'echo SHELL-RAN'
-check_eq "a root-only ns.conf with errors: refused" "1 " "$R_RC $R_OUT"
+check_eq "a root-only ns.conf with errors: refused" "1 " "$RC $OUT"
 check_fail "... without showing alice what the root-only file contains (user names, values, keys)" \
-    grep -qE 'secretadmin|SECRET-VALUE-1|SECRET_KEY_2' <<<"$R_ERR"
+    grep -qE 'secretadmin|SECRET-VALUE-1|SECRET_KEY_2' <<<"$ERR"
 check "... the details are in the system log for the admin" sandbox_log_wait 'SECRET-VALUE-1' 1
 
 # ${VAR} in ns.conf, with the variables set in su's environment (su is
@@ -142,9 +98,9 @@ lease_file = "${NSL:-/var/lib/ns-shell/leases}"
 default { network = "bridge" }
 EOF
 reset_state
-run "${SP_ALICE[@]}" sh -c "NSX=/../../$X/evil-state NSL=$X/evil-leases exec su alice -c 'echo IN' <$PUB/pw"
+run "${SP_ALICE[@]}" sh -c "NSX=/../../$X/evil-state NSL=$X/evil-leases exec su alice -c 'echo IN' <$PWFILE"
 check_eq "\${VAR} in state_dir and lease_file with NSX/NSL set by alice for su: the login runs" "0 IN" \
-    "$R_RC $(tail -n 1 <<<"$R_OUT")"
+    "$RC $(tail -n 1 <<<"$OUT")"
 check "... the state is in /run/ns-shell" test -d "$STATE/sessions"
 check_eq "... nothing was made where the variables pointed" "" "$(find "$X" -maxdepth 1 -name '*evil*')"
 printf '%s\n' 'default { network = "bridge" }' | sandbox_conf
@@ -163,8 +119,8 @@ squat() {
     "$@"
     log_mark
     run pamtester nstest alice open_session close_session
-    check_fail "$desc: alice's session is refused" test "$R_RC" = 0
-    check "... within 1 s (${R_MS} ms)" test "$R_MS" -lt 1000
+    check_fail "$desc: alice's session is refused" test "$RC" = 0
+    check "... within 1 s (${MS} ms)" test "$MS" -lt 1000
     check_match "... the log names the problem" "pam_ns[^
 ]*(${logre})" "$(log_since)"
     check_eq "... the symlink target was not touched" "$FP" "$(fingerprint "$SHADOW")"
@@ -195,7 +151,7 @@ squat "the lease file a FIFO" "lease" mkfifo -m 0600 "$LEASES"
 reset_state
 ln -s "$SHADOW" "$LEASES.tmp"
 run pamtester nstest alice open_session close_session
-check_eq "a planted leases.tmp symlink: the session still opens" 0 "$R_RC"
+check_eq "a planted leases.tmp symlink: the session still opens" 0 "$RC"
 check_eq "... and the symlink's target is untouched" "$FP" "$(fingerprint "$SHADOW")"
 check_match "... the lease file is a real root-owned file" '^regular file root 644$' \
     "$(stat -c '%F %U %a' "$LEASES")"
@@ -204,9 +160,7 @@ check_match "... the lease file is a real root-owned file" '^regular file root 6
 # logged in): she can delete the lease file and be handed the address of a
 # user who is logged in right now.
 reset_state
-: >"$X/hold-bob"
-su bob -c "while [ -e $X/hold-bob ]; do sleep 0.05; done" </dev/null >/dev/null 2>&1 &
-bob_su=$!
+hold bob bob
 wait_until 10 grep -qs ' bob ' "$LEASES"
 bob_addr=$(awk '$2 == "bob" { print $3 }' "$LEASES")
 check "control: bob is logged in with an address ($bob_addr)" test -n "$bob_addr"
@@ -214,14 +168,14 @@ chown alice /var/lib/ns-shell
 run "${SP_ALICE[@]}" rm -f "$LEASES"
 log_mark
 run su alice -c 'ip -br -4 addr show dev eth0'
-alice_addr=$(grep -oE '10\.[0-9.]+' <<<"$R_OUT" | head -n 1)
+alice_addr=$(grep -oE '10\.[0-9.]+' <<<"$OUT" | head -n 1)
 check_fail "a user-owned lease directory: alice (who deleted the lease file) does not get bob's live address $bob_addr" \
     test -n "$alice_addr" -a "$alice_addr" = "$bob_addr"
-if [[ $R_RC != 0 ]]; then
+if [[ $RC != 0 ]]; then
     check_match "... her login is refused with a line naming the lease directory" 'pam_ns[^
 ]*(/var/lib/ns-shell|lease)' "$(log_since)"
 fi
-rm -f "$X/hold-bob"; wait "$bob_su" 2>/dev/null
+release bob
 chown root /var/lib/ns-shell
 # The same through a lease directory that is a symlink to alice's directory.
 reset_state
@@ -233,7 +187,7 @@ mkdir -m 0755 "$X/leasedir"; chown alice "$X/leasedir"
 ln -s "$X/leasedir" /var/lib/ns-shell/d
 log_mark
 run pamtester nstest alice open_session close_session
-check_fail "a lease directory that is a symlink to alice's directory: refused" test "$R_RC" = 0
+check_fail "a lease directory that is a symlink to alice's directory: refused" test "$RC" = 0
 check_eq "... no lease was written into alice's directory" "" "$(ls -A "$X/leasedir")"
 rm -f /var/lib/ns-shell/d
 
@@ -244,10 +198,11 @@ default { network = "bridge" }
 EOF
 for um in 000 077; do
     reset_state
-    : >"$X/hold"
-    ( umask "$um"; exec "${SP_ALICE[@]}" sh -c "exec su alice -c 'while [ -e $X/hold ]; do sleep 0.05; done' <$PUB/pw" ) \
+    cmd=$(hold_cmd "u$um")
+    ( umask "$um"; exec "${SP_ALICE[@]}" sh -c "exec su alice -c '$cmd' <$PWFILE" ) \
         </dev/null >/dev/null 2>&1 &
-    held=$!
+    # shellcheck disable=SC2034  # read by release (lib.sh)
+    HOLD_PID["u$um"]=$!
     wait_until 10 bash -c "ls $STATE/sessions/???????? >/dev/null 2>&1"
     rec=$(ls "$STATE"/sessions/???????? 2>/dev/null | head -n 1)
     got=$(stat -c '%n %a' "$STATE" "$STATE/sessions" "$STATE/lock" "$STATE"/lock/* \
@@ -263,7 +218,7 @@ RECORD 644
 /var/lib/ns-shell/new/leases 644" "$got"
     check_eq "umask $um in alice's su: the state pam_ns made belongs to root:root (not to alice's group)" "" \
         "$(find "$STATE" /var/lib/ns-shell/new ! -group root -printf '%p %u:%g\n' | sed "s|$STATE/sessions/[0-9a-f]*$|RECORD|")"
-    rm -f "$X/hold"; wait "$held" 2>/dev/null
+    release "u$um"
 done
 printf '%s\n' 'default { network = "bridge" }' | sandbox_conf
 reset_state
@@ -285,19 +240,15 @@ ln -s "$B/dir" "$H/.config"
 ln -s "$B/file7" "$H/.Xauthority"
 ln -s "$B/file8" "$H/.bash_history"
 chown -h alice:alice "$H"/.[a-zA-Z]*
-rm -f "$SB/tmp/bait.log" "$SB/tmp/bait.ready"
-"$PY" -I "$SB/bin/baitwatch.py" "$SB/tmp/bait.ready" "$SB/tmp/bait.log" "$B" "$B"/* \
-    </dev/null >"$SB/tmp/bait.err" 2>&1 &
-bait=$!
-wait_until 5 test -e "$SB/tmp/bait.ready" || sandbox_die "the bait watcher did not start"
+bait_watch "$B" "$B"/*
 run su - alice -c 'echo IN; cd; pwd'
 check_eq "su - alice with \$HOME full of symlinks to root-only bait: the login runs" "0 IN /home/alice" \
-    "$R_RC $(tr '\n' ' ' <<<"$R_OUT" | sed 's/ $//')"
+    "$RC $(tr '\n' ' ' <<<"$OUT" | sed 's/ $//')"
 run "${SP_ALICE[@]}" "$NSH" -c 'echo IN'
 run pamtester nstest alice open_session close_session
-sleep 0.2
-check_eq "... no bait behind \$HOME was opened (su, pam_ns, ns-shell)" "" "$(sort -u "$SB/tmp/bait.log")"
-kill "$bait" 2>/dev/null
+bait_sync
+check_eq "... no bait behind \$HOME was opened (su, pam_ns, ns-shell)" "" "$(bait_events | sort -u)"
+kill "$BAIT_PID" 2>/dev/null
 check_eq "... and the bait is unchanged" "0 0 0 0 0 0 0 0" "$(stat -c %s "$B"/file* | tr '\n' ' ' | sed 's/ $//')"
 # The home directory itself a symlink to a root-only directory: the shell
 # must not start in it (chdir happens as the user).
@@ -307,6 +258,6 @@ printf '%s\n' "$c" >"$SB/etc/passwd"
 ln -s "$SB/rootonly" /home/bob-link
 run su - bob -c 'pwd; ls -a . 2>&1 | head -n 3'
 check_fail "home a symlink to a root-only directory: the shell is not in it" \
-    grep -qx "$SB/rootonly\|/home/bob-link" <<<"$(head -n 1 <<<"$R_OUT")"
+    grep -qx "$SB/rootonly\|/home/bob-link" <<<"$(head -n 1 <<<"$OUT")"
 
 sandbox_finish

@@ -18,51 +18,18 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-PY=$SB_PYTHON
-LEASES=/var/lib/ns-shell/leases
-PUB=$SB/pub
-X=$SB/x
-mkdir -m 0755 "$PUB"
-mkdir -m 1777 "$X"
+. "$(dirname "$0")/lib.sh" || exit 1
+# shellcheck disable=SC2034  # read by run (lib.sh)
+RUN_MERGE=1 RUN_TIMEOUT=20   # run: OUT (stdout and stderr) RC
 
 sandbox_install_ns_shell
-sandbox_add_user alice 3001
-sandbox_add_user bob 3002
+add_users 3001 alice bob
 sandbox_conf <<'EOF'
 default { private_tmp = true }
 EOF
-for s in su su-l; do
-    sandbox_pam "$s" <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO debug
-EOF
-done
+pam_with_ns su su-l
 
-wait_until() { # SECONDS CMD...
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
-as() { # USER CMD : su USER -c CMD as root; sets R_OUT R_RC
-    R_RC=0
-    R_OUT=$(timeout -k 2 20 su "$1" -c "$2" </dev/null 2>&1) || R_RC=$?
-}
-lease_of() { awk -v u="$1" '$2 == u && NF == 4 { print $3 }' "$LEASES" 2>/dev/null; }
-declare -A HOLD
-hold() { # TAG USER CMD : su USER -c "CMD; wait for $X/hold-TAG to go"
-    : >"$X/hold-$1"
-    su "$2" -c "$3
-while [ -e $X/hold-$1 ]; do sleep 0.05; done" </dev/null >"$SB/tmp/hold-$1.out" 2>&1 &
-    HOLD[$1]=$!
-}
-release() { local t; for t in "$@"; do rm -f "$X/hold-$t"; wait "${HOLD[$t]}" 2>/dev/null; done; }
+as() { run su "$1" -c "$2"; }   # USER CMD : su USER -c CMD as root; sets OUT RC
 
 # Helpers the users run inside their logins.
 cat >"$PUB/ipc.py" <<'EOF'
@@ -157,22 +124,6 @@ else:
             except OSError as e:
                 print("send %s:%d %s" % (a, port, e))
 EOF
-cat >"$PUB/probe.py" <<'EOF'
-import socket, sys
-try:
-    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
-    print(c.recv(100).decode().strip() or "CONNECTED")
-except OSError as e:
-    print("refused: %s" % e)
-EOF
-cat >"$PUB/banner.py" <<'EOF'
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
-if len(sys.argv) > 4: open(sys.argv[4], "w").close()
-while True:
-    c, _ = s.accept(); c.sendall((sys.argv[3] + "\n").encode()); c.close()
-EOF
 chmod 0644 "$PUB"/*.py
 
 # ==================================== class 9: mounts, with / rshared ===
@@ -187,7 +138,7 @@ check_eq "with / rshared: what alice mounts in her own user+mount namespace does
 release M
 check_eq "... nor after her login" "$before" "$(mounts)"
 as alice 'mount -t tmpfs x /tmp 2>&1; echo "rc=$?"'
-check_match "alice cannot mount in her login's mount namespace" 'rc=[1-9]' "$R_OUT"
+check_match "alice cannot mount in her login's mount namespace" 'rc=[1-9]' "$OUT"
 # The fresh /proc, /sys and the private /tmp sit on top of the host's ones,
 # which are still there underneath. In a user namespace of her own alice
 # owns a copy of the mount table: the mounts ns-shell made must stay locked.
@@ -204,10 +155,10 @@ as alice 'unshare -Urm sh -c "
     cat /tmp/host-secret 2>/dev/null
     ls /sys/class/net | tr \"\n\" \" \""'
 check_fail "in a user namespace of her own, alice cannot unmount /proc, /sys, /tmp or /dev/shm nor make them rw/exec" \
-    grep -qE 'unmounted|sys-rw|proc-exec' <<<"$R_OUT"
-check_fail "... she never sees the host's /tmp" grep -q HOST-TMP-SECRET <<<"$R_OUT"
-check_match "... nor the host's processes in /proc (at most a handful of her own)" '^[0-9]$' "$(sed -n 1p <<<"$R_OUT")"
-check_eq "... nor the host's interfaces in /sys/class/net" "eth0 lo" "$(tail -n 1 <<<"$R_OUT" | sed 's/ $//')"
+    grep -qE 'unmounted|sys-rw|proc-exec' <<<"$OUT"
+check_fail "... she never sees the host's /tmp" grep -q HOST-TMP-SECRET <<<"$OUT"
+check_match "... nor the host's processes in /proc (at most a handful of her own)" '^[0-9]$' "$(sed -n 1p <<<"$OUT")"
+check_eq "... nor the host's interfaces in /sys/class/net" "eth0 lo" "$(tail -n 1 <<<"$OUT" | sed 's/ $//')"
 check_eq "after all that the host's mount table is unchanged" "$before" "$(mounts)"
 mount --make-rprivate /
 
@@ -219,38 +170,38 @@ check_match "alice made SysV msg/shm/sem, a POSIX mqueue, /dev/shm/ns-attack and
     '^made ok ok ok ok' "$(cat "$SB/tmp/hold-I.out")"
 as bob "$PY -I $PUB/ipc.py probe; hostname; ipcs | grep -c 0x00004e53"
 check_eq "bob, logged in at the same time, finds none of them" \
-    "msg=ENOENT shm=ENOENT sem=ENOENT mq=ENOENT shmfile=ENOENT abstract=ECONNREFUSED" "$(sed -n 1p <<<"$R_OUT")"
-check_eq "... his hostname is his own" "bob" "$(sed -n 2p <<<"$R_OUT")"
-check_eq "... ipcs shows nothing of alice's" "0" "$(sed -n 3p <<<"$R_OUT")"
+    "msg=ENOENT shm=ENOENT sem=ENOENT mq=ENOENT shmfile=ENOENT abstract=ECONNREFUSED" "$(sed -n 1p <<<"$OUT")"
+check_eq "... his hostname is his own" "bob" "$(sed -n 2p <<<"$OUT")"
+check_eq "... ipcs shows nothing of alice's" "0" "$(sed -n 3p <<<"$OUT")"
 as alice "$PY -I $PUB/ipc.py probe"
 check_match "control: alice's second login (same network namespace) reaches her abstract socket" \
-    'abstract=FOUND:ALICE-SOCKET' "$R_OUT"
+    'abstract=FOUND:ALICE-SOCKET' "$OUT"
 check_eq "the host sees no SysV object with alice's key" 0 "$(ipcs | grep -c 0x00004e53)"
 check_fail "... no /dev/shm/ns-attack" test -e /dev/shm/ns-attack
 check_fail "... no mqueue /ns-attack" test -e /dev/mqueue/ns-attack
 release I
 
 # ====================================================== class 11: tenants ===
-"$PY" -I "$PUB/banner.py" 10.213.0.1 8080 GATEWAY-8080 </dev/null >/dev/null 2>&1 &
+"$PY" -I "$SB/bin/banner.py" 10.213.0.1 8080 GATEWAY-8080 </dev/null >/dev/null 2>&1 &
 gw_pid=$!
 rm -f "$X"/a-*
-hold A alice "$PY -I $PUB/banner.py 0.0.0.0 8081 ALICE-8081 $X/a-tcp &
+hold A alice "$PY -I $SB/bin/banner.py 0.0.0.0 8081 ALICE-8081 $X/a-tcp &
 $PY -I $PUB/udp.py listen 5353 $X/a-udp1 $X/a-got1 &
 $PY -I $PUB/udp.py listen 6868 $X/a-udp2 $X/a-got2 &"
 wait_until 10 test -e "$X/a-tcp" -a -e "$X/a-udp1" -a -e "$X/a-udp2"
-aaddr=$(lease_of alice)
+aaddr=$(lease_of -s alice)
 check "alice is logged in with listeners on TCP 8081 and UDP 5353/6868 ($aaddr)" test -n "$aaddr"
-check_eq "control: the host reaches alice's TCP listener" "ALICE-8081" "$("$PY" -I "$PUB/probe.py" "$aaddr" 8081)"
-as bob "$PY -I $PUB/probe.py 10.213.0.1 8080"
-check_eq "bob reaches the gateway" "GATEWAY-8080" "$R_OUT"
-as bob "$PY -I $PUB/probe.py $aaddr 8081"
-check_fail "bob cannot connect to alice over TCP" grep -q ALICE-8081 <<<"$R_OUT"
-[[ $R_OUT == refused* ]] || printf '#   (bob: %s)\n' "$R_OUT"
+check_eq "control: the host reaches alice's TCP listener" "ALICE-8081" "$("$PY" -I "$SB/bin/probe.py" "$aaddr" 8081)"
+as bob "$PY -I $SB/bin/probe.py 10.213.0.1 8080"
+check_eq "bob reaches the gateway" "GATEWAY-8080" "$OUT"
+as bob "$PY -I $SB/bin/probe.py $aaddr 8081"
+check_fail "bob cannot connect to alice over TCP" grep -q ALICE-8081 <<<"$OUT"
+[[ $OUT == probe*failed* ]] || printf '#   (bob: %s)\n' "$OUT"
 sysctl -qw net.ipv4.ip_forward=1
-as bob "$PY -I $PUB/probe.py $aaddr 8081"
-check_fail "... not even with forwarding on at the host (a NAT gateway)" grep -q ALICE-8081 <<<"$R_OUT"
-[[ $R_OUT == refused* ]] || printf '#   (bob: %s)\n' "$R_OUT"
-baddr=$(lease_of bob)
+as bob "$PY -I $SB/bin/probe.py $aaddr 8081"
+check_fail "... not even with forwarding on at the host (a NAT gateway)" grep -q ALICE-8081 <<<"$OUT"
+[[ $OUT == probe*failed* ]] || printf '#   (bob: %s)\n' "$OUT"
+baddr=$(lease_of -s bob)
 "$PY" -I "$PUB/udp.py" send from-host "$aaddr"
 as bob "$PY -I $PUB/udp.py send from-bob $aaddr 255.255.255.255 10.213.255.255 224.0.0.1"
 wait_until 10 test -e "$X/a-got1" -a -e "$X/a-got2"
@@ -262,8 +213,8 @@ sysctl -qw net.ipv4.ip_forward=0
 as bob "$PY -I $PUB/net.py $baddr; cat /proc/net/if_inet6 | grep -c eth0; ip -6 addr show dev eth0 | grep -c inet6"
 check_match "bob gets no raw, packet or raw6 socket, no port 67, cannot turn IPv6 on, has no link-local address to send from" \
     '^raw=EPERM rawudp=EPERM packet=EPERM packetdgram=EPERM raw6=EPERM port67=EACCES ipv6on=(EACCES|EPERM) ll6=(EADDRNOTAVAIL|ENETUNREACH)$' \
-    "$(sed -n 1p <<<"$R_OUT")"
-check_eq "... eth0 has no IPv6 address at all" "0 0" "$(sed -n '2,3p' <<<"$R_OUT" | tr '\n' ' ' | sed 's/ $//')"
+    "$(sed -n 1p <<<"$OUT")"
+check_eq "... eth0 has no IPv6 address at all" "0 0" "$(sed -n '2,3p' <<<"$OUT" | tr '\n' ' ' | sed 's/ $//')"
 IP=$(command -v ip) TC=$(command -v tc) SYSCTL=$(command -v sysctl)
 netcmds="$IP addr add 10.213.0.99/16 dev eth0; echo addr=\$?
 $IP addr flush dev eth0; echo flush=\$?
@@ -276,18 +227,18 @@ $SYSCTL -qw net.ipv4.conf.eth0.proxy_arp=1; echo sysctl=\$?
 $TC qdisc replace dev eth0 root pfifo; echo tc=\$?"
 as bob "{ $netcmds; } 2>/dev/null | tr '\n' ' '"
 check_match "bob cannot change his address, MAC, link state, routes, neighbours, sysctls, qdiscs or add links" \
-    '^addr=[12] flush=(1|2|255) mac=[12] down=[12] route=[12] link=[12] neigh=[12] sysctl=[1-9] tc=[12] $' "$R_OUT"
+    '^addr=[12] flush=(1|2|255) mac=[12] down=[12] route=[12] link=[12] neigh=[12] sysctl=[1-9] tc=[12] $' "$OUT"
 printf '%s\n' "$netcmds" >"$PUB/netcmds.sh"
 chmod 0644 "$PUB/netcmds.sh"
 as bob "unshare -Ur sh -c 'sh $PUB/netcmds.sh 2>/dev/null | tr \"\\n\" \" \"; $PY -I $PUB/net.py $baddr'"
 check_match "... nor after unshare -Ur (the namespace belongs to the host's user namespace)" \
-    '^addr=[12] flush=(1|2|255) mac=[12] down=[12] route=[12] link=[12] neigh=[12] sysctl=[1-9] tc=[12] raw=EPERM rawudp=EPERM packet=EPERM packetdgram=EPERM raw6=EPERM port67=EACCES' "$R_OUT"
+    '^addr=[12] flush=(1|2|255) mac=[12] down=[12] route=[12] link=[12] neigh=[12] sysctl=[1-9] tc=[12] raw=EPERM rawudp=EPERM packet=EPERM packetdgram=EPERM raw6=EPERM port67=EACCES' "$OUT"
 as bob 'ip -br -4 addr show dev eth0'
-check_eq "bob's address is still the one pam_ns gave him" "$baddr/16" "$(awk '{ print $3 }' <<<"$R_OUT")"
-as bob "$PY -I $PUB/probe.py 10.213.0.1 8080"
-check_eq "... and he still reaches the gateway" "GATEWAY-8080" "$R_OUT"
+check_eq "bob's address is still the one pam_ns gave him" "$baddr/16" "$(awk '{ print $3 }' <<<"$OUT")"
+as bob "$PY -I $SB/bin/probe.py 10.213.0.1 8080"
+check_eq "... and he still reaches the gateway" "GATEWAY-8080" "$OUT"
 as bob 'ls /sys/class/net | tr "\n" " "'
-check_eq "/sys/class/net in bob's login shows only his interfaces" "eth0 lo" "${R_OUT% }"
+check_eq "/sys/class/net in bob's login shows only his interfaces" "eth0 lo" "${OUT% }"
 release A
 kill "$gw_pid" 2>/dev/null
 
@@ -331,10 +282,10 @@ check_match "control: the host reaches alice's IPv6 listener" 'ALICE6' "$out"
 sysctl -qw net.ipv6.conf.all.forwarding=1 2>/dev/null
 as bob "$PY -I $PUB/probe6.py 8082 $a6 ${ll6:+$ll6%eth0} ff02::1%eth0"
 check_fail "bob cannot reach alice over IPv6 (her pool6 address${ll6:+, her link-local address}), forwarding on" \
-    grep -q ALICE6 <<<"$R_OUT"
+    grep -q ALICE6 <<<"$OUT"
 as bob "ip -6 addr add fd00:213::99/64 dev eth0 2>&1; echo rc=\$?; $PY -I $PUB/net.py x"
-check_match "bob cannot add an IPv6 address" 'rc=[1-9]' "$R_OUT"
-check_match "... nor open a raw ICMPv6 socket (no router advertisements of his own)" 'raw6=EPERM' "$R_OUT"
+check_match "bob cannot add an IPv6 address" 'rc=[1-9]' "$OUT"
+check_match "... nor open a raw ICMPv6 socket (no router advertisements of his own)" 'raw6=EPERM' "$OUT"
 sysctl -qw net.ipv6.conf.all.forwarding=0 2>/dev/null
 release A6
 
@@ -343,7 +294,7 @@ sandbox_conf <<'EOF'
 default { deny = {"192.0.2.0/24"} }
 EOF
 ip addr add 192.0.2.1/32 dev lo
-"$PY" -I "$PUB/banner.py" 192.0.2.1 8090 DENIED-REACHED "$X/deny-ready" </dev/null >/dev/null 2>&1 &
+"$PY" -I "$SB/bin/banner.py" 192.0.2.1 8090 DENIED-REACHED "$X/deny-ready" </dev/null >/dev/null 2>&1 &
 deny_pid=$!
 wait_until 5 test -e "$X/deny-ready"
 sysctl -qw net.ipv4.ip_forward=1
@@ -366,12 +317,12 @@ for t, name in ((131, "lsrr"), (137, "ssrr")):
     go(name, bytes([t, 7, 4]) + socket.inet_aton("10.213.0.1") + b"\x01")
 EOF
 chmod 0644 "$PUB/lsrr.py"
-check_eq "control: the host itself reaches 192.0.2.1:8090" "DENIED-REACHED" "$("$PY" -I "$PUB/probe.py" 192.0.2.1 8090)"
+check_eq "control: the host itself reaches 192.0.2.1:8090" "DENIED-REACHED" "$("$PY" -I "$SB/bin/probe.py" 192.0.2.1 8090)"
 as alice "$PY -I $PUB/lsrr.py; ip rule del prio 100 2>/dev/null; echo rule-del=\$?; unshare -Ur sh -c 'ip rule del prio 100 2>/dev/null; echo userns-rule-del=\$?'; $PY -I $PUB/lsrr.py"
 check_fail "deny = 192.0.2.0/24: alice cannot reach it (directly, source-routed via the gateway, after trying to delete the rule)" \
-    grep -q DENIED-REACHED <<<"$R_OUT"
+    grep -q DENIED-REACHED <<<"$OUT"
 check_match "... the rule cannot be deleted, not even from a user namespace of her own" \
-    'rule-del=[1-9].*userns-rule-del=[1-9]' "$(tr '\n' ' ' <<<"$R_OUT")"
+    'rule-del=[1-9].*userns-rule-del=[1-9]' "$(tr '\n' ' ' <<<"$OUT")"
 sysctl -qw net.ipv4.ip_forward=0
 kill "$deny_pid" 2>/dev/null
 

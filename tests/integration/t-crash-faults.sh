@@ -9,55 +9,22 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # ------------------------------------------------------------- helpers ---
-SESS=/run/ns-shell/sessions
-LEASES=/var/lib/ns-shell/leases
-NSCTL=$NS_BUILD/nsctl
 FAULT_SO=$NS_BUILD/fault/pam_ns.so
-NL=$'\n'
-
-n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
 n_tmp_records() { find "$SESS" -maxdepth 1 -name '.*' 2>/dev/null | wc -l; }
 our_veths() { ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^ns[us]/ { sub(/@.*/, "", $2); print $2 }' | xargs; }
 n_veths() { local -a v; read -r -a v <<<"$(our_veths)"; echo "${#v[@]}"; }
 n_veths_is() { [[ $(n_veths) == "$1" ]]; }
-lease_of() { awk -v u="$1" '$2 == u { print $3 }' "$LEASES" 2>/dev/null; }
-wait_until() {
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
-run() {
-    RC=0
-    # (a subshell: bash's own "Killed" notice goes to /dev/null)
-    ( "$@" >"$SB/tmp/run.out" 2>"$SB/tmp/run.err" </dev/null; exit $? ) 2>/dev/null || RC=$?
-    OUT=$(cat "$SB/tmp/run.out")
-    # shellcheck disable=SC2034  # ERR: for checks that want it
-    ERR=$(cat "$SB/tmp/run.err")
-}
 
 # ---------------------------------------------------------------- setup ---
 [[ -f $FAULT_SO ]] || sandbox_die "no $FAULT_SO (run: make build/fault/pam_ns.so)"
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
+add_users 2001 alice bob
 : | sandbox_conf
-sandbox_pam svcfault <<EOF
-auth     sufficient pam_rootok.so
-account  required   pam_unix.so
-session  required   $FAULT_SO
-EOF
-sandbox_pam su <<EOF
-auth     sufficient pam_rootok.so
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO
-EOF
-HOSTNET=$(stat -L -c %i /proc/self/ns/net)
+PAM_NS_MODULE=$FAULT_SO PAM_NS_ARGS='' pam_with_ns svcfault
+PAM_NS_ARGS='' pam_with_ns su
 
 # The fault build without NS_FAULT_POINT is a normal module.
 run pamtester svcfault alice open_session close_session

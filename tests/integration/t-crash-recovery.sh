@@ -11,111 +11,41 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # ------------------------------------------------------------- helpers ---
-SESS=/run/ns-shell/sessions
-LEASES=/var/lib/ns-shell/leases
-PY=$SB_PYTHON
-NSCTL=$NS_BUILD/nsctl
-
-rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
-sids_of() {
-    local f
-    for f in "$SESS"/*; do
-        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
-    done
-    return 0
-}
-n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
-lease_of() { awk -v u="$1" '$2 == u { print $3 }' "$LEASES" 2>/dev/null; }
-wait_until() {
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
-has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
-link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
-pids_in_netns() {
-    local p
-    for p in /proc/[1-9]*; do
-        [[ $(stat -L -c %i "$p/ns/net" 2>/dev/null) == "$1" ]] && echo "${p#/proc/}"
-    done | sort -n | xargs
-}
 mac_of() { cat "/sys/class/net/$1/address" 2>/dev/null; }
-check_login() { # DESC : the last as_user/as_ssh exited 0
-    if [[ $AS_RC == 0 ]]; then sandbox_ok "$1"
-    else sandbox_not_ok "$1" "exit status: $AS_RC
-stderr: $AS_ERR
-syslog: $(grep -E 'pam_ns|ns-shell' "$SB_SYSLOG" | tail -n 3)"; fi
-}
-
-declare -A HOLD_PID
-hold() { # TAG USER [PRE] : su USER -c "PRE; read x <FIFO" in the background
-    local tag=$1 user=$2 pre=${3:-}
-    rm -f "/tmp/hold-$tag"
-    mkfifo -m 0666 "/tmp/hold-$tag"
-    su "$user" -c "${pre:+$pre
-}read x </tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
-    HOLD_PID[$tag]=$!
-}
-release() {
-    local t
-    for t in "$@"; do
-        timeout 5 sh -c "echo >/tmp/hold-$t" || true
-        wait "${HOLD_PID[$t]}" 2>/dev/null || true
-        rm -f "/tmp/hold-$t"
-    done
-}
 kill_all_of() { # INODE : SIGKILL every process in that network namespace
     local p
     # shellcheck disable=SC2046
     for p in $(pids_in_netns "$1"); do kill -KILL "$p" 2>/dev/null; done
 }
-probe_cmd() { echo "$PY $SB/bin/probe.py 10.213.0.1 8080"; }
+GW_PROBE=$(probe_cmd 10.213.0.1 8080)   # reach the gateway, from a login
+# next_login HOW USER ADDRESS DESC DESC2 : HOW (as_user or as_ssh) logs USER
+# in: check that it works (DESC) and that eth0 has ADDRESS and the gateway
+# answers (DESC2)
+next_login() {
+    "$1" "$2" "ip -br -4 addr show dev eth0; $GW_PROBE"
+    check_login "$4"
+    check_match "$5" "^eth0(@[^ ]+)? +UP +${3//./\\.}/16 *${NL}HOST-8080\$" "$AS_OUT"
+}
+# waits_for_lock FILE PID... : a process other than PIDs has FILE open (a
+# login that waits for the lock)
+waits_for_lock() {
+    local f=$1 p; shift
+    for p in $(find /proc/[1-9]*/fd -lname "$f" 2>/dev/null | cut -d/ -f3 | sort -u); do
+        [[ " $* " == *" $p "* ]] || return 0
+    done
+    return 1
+}
 
 # ---------------------------------------------------------------- setup ---
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
-sandbox_add_user carol 2003
+add_users 2001 alice bob carol
 : | sandbox_conf
-for s in su su-l sshd; do
-    sandbox_pam "$s" <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO
-EOF
-done
-sandbox_pam nstest <<EOF
-session  required   $PAM_NS_SO
-EOF
-cat >"$SB/bin/banner.py" <<'EOF'
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080))
-s.listen(64)
-while True:
-    c, _ = s.accept()
-    c.sendall(b"HOST-8080\n")
-    c.close()
-EOF
-cat >"$SB/bin/probe.py" <<'EOF'
-import socket, sys
-try:
-    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]) if len(sys.argv) > 3 else 2)
-    print(c.recv(100).decode().strip())
-except Exception as e:
-    print("probe failed: %s" % e); sys.exit(1)
-EOF
-chmod 0644 "$SB/bin/"*.py
-"$PY" "$SB/bin/banner.py" </dev/null >/dev/null 2>&1 &
-wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 8080 || sandbox_die "the host listener did not start"
+PAM_NS_ARGS='' pam_with_ns su su-l sshd
+pam_ns_alone nstest
+banner_start 0.0.0.0 8080 HOST-8080
 
 # --------------------------------------------------- quick re-logins ---
 # pamtester's namespace dies with it; the veth goes tens of ms later. A
@@ -140,11 +70,8 @@ kill -KILL "${HOLD_PID[a1]}"
 wait "${HOLD_PID[a1]}" 2>/dev/null
 check "su killed: processes of the login still hold the old namespace" test -n "$(pids_in_netns "$old_ino")"
 check "su killed: the old veth nsu2001 is still there" ip link show dev nsu2001
-as_user alice "ip -br -4 addr show dev eth0; $(probe_cmd)"
-check_login "su killed, login lives on: the next login of alice works"
-check_match "the next login has alice's leased address and reaches the gateway" \
-    "^eth0(@[^ ]+)? +UP +${addr_alice//./\\.}/16 *
-HOST-8080$" "$AS_OUT"
+next_login as_user alice "$addr_alice" "su killed, login lives on: the next login of alice works" \
+    "the next login has alice's leased address and reaches the gateway"
 check "the next login reaped the stale record" test ! -e "$SESS/$old_sid"
 check_eq "no record of alice is left after that login" "" "$(sids_of 2001)"
 kill_all_of "$old_ino"
@@ -161,22 +88,17 @@ kill_all_of "$old_ino"
 check "the killed login's namespace goes with its processes (veth gone within 1 s)" \
     wait_until 1 link_absent nsu2001
 check_eq "its record stays behind, stale" "$old_sid" "$(sids_of 2001)"
-as_user alice "ip -br -4 addr show dev eth0; $(probe_cmd)"
-check_login "whole login killed: the next login of alice works"
-check_match "it has alice's address and reaches the gateway" \
-    "^eth0(@[^ ]+)? +UP +${addr_alice//./\\.}/16 *
-HOST-8080$" "$AS_OUT"
+next_login as_user alice "$addr_alice" "whole login killed: the next login of alice works" \
+    "it has alice's address and reaches the gateway"
 check "it reaped the stale record" test ! -e "$SESS/$old_sid"
 wait_until 2 link_absent nsu2001
 
 # ------------------------------------------- sshd session killed ---
 sandbox_sshd
 sandbox_ssh_authorize bob
-rm -f /tmp/hold-ssh; mkfifo -m 0666 /tmp/hold-ssh
-"${SB_SSH[@]}" bob@127.0.0.1 'read x </tmp/hold-ssh' </dev/null >"$SB/tmp/ssh-hold.out" 2>&1 &
-ssh_client=$!
+bg_ssh ssh bob@127.0.0.1 "$(hold_cmd ssh)"
 wait_until 10 has_n_records_of 2002 1 || sandbox_die "bob's ssh login did not open" \
-    "$(cat "$SB/tmp/ssh-hold.out"; tail -n 5 "$SB/sshd.log")"
+    "$(cat "$SB/tmp/ssh-ssh.out"; tail -n 5 "$SB/sshd.log")"
 ssh_sid=$(sids_of 2002)
 ssh_owner=$(rec "$ssh_sid" owner_pid)
 ssh_ino=$(rec "$ssh_sid" netns_ino)
@@ -185,15 +107,12 @@ check_match "the sshd session's owner is an sshd process" '^sshd' "$(cat "/proc/
 kill -KILL "$ssh_owner"
 # The connection's other sshd processes may not notice at once: give the
 # client 3 s, then end it (and the shell's read) ourselves.
-wait_until 3 sh -c "! kill -0 $ssh_client 2>/dev/null"
-{ kill "$ssh_client"; wait "$ssh_client"; } 2>/dev/null
-timeout 2 sh -c 'echo >/tmp/hold-ssh' 2>/dev/null
-sleep 0.2
-as_ssh bob "ip -br -4 addr show dev eth0; $(probe_cmd)"
-check_login "sshd session process killed: bob's next ssh login works"
-check_match "it has bob's address and reaches the gateway" \
-    "^eth0(@[^ ]+)? +UP +${addr_bob//./\\.}/16 *
-HOST-8080$" "$AS_OUT"
+wait_until 3 sh -c "! kill -0 ${BG_SSH[ssh]} 2>/dev/null"
+end_ssh ssh
+release ssh
+wait_until 2 eval '! held ssh'
+next_login as_ssh bob "$addr_bob" "sshd session process killed: bob's next ssh login works" \
+    "it has bob's address and reaches the gateway"
 check "it reaped the stale record of the killed session" test ! -e "$SESS/$ssh_sid"
 check "no record of bob is left" wait_until 2 has_n_records_of 2002 0
 kill_all_of "$ssh_ino"
@@ -210,11 +129,8 @@ kill_all_of "$old_ino"
 wait_until 2 link_absent nsu2001
 leases_before=$(cat "$LEASES")
 rm -rf /run/ns-shell
-as_user alice "ip -br -4 addr show dev eth0; $(probe_cmd)"
-check_login "after a reboot (empty /run/ns-shell, leases kept) alice logs in"
-check_match "she keeps her address and reaches the gateway" \
-    "^eth0(@[^ ]+)? +UP +${addr_alice//./\\.}/16 *
-HOST-8080$" "$AS_OUT"
+next_login as_user alice "$addr_alice" "after a reboot (empty /run/ns-shell, leases kept) alice logs in" \
+    "she keeps her address and reaches the gateway"
 check_eq "the state directories are made again, root-owned, closed to others" \
     "/run/ns-shell 755 root /run/ns-shell/lock 700 root /run/ns-shell/sessions 755 root" \
     "$(stat -c '%n %a %U' /run/ns-shell /run/ns-shell/lock /run/ns-shell/sessions | xargs)"
@@ -242,11 +158,11 @@ t0=$EPOCHREALTIME
 ( AS_TIMEOUT=30 as_user alice true; echo "$AS_RC" >"$SB/tmp/blocked.rc"
   echo "$AS_ERR" >"$SB/tmp/blocked.err"; echo "$EPOCHREALTIME" >"$SB/tmp/blocked.end" ) &
 blocked=$!
-sleep 0.5
+wait_until 5 waits_for_lock /run/ns-shell/lock/user-2001 "$holder" "$holder_child"
 for u in bob carol; do
     s=$EPOCHREALTIME
-    as_user "$u" "$(probe_cmd)"
-    ms=$(( (${EPOCHREALTIME/./} - ${s/./}) / 1000 ))
+    as_user "$u" "$GW_PROBE"
+    ms=$(ms_since "$s")
     check_login "while alice's lock hangs, $u logs in"
     check "... within 3 s (${ms} ms)" test "$ms" -lt 3000
     check_eq "... and reaches the gateway" HOST-8080 "$AS_OUT"
@@ -275,18 +191,19 @@ hold g1 alice
 wait_until 10 has_n_records_of 2001 1
 hold g2 bob
 wait_until 10 has_n_records_of 2002 1
-sleep 0.2
+wait_until 5 held g1
+wait_until 5 held g2
 m1=$(mac_of nsbr0)
 if [[ $m1 == "$(mac_of nsu2001)" ]]; then leaver=g1 stayer=bob
 else leaver=g2 stayer=alice; fi
 # shellcheck disable=SC2046  # the probe command line, split on purpose
-out=$("$NSCTL" exec "$stayer" -- $(probe_cmd) 2>&1)
+out=$("$NSCTL" exec "$stayer" -- $GW_PROBE 2>&1)
 check_eq "with alice and bob on the bridge, $stayer reaches the gateway" HOST-8080 "$out"
 release "$leaver"
 wait_until 2 link_absent "nsu$([[ $leaver == g1 ]] && echo 2001 || echo 2002)"
 check_eq "the bridge keeps its MAC when a user's veth leaves it" "$m1" "$(mac_of nsbr0)"
 # shellcheck disable=SC2046
-out=$("$NSCTL" exec "$stayer" -- $(probe_cmd) 1 2>&1)
+out=$("$NSCTL" exec "$stayer" -- $GW_PROBE 1 2>&1)
 check_eq "$stayer still reaches the gateway right after the other user's veth left" HOST-8080 "$out"
 release g1 g2 2>/dev/null
 

@@ -25,9 +25,7 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-# shellcheck source=pam-lib.sh
-. "$(dirname "$0")/pam-lib.sh" || exit 1
-t_helpers
+. "$(dirname "$0")/lib.sh" || exit 1
 
 for tool in dpkg-deb dpkg-buildpackage dh lintian pamtester; do
     command -v "$tool" >/dev/null || sandbox_die "$tool is not installed (make deps)"
@@ -39,7 +37,6 @@ VERSION=$(sed -n 's/^VERSION *:= *//p' Makefile)
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 ARCH=$(dpkg-architecture -qDEB_HOST_ARCH)
 PAMDIR=usr/lib/$MA/security
-HOSTNET=$(stat -L -c %i /proc/self/ns/net)
 
 # ====================================================== (a) make deb ===
 if [[ -n ${NS_DEB:-} ]]; then
@@ -163,7 +160,6 @@ check_match "... the postinst says no PAM stack was changed and where the module
 check_eq "... add-shell (postinst, DPKG_ROOT) listed /usr/bin/ns-shell in its /etc/shells, once" 1 \
     "$(grep -cx /usr/bin/ns-shell "$DR/etc/shells")"
 check_eq "... and the sandbox's own /etc/shells did not change" "$shells_before" "$(sha256sum </etc/shells)"
-mode() { stat -c '%a %U:%G' "$1" 2>&1; }
 check_eq "installed: /usr/bin/ns-shell 4755 root:root" "4755 root:root" "$(mode "$DR/usr/bin/ns-shell")"
 check_eq "installed: /$PAMDIR/pam_ns.so 644 root:root" "644 root:root" "$(mode "$DR/$PAMDIR/pam_ns.so")"
 check_eq "installed: /usr/sbin/nsctl 755, udhcpc.script 755, ns.conf 644" "755 root:root 755 root:root 644 root:root" \
@@ -187,16 +183,9 @@ printf '%s\n' "$NSSH" >>"$SB/etc/shells"
 SHELL_OVERRIDE=$NSSH sandbox_add_user alice 2001
 sandbox_conf <"$DR/etc/security/ns.conf"
 check "nsctl check (installed) accepts the packaged ns.conf" "$DR/usr/sbin/nsctl" check
-for s in su su-l nsdeb; do
-    sandbox_pam "$s" <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-session  required   pam_unix.so
-session [success=1 default=ignore] pam_succeed_if.so quiet uid eq 0
-session required $MOD shell=$NSSH
-EOF
-done
+# the samples' guard line (root skips pam_ns), then the installed module
+PAM_NS_MODULE=$MOD PAM_NS_ARGS="shell=$NSSH" pam_with_ns su su-l nsdeb \
+    'session  [success=1 default=ignore] pam_succeed_if.so quiet uid eq 0'
 out=$(timeout -k 2 30 pamtester nsdeb alice open_session close_session 2>&1) && rc=0 || rc=$?
 check_eq "pamtester nsdeb alice open_session close_session (installed pam_ns.so): status 0" 0 "$rc"
 [[ $rc == 0 ]] || _sb_detail <<<"$out"

@@ -11,8 +11,7 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/e2e-lib.sh" || exit 1
-e2e_helpers
+. "$(dirname "$0")/lib.sh" || exit 1
 sandbox_install_ns_shell
 sandbox_add_user alice 2201
 sandbox_conf <"$NS_REPO/conf/ns.conf"
@@ -21,18 +20,11 @@ sandbox_sshd
 sandbox_ssh_authorize alice
 A=alice@127.0.0.1
 K=$SB/ssh/id_ed25519
-# scp/sftp with the same options as SB_SSH (port with -P)
-SCP=(scp -F /dev/null -i "$K" -P 22 -o BatchMode=yes -o StrictHostKeyChecking=no
-     -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
-SFTP=(sftp -F /dev/null -i "$K" -P 22 -o BatchMode=yes -o StrictHostKeyChecking=no
-      -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
 D=$SB/data                  # the client's files
 mkdir -m 0755 "$D"
 head -c 300000 /dev/urandom >"$D/blob"
 sum() { sha256sum <"$1" | cut -d' ' -f1; }
-"$PY" "$SB/bin/banner.py" 0.0.0.0 8080 GATEWAY-8080 </dev/null >/dev/null 2>&1 &
-wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 8080 ||
-    sandbox_die "the host's test listener on port 8080 did not start"
+banner_start 0.0.0.0 8080 GATEWAY-8080
 
 # ancestors PID : the comm names from PID up to the top of its PID tree
 ancestors() {
@@ -69,6 +61,17 @@ catch() {
     done
     return 1
 }
+# caught DESC USER COMM PATTERN : a check that catch finds that process (else
+# the process list, and the second sshd's log, are shown); its pid in P
+caught() {
+    local desc=$1; shift
+    if P=$(catch "$@"); then
+        sandbox_ok "$desc"
+    else
+        sandbox_not_ok "$desc" "$(ps -e -o pid,user,args; tail -n 20 "$SB/sshd2.log" 2>/dev/null)"
+        return 1
+    fi
+}
 
 # -------------------------------------------------------- ssh host CMD ---
 out=$(echo data | timeout -k 2 30 "${SB_SSH[@]}" "$A" 'cat; echo err >&2; exit 5' \
@@ -95,7 +98,7 @@ check_match "SSH_CONNECTION is passed" '127\.0\.0\.1 [0-9]+ 127\.0\.0\.1 22$' "$
 as_ssh alice 'readlink /proc/self/ns/net; cat /run/ns-shell/sessions/$NS_SHELL_SESSION'
 check_match "the remote command is in the network namespace of its record" \
     'net:\[([0-9]+)\].*netns_ino=\1' "$AS_OUT"
-as_ssh alice "$PY $SB/bin/probe.py 10.213.0.1 8080"
+as_ssh alice "$(probe_cmd 10.213.0.1 8080)"
 check_eq "... and reaches a listener on the bridge's gateway address" GATEWAY-8080 "$AS_OUT"
 settle 2201
 
@@ -138,13 +141,8 @@ settle 2201
 # A throttled upload, to look at the server side while it runs.
 timeout -k 2 30 "${SCP[@]}" -l 800 "$D/blob" "$A:up2" >"$SB/tmp/scp2.out" 2>&1 &
 scp_pid=$!
-if p=$(catch alice sftp-server 'sftp-server'); then
-    sandbox_ok "scp (SFTP protocol) runs /usr/lib/openssh/sftp-server as alice"
-    in_login "$p" "the sftp-server of scp"
-else
-    sandbox_not_ok "scp (SFTP protocol) runs /usr/lib/openssh/sftp-server as alice" \
-        "$(ps -e -o pid,user,args)"
-fi
+caught "scp (SFTP protocol) runs /usr/lib/openssh/sftp-server as alice" alice sftp-server 'sftp-server' &&
+    in_login "$P" "the sftp-server of scp"
 wait "$scp_pid"
 check_eq "the throttled upload completes intact" "$(sum "$D/blob")" "$(sum /home/alice/up2 2>&1)"
 settle 2201
@@ -159,12 +157,7 @@ check_eq "... the file comes back intact" "$(sum "$D/blob")" "$(sum "$D/down3" 2
 settle 2201
 timeout -k 2 30 "${SCP[@]}" -O -l 800 "$D/blob" "$A:up4" >"$SB/tmp/scp4.out" 2>&1 &
 scp_pid=$!
-if p=$(catch alice scp '^scp .*-t'); then
-    sandbox_ok "scp -O runs 'scp -t' as alice"
-    in_login "$p" "scp -t"
-else
-    sandbox_not_ok "scp -O runs 'scp -t' as alice" "$(ps -e -o pid,user,args)"
-fi
+caught "scp -O runs 'scp -t' as alice" alice scp '^scp .*-t' && in_login "$P" "scp -t"
 wait "$scp_pid"
 check_eq "the throttled scp -O upload completes intact" "$(sum "$D/blob")" "$(sum /home/alice/up4 2>&1)"
 rm -f /home/alice/up[1-4]
@@ -182,23 +175,25 @@ sftp_session() {
 }
 sftp_cmd() { printf '%s\n' "$@" >&"$SFTP_FD"; }
 sftp_end() { sftp_cmd bye; exec {SFTP_FD}>&-; wait "$SFTP_PID"; }
+# sftp_done TAG WHAT UP DOWN : end sftp session TAG (it put blob as UP and
+# got UP back as DOWN): it succeeded, in alice's home, both files intact
+sftp_done() {
+    local rc=0 out
+    sftp_end || rc=$?
+    out=$(cat "$SB/tmp/sftp-$1.out")
+    check_eq "$2: status 0" 0 "$rc"
+    check_match "... pwd is alice's home" 'Remote working directory: /home/alice' "$out"
+    check_eq "... put: the file arrives intact" "$(sum "$D/blob")" "$(sum "/home/alice/$3" 2>&1)"
+    check_eq "... get: it comes back intact" "$(sum "$D/blob")" "$(sum "$D/$4" 2>&1)"
+}
 
 cd "$D" || sandbox_die "cd $D"
 sftp_session ext 22
 sftp_cmd "put blob sftp-up" "pwd"
-if p=$(catch alice sftp-server 'sftp-server'); then
-    sandbox_ok "sftp (external server) runs sftp-server as alice"
-    in_login "$p" "the sftp-server of sftp"
-else
-    sandbox_not_ok "sftp (external server) runs sftp-server as alice" "$(ps -e -o pid,user,args)"
-fi
+caught "sftp (external server) runs sftp-server as alice" alice sftp-server 'sftp-server' &&
+    in_login "$P" "the sftp-server of sftp"
 sftp_cmd "get sftp-up sftp-down" "ls -l sftp-up"
-rc=0; sftp_end || rc=$?
-out=$(cat "$SB/tmp/sftp-ext.out")
-check_eq "sftp put/get/pwd/ls: status 0" 0 "$rc"
-check_match "... pwd is alice's home" 'Remote working directory: /home/alice' "$out"
-check_eq "... put: the file arrives intact" "$(sum "$D/blob")" "$(sum /home/alice/sftp-up 2>&1)"
-check_eq "... get: it comes back intact" "$(sum "$D/blob")" "$(sum "$D/sftp-down" 2>&1)"
+sftp_done ext "sftp put/get/pwd/ls" sftp-up sftp-down
 rm -f /home/alice/sftp-up "$D/sftp-down"
 check "alice's session ends with the sftp connection" wait_until 5 has_n_records_of 2201 0
 settle 2201
@@ -218,8 +213,8 @@ else
 fi
 sftp_session int 2222
 sftp_cmd "put blob isftp-up" "pwd"
-if p=$(catch alice sshd 'alice@internal-sftp'); then
-    sandbox_ok "sftp with internal-sftp: sshd serves it in 'sshd: alice@internal-sftp'"
+if caught "sftp with internal-sftp: sshd serves it in 'sshd: alice@internal-sftp'" alice sshd 'alice@internal-sftp'; then
+    p=$P
     sid=$(sids_of 2201)
     check_eq "internal-sftp: the session has one record" 1 "$(wc -w <<<"$sid")"
     check_eq "internal-sftp: the serving sshd process is in the record's network namespace" \
@@ -228,17 +223,9 @@ if p=$(catch alice sshd 'alice@internal-sftp'); then
     # documented (conf/sshd_config.d/ns-shell.conf): no shell, so no ns-shell
     check_eq "... and (documented) no ns-shell: it is in the host's PID namespace" \
         "$HOSTPID" "$(pidns_of_pid "$p" 2>&1)"
-else
-    sandbox_not_ok "sftp with internal-sftp: sshd serves it in 'sshd: alice@internal-sftp'" \
-        "$(ps -e -o pid,user,args; tail -n 20 "$SB/sshd2.log")"
 fi
 sftp_cmd "get isftp-up isftp-down"
-rc=0; sftp_end || rc=$?
-out=$(cat "$SB/tmp/sftp-int.out")
-check_eq "internal-sftp put/get/pwd: status 0" 0 "$rc"
-check_match "... pwd is alice's home" 'Remote working directory: /home/alice' "$out"
-check_eq "... put: intact" "$(sum "$D/blob")" "$(sum /home/alice/isftp-up 2>&1)"
-check_eq "... get: intact" "$(sum "$D/blob")" "$(sum "$D/isftp-down" 2>&1)"
+sftp_done int "internal-sftp put/get/pwd" isftp-up isftp-down
 check "alice's session ends with the internal-sftp connection" wait_until 5 has_n_records_of 2201 0
 check "nsu2201 goes" wait_until 2 link_absent nsu2201
 cd / || true

@@ -10,8 +10,7 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/e2e-lib.sh" || exit 1
-e2e_helpers
+. "$(dirname "$0")/lib.sh" || exit 1
 sandbox_install_ns_shell
 sandbox_add_user alice 2301
 sandbox_conf <"$NS_REPO/conf/ns.conf"
@@ -19,26 +18,11 @@ pam_sshd_ns
 sandbox_sshd
 sandbox_ssh_authorize alice
 A=alice@127.0.0.1
-X=$SB/x            # markers the test users can see
-mkdir -m 1777 "$X"
-probe() { "$PY" "$SB/bin/probe.py" "$@" 2>&1; }
-# the sandbox host's listeners: its loopback, its gateway address, and a
-# "client side" one for -R
-"$PY" "$SB/bin/banner.py" 127.0.0.1 8081 HOST-LOOPBACK </dev/null >/dev/null 2>&1 &
-"$PY" "$SB/bin/banner.py" 0.0.0.0 8080 GATEWAY-8080 </dev/null >/dev/null 2>&1 &
-"$PY" "$SB/bin/banner.py" 127.0.0.1 8082 CLIENT-8082 </dev/null >/dev/null 2>&1 &
-for port in 8080 8081 8082; do
-    wait_until 5 probe 127.0.0.1 "$port" ||
-        sandbox_die "the host's test listener on port $port did not start"
-done
-declare -A BG
-# bg_ssh TAG ARGS... : an ssh client in the background
-bg_ssh() {
-    local tag=$1; shift
-    timeout -k 2 60 "${SB_SSH[@]}" "$@" </dev/null >"$SB/tmp/ssh-$tag.out" 2>&1 &
-    BG[$tag]=$!
-}
-end_ssh() { kill "${BG[$1]}" 2>/dev/null; wait "${BG[$1]}" 2>/dev/null; return 0; }
+# the sandbox host's listeners (HTTP too, for curl and SOCKS): its loopback,
+# its gateway address, and a "client side" one for -R
+banner_start --http 127.0.0.1 8081 HOST-LOOPBACK
+banner_start --http 0.0.0.0 8080 GATEWAY-8080
+banner_start --http 127.0.0.1 8082 CLIENT-8082
 listening() { [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }
 
 # ------------------------------------------- -L, the forward alone ---
@@ -61,9 +45,7 @@ check "the forward's session ends with it" wait_until 5 has_n_records_of 2301 0
 settle 2301
 
 # ---------------------------------- alice's own loopback listener ---
-: >"$X/hold"
-bg_ssh hold "$A" "$PY $SB/bin/banner.py 127.0.0.1 8081 ALICE-LOOPBACK $X/ready &
-while [ -e $X/hold ]; do sleep 0.05; done; kill \$!"
+bg_ssh hold "$A" "$(hold_cmd hold "$PY $SB/bin/banner.py --http 127.0.0.1 8081 ALICE-LOOPBACK $X/ready &" 'kill $!')"
 check "alice runs ALICE-LOOPBACK on 127.0.0.1:8081 of her namespace" wait_until 10 test -e "$X/ready"
 hold_sid=$(sids_of 2301)
 ino=$(rec "$hold_sid" netns_ino)
@@ -96,7 +78,7 @@ check_match "... connecting to the host's 127.0.0.1:9001 fails" '^probe 127\.0\.
     "$(probe 127.0.0.1 9001 1)"
 check_eq "from alice's namespace (nsctl exec), 127.0.0.1:9001 leads back to the client's 8082" \
     CLIENT-8082 "$("$NSCTL" exec alice -- "$PY" "$SB/bin/probe.py" 127.0.0.1 9001 2>&1)"
-as_ssh alice "$PY $SB/bin/probe.py 127.0.0.1 9001"
+as_ssh alice "$(probe_cmd 127.0.0.1 9001)"
 check_eq "... and so from another ssh login of alice" CLIENT-8082 "$AS_OUT"
 end_ssh R
 check "when the -R connection ends its listener goes from alice's namespace" \
@@ -142,8 +124,7 @@ check_fail "... and the client's own 127.0.0.1:8082 is not reachable through it"
 end_ssh D
 
 # --------------------------------------------------------------- the end ---
-rm -f "$X/hold"
-wait "${BG[hold]}" 2>/dev/null
+release hold
 check "no record of alice is left" wait_until 5 has_n_records_of 2301 0
 check "nsu2301 goes" wait_until 2 link_absent nsu2301
 

@@ -10,8 +10,7 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/e2e-lib.sh" || exit 1
-e2e_helpers
+. "$(dirname "$0")/lib.sh" || exit 1
 sandbox_install_ns_shell
 sandbox_add_user alice 2101
 # What a dropped client leaves behind with linger = false (t-linger.sh has
@@ -158,12 +157,7 @@ no_sleepers_in() { [[ $(sleepers_in "$1") == 0 ]]; }
 
 settle 2101
 # 1. not the last session: a second login of alice holds the namespace.
-X=$SB/x            # markers the test users can see
-mkdir -m 1777 "$X"
-: >"$X/hold"
-timeout -k 2 60 "${SB_SSH[@]}" "${A[@]}" \
-    "echo up >$X/hold.up; while [ -e $X/hold ]; do sleep 0.05; done" </dev/null >/dev/null 2>&1 &
-hold_pid=$!
+bg_ssh hold "${A[@]}" "$(hold_cmd hold "echo up >$X/hold.up")"
 wait_until 10 test -e "$X/hold.up"
 hold_sid=$(sids_of 2101)
 if dc_session one; then
@@ -186,8 +180,7 @@ else
         "$(cat "$SB/tmp/dc-one.err" "$SB/tmp/dc-one.out" 2>&1)"
 fi
 dc_end one
-rm -f "$X/hold"
-wait "$hold_pid" 2>/dev/null
+release hold
 check "the held login ends: no record of alice left" wait_until 5 has_n_records_of 2101 0
 settle 2101
 
@@ -204,7 +197,7 @@ if dc_session two 'nohup sleep 101 >/dev/null 2>&1 & setsid sleep 102 </dev/null
     t0=$EPOCHREALTIME
     kill -9 "$DC_SSH"
     check "kill -9 of the ssh client: nsu2101 is gone within 2 s" wait_until 2 link_absent nsu2101
-    ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+    ms=$(ms_since "$t0")
     echo "#   (veth gone $ms ms after the kill)"
     check "... the record is gone" test ! -e "$SESS/${dc_sid:-none}"
     check "... and alice has no process left (nohup and setsid ones included)" \

@@ -13,8 +13,7 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/e2e-lib.sh" || exit 1
-e2e_helpers
+. "$(dirname "$0")/lib.sh" || exit 1
 sandbox_install_ns_shell
 SHELL_OVERRIDE=/bin/bash sandbox_add_user fay 2401 nsforce
 SHELL_OVERRIDE=/bin/bash sandbox_add_user gus 2402
@@ -28,12 +27,8 @@ Match Group nsforce
 EOF
 sandbox_sshd
 for u in fay gus alice; do sandbox_ssh_authorize "$u"; done
-"$PY" "$SB/bin/banner.py" 127.0.0.1 8081 HOST-LOOPBACK </dev/null >/dev/null 2>&1 &
-wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 8081 ||
-    sandbox_die "the host's test listener on port 8081 did not start"
+banner_start 127.0.0.1 8081 HOST-LOOPBACK
 HOST_COMM1=$(cat /proc/1/comm)
-X=$SB/x
-mkdir -m 1777 "$X"
 
 # ------------------------------------------------- ForceCommand ns-shell ---
 check_eq "fay's passwd shell is /bin/bash" /bin/bash "$(getent passwd fay | cut -d: -f7)"
@@ -56,14 +51,10 @@ check_eq "ssh -tt fay (no command): an interactive login; 'exit 4' gives 4" 4 "$
 check_match "... in ns-shell, as a login shell (-bash)" 'comm1=ns-shell arg0=-bash' "$out"
 settle 2401
 head -c 100000 /dev/urandom >"$SB/tmp/blob"
-rc=0; out=$(timeout -k 2 30 scp -F /dev/null -i "$SB/ssh/id_ed25519" -o BatchMode=yes \
-    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-    "$SB/tmp/blob" fay@127.0.0.1:blob 2>&1) || rc=$?
+rc=0; out=$(timeout -k 2 30 "${SCP[@]}" "$SB/tmp/blob" fay@127.0.0.1:blob 2>&1) || rc=$?
 check_eq "scp to fay (external sftp-server as the original command): status 0" 0 "$rc${out:+ $out}"
 check "... the file arrives intact" cmp "$SB/tmp/blob" /home/fay/blob
-rc=0; out=$(timeout -k 2 30 scp -O -F /dev/null -i "$SB/ssh/id_ed25519" -o BatchMode=yes \
-    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-    fay@127.0.0.1:blob "$SB/tmp/blob.back" 2>&1) || rc=$?
+rc=0; out=$(timeout -k 2 30 "${SCP[@]}" -O fay@127.0.0.1:blob "$SB/tmp/blob.back" 2>&1) || rc=$?
 check_eq "scp -O from fay (scp -f as the original command): status 0" 0 "$rc${out:+ $out}"
 check "... the file comes back intact" cmp "$SB/tmp/blob" "$SB/tmp/blob.back"
 settle 2401
@@ -104,7 +95,7 @@ as_ssh gus 'readlink /proc/self/ns/net; readlink /proc/self/ns/pid; echo sid=$NS
 check_eq "gus exempt: ssh gus CMD runs in the host's network and PID namespaces, no session" \
     "net:[$HOSTNET] pid:[$HOSTPID] sid=" "$(tr '\n' ' ' <<<"$AS_OUT" | sed 's/ $//')"
 check_eq "... and reaches the host's loopback" HOST-LOOPBACK \
-    "$(as_ssh gus "$PY $SB/bin/probe.py 127.0.0.1 8081"; echo "$AS_OUT")"
+    "$(as_ssh gus "$(probe_cmd 127.0.0.1 8081)"; echo "$AS_OUT")"
 as_ssh fay 'cat /proc/1/comm; echo sid=$NS_SHELL_SESSION'
 check_match "... while fay still runs in ns-shell with a session" $'^ns-shell\nsid=[0-9a-f]{8}$' "$AS_OUT"
 sandbox_conf <"$NS_REPO/conf/ns.conf"
@@ -144,7 +135,7 @@ check_eq "a mux channel with a pty: 'exit 5' gives 5" 5 "$rc"
 rc=0; out=$(timeout -k 2 30 "${MUX[@]}" -O forward -L 9200:127.0.0.1:8081 alice@127.0.0.1 2>&1) || rc=$?
 check_eq "ssh -O forward -L 9200:127.0.0.1:8081 through the master" 0 "$rc${out:+ $out}"
 check_match "... reaches alice's loopback (nothing there), not the host's HOST-LOOPBACK" \
-    '^(|probe 127\.0\.0\.1:9200 failed.*)$' "$("$PY" "$SB/bin/probe.py" 127.0.0.1 9200 2 2>&1)"
+    '^(|probe 127\.0\.0\.1:9200 failed.*)$' "$(probe 127.0.0.1 9200 2)"
 check_eq "after all these channels there is still one record" "$sid" "$(sids_of 2403)"
 check_eq "... and pam_ns opened one session for them all" 1 $(( $(opened) - n0 ))
 timeout 10 "${MUX[@]}" -O exit alice@127.0.0.1 >/dev/null 2>&1

@@ -9,35 +9,19 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/e2e-lib.sh" || exit 1
-e2e_helpers
+. "$(dirname "$0")/lib.sh" || exit 1
 sandbox_install_ns_shell
 sandbox_add_user alice 2501
 sandbox_conf <"$NS_REPO/conf/ns.conf"
 # As on Debian (conf/pam.d/su, su-l): the module in su; su-l includes su.
-sandbox_pam su <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-password required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO
-EOF
+PAM_NS_ARGS='' pam_with_ns su
 sandbox_pam su-l <<'EOF'
 auth     include su
 account  include su
 password include su
 session  include su
 EOF
-sandbox_pam login <<EOF
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-password required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO
-EOF
-X=$SB/x
-mkdir -m 1777 "$X"
+pam_sshd_ns login
 INFO='echo "comm1=$(cat /proc/1/comm) arg0=$0 host=$(hostname) pwd=$PWD net=$(readlink /proc/self/ns/net) rec=net:[$(sed -n "s/^netns_ino=//p" /run/ns-shell/sessions/$NS_SHELL_SESSION)] sid=$NS_SHELL_SESSION"; ip -4 -br addr show dev eth0'
 logged() { grep -c "pam_ns($1:session): alice (uid 2501): session [0-9a-f]\{8\} in network namespace ns-alice" "$SB_SYSLOG"; }
 # check_info DESC TEXT ARG0 : what $INFO printed, against alice's lease
@@ -48,20 +32,12 @@ check_info() {
         'net=(net:\[[0-9]+\]) rec=\1 sid=[0-9a-f]{8}' "$2"
     check_match "$1: eth0 holds alice's lease" "eth0(@[^ ]*)? +UP +$(lease_of alice)/16" "$2"
 }
-# run CMD... : like _sb_capture (AS_OUT, AS_ERR, AS_RC), stdin from R_IN
-# (default /dev/null)
-run() {
-    AS_RC=0
-    timeout -k 2 30 "$@" <"${R_IN:-/dev/null}" >"$SB/tmp/as.out" 2>"$SB/tmp/as.err" || AS_RC=$?
-    AS_OUT=$(cat "$SB/tmp/as.out")
-    AS_ERR=$(cat "$SB/tmp/as.err")
-}
 
 # ------------------------------------------------------ su - alice -c ---
 n0=$(logged su-l)
 run su - alice -c "$INFO; exit 3"
-check_eq "su - alice -c '...; exit 3': the status is 3" 3 "$AS_RC"
-check_info "su - alice -c" "$AS_OUT" -bash
+check_eq "su - alice -c '...; exit 3': the status is 3" 3 "$RC"
+check_info "su - alice -c" "$OUT" -bash
 check_eq "pam_ns logged one su-l session (su-l includes su)" 1 $(( $(logged su-l) - n0 ))
 check "no record of alice is left" wait_until 5 has_n_records_of 2501 0
 check "nsu2501 goes" wait_until 2 link_absent nsu2501
@@ -69,10 +45,10 @@ check "nsu2501 goes" wait_until 2 link_absent nsu2501
 # ------------------------------------------------------- su alice -c ---
 n0=$(logged su)
 echo data >"$SB/tmp/in"
-R_IN=$SB/tmp/in run su alice -c "cat; $INFO; echo err >&2; exit 4"
+RUN_IN=$SB/tmp/in run su alice -c "cat; $INFO; echo err >&2; exit 4"
 check_eq "su alice -c 'cat; ...; exit 4': stdin, stdout, stderr and status 4 pass" "data err 4" \
-    "$(head -n 1 <<<"$AS_OUT") $AS_ERR $AS_RC"
-check_info "su alice -c" "$AS_OUT" bash
+    "$(head -n 1 <<<"$OUT") $ERR $RC"
+check_info "su alice -c" "$OUT" bash
 check_eq "pam_ns logged one su session" 1 $(( $(logged su) - n0 ))
 check "no record of alice is left" wait_until 5 has_n_records_of 2501 0
 settle 2501
@@ -116,7 +92,7 @@ check "nsu2501 goes" wait_until 2 link_absent nsu2501
 
 # ------------------------------------------------------- login on a pty ---
 cat >"$SB/tmp/login.script" <<EOF
-sleep 0.3
+expect [\$#] \$
 send stty -echo\r
 send echo R-\$((40+2))\r
 expect R-42

@@ -10,8 +10,7 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/e2e-lib.sh" || exit 1
-e2e_helpers
+. "$(dirname "$0")/lib.sh" || exit 1
 for t in Xvfb xauth xdpyinfo; do
     command -v "$t" >/dev/null || sandbox_die "$t is not installed (make deps: xvfb xauth x11-utils)"
 done

@@ -13,6 +13,7 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # The source tree under an overlay whose upper layer is on the sandbox's
 # tmpfs: whatever make writes (a rebuild of build/, say) never reaches the
@@ -29,7 +30,6 @@ mk() {
     MK_RC=0
     MK_OUT=$(timeout -k 2 120 make --no-print-directory "$@" DESTDIR="$D" 2>&1) || MK_RC=$?
 }
-mode() { stat -c '%a %U:%G' "$1" 2>&1; }
 state() { # what must not change outside DESTDIR
     sha256sum /etc/shells "$SB_HOSTROOT/etc/shells" 2>&1
     ls -la /usr/bin/ns-shell /usr/sbin/nsctl /usr/lib/x86_64-linux-gnu/security/pam_ns.so \

@@ -18,7 +18,7 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/e2e-lib.sh" || exit 1
+. "$(dirname "$0")/lib.sh" || exit 1
 
 for tool in slapd slaptest ldapadd ldapsearch nslcd getent strace; do
     command -v "$tool" >/dev/null 2>&1 ||

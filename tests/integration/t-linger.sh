@@ -13,8 +13,7 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/e2e-lib.sh" || exit 1
-e2e_helpers
+. "$(dirname "$0")/lib.sh" || exit 1
 sandbox_install_ns_shell
 sandbox_add_user alice 2601
 sandbox_add_user bob 2602

@@ -13,85 +13,17 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1  # never run on without the sandbox
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1
 
-# ------------------------------------------------------------- helpers ---
-# (each t-net-*.sh carries its own copy: run.sh runs every t-*.sh file)
-SESS=/run/ns-shell/sessions
-NETNS_DIR=/run/ns-shell/netns
-NSCTL=$NS_BUILD/nsctl
-
-net_helpers() {
-    # hold.sh FILE: wait while FILE exists (at most 60 s).
-    cat >"$SB/bin/hold.sh" <<'EOF'
-i=0
-while [ -e "$1" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
-EOF
-    chmod 0644 "$SB/bin/hold.sh"
-}
-kv() { sed -n "s/^$1=//p" <<<"$2" | head -n 1; }
-rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
-sids_of() {
-    local f
-    for f in "$SESS"/*; do
-        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
-    done
-    return 0
-}
-n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
-wait_until() {
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
-has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
-link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
-settle() { wait_until 3 link_absent "nsu$1"; }
-check_login() {
-    if [[ $AS_RC == 0 ]]; then sandbox_ok "$1"
-    else sandbox_not_ok "$1" "exit status: $AS_RC
-stdout: $AS_OUT
-stderr: $AS_ERR"; fi
-}
-declare -A HOLD_PID
-hold() { # TAG USER [CMD]: a login kept open until release TAG
-    local tag=$1 user=$2 pre=${3:-}
-    : >"/tmp/hold-$tag"
-    su "$user" -c "${pre:+$pre
-}sh $SB/bin/hold.sh /tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
-    HOLD_PID[$tag]=$!
-}
-release() {
-    local t
-    for t in "$@"; do rm -f "/tmp/hold-$t"; done
-    for t in "$@"; do wait "${HOLD_PID[$t]}"; done
-}
-pam_net() { # pam_ns in the su and su-l stacks
-    local s
-    for s in su su-l; do
-        sandbox_pam "$s" <<EOF
-auth     sufficient pam_rootok.so
-account  required   pam_permit.so
-session  required   $PAM_NS_SO
-EOF
-    done
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 pid_alive() { [[ -d /proc/$1 ]]; }
-no_udhcpc() { ! pgrep -x udhcpc >/dev/null; }
-# pidfile_of NETNS: the client's pid file(s) in $(state_dir)/netns/NETNS/
-# (dhcp.pid in ns.conf(5); matched loosely, so a per-instance name works too)
-pidfile_of() { compgen -G "$NETNS_DIR/$1/dhcp*.pid" || true; }
-no_user_procs() { ! pgrep -u "$1" >/dev/null; }
-n_release() { grep -c "DHCPRELEASE(nsbr0) $1 " "$DNSMASQ_LOG"; }
+in_range() { # A.B.C.D: inside 10.213.1.10 - 10.213.1.100?
+    [[ $1 =~ ^10\.213\.1\.([0-9]+)$ ]] && (( BASH_REMATCH[1] >= 10 && BASH_REMATCH[1] <= 100 ))
+}
 
 # ---------------------------------------------------------------- setup ---
-net_helpers
 sandbox_install_ns_shell
 sandbox_add_user alice 2001
-pam_net
+PAM_NS_ARGS='' pam_with_ns su su-l
 sandbox_conf <<EOF
 dhcp_script = "$NS_REPO/conf/udhcpc.script"
 default { address = "dhcp" }
@@ -99,29 +31,9 @@ EOF
 
 # The bridge is the admin's here (README layout a): made before dnsmasq,
 # which binds only the addresses that exist when it starts.
-ip link add nsbr0 type bridge && ip addr add 10.213.0.1/16 dev nsbr0 &&
-    ip link set nsbr0 up || sandbox_die "cannot create nsbr0"
-DNSMASQ_LOG=$SB/dnsmasq.log
-n_started() { grep -c 'DHCP, IP range 10\.213\.1\.10' "$DNSMASQ_LOG" 2>/dev/null; }
-started_since() { (( $(n_started) > $1 )); }
-start_dnsmasq() {
-    local n
-    n=$(n_started)
-    /usr/sbin/dnsmasq --conf-file=/dev/null --keep-in-foreground \
-        --user=root --group=root --interface=nsbr0 --bind-interfaces \
-        --except-interface=lo --port=0 --no-ping \
-        --dhcp-range=10.213.1.10,10.213.1.100,255.255.0.0,1h \
-        --dhcp-leasefile="$SB/dnsmasq.leases" --pid-file="$SB/dnsmasq.pid" \
-        --log-facility="$DNSMASQ_LOG" </dev/null >>"$SB/dnsmasq.out" 2>&1 &
-    DNSMASQ_PID=$!
-    wait_until 5 started_since "${n:-0}" ||
-        sandbox_die "dnsmasq did not start" "$(cat "$SB/dnsmasq.out" "$DNSMASQ_LOG" 2>&1)"
-}
-start_dnsmasq
+bridge_up
+dhcp_server_start
 resolv_before=$(sha256sum </etc/resolv.conf)
-in_range() { # A.B.C.D: inside 10.213.1.10 - 10.213.1.100?
-    [[ $1 =~ ^10\.213\.1\.([0-9]+)$ ]] && (( BASH_REMATCH[1] >= 10 && BASH_REMATCH[1] <= 100 ))
-}
 
 # ------------------------------------------------------ a DHCP login ---
 as_user alice 'echo "sid=$NS_SHELL_SESSION"; readlink /proc/self/ns/net
@@ -159,7 +71,7 @@ check "a held DHCP login of alice has a record" wait_until 10 has_n_records_of 2
 sid=$(sids_of 2001)
 check_eq "the record's address is the DHCP one" "$addr1/16" "$(rec "$sid" address)"
 pidf=$(pidfile_of ns-alice)
-dpid=$(tr -dc '0-9' <"$pidf" 2>/dev/null)
+dpid=$(client_of ns-alice)
 check_match "the client's pid file ${pidf:-$NETNS_DIR/ns-alice/dhcp*.pid} names a process" '^[0-9]+$' "$dpid"
 check_eq "... which is udhcpc" "udhcpc" "$(cat "/proc/${dpid:-0}/comm" 2>&1)"
 check_eq "... running inside alice's namespace (its netns inode is the record's)" \
@@ -190,11 +102,11 @@ check_eq "... no record is left" 0 "$(n_records)"
 hold c1 alice
 check "a held DHCP login of alice (to be crashed) has a record" wait_until 10 has_n_records_of 2001 1
 csid=$(sids_of 2001)
-cpid=$(tr -dc '0-9' <"$(pidfile_of ns-alice)" 2>/dev/null)
+cpid=$(client_of ns-alice)
 check_eq "its owner is the su process" "${HOLD_PID[c1]}" "$(rec "$csid" owner_pid)"
 { kill -KILL "${HOLD_PID[c1]}"; wait "${HOLD_PID[c1]}"; } 2>/dev/null
-rm -f /tmp/hold-c1
-wait_until 3 no_user_procs 2001   # the login's own processes end with hold.sh
+release c1
+wait_until 3 no_user_procs alice   # the login's own processes end with its shell
 check "after the owner is killed the client still runs (nobody closed the session)" \
     pid_alive "${cpid:-0}"
 check_match "nsctl gc --dry-run names the client as what keeps the namespace alive" \
@@ -216,8 +128,7 @@ times=() nfail=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
     t0=$EPOCHREALTIME
     su - alice -c true </dev/null >/dev/null 2>&1 || nfail=$((nfail + 1))
-    t1=$EPOCHREALTIME
-    times+=($(( ${t1/./} - ${t0/./} )))
+    times+=($(( ${EPOCHREALTIME/./} - ${t0/./} )))
 done
 med=$(printf '%s\n' "${times[@]}" | median)
 printf '# timing: dhcp login median %d.%d ms\n' $((med / 1000)) $((med % 1000 / 100))
@@ -240,8 +151,7 @@ default { address = "dhcp" }
 EOF
 t0=$EPOCHREALTIME
 as_user alice 'echo LOGGED-IN'
-t1=$EPOCHREALTIME
-el=$(( (${t1/./} - ${t0/./}) / 1000 ))
+el=$(ms_since "$t0")
 check "without a DHCP server the login fails" test "$AS_RC" != 0
 check_fail "... and runs no command" grep -q LOGGED-IN <<<"$AS_OUT"
 check "... within dhcp_timeout + 2 s (took $el ms)" test "$el" -lt 5000
@@ -275,7 +185,7 @@ sandbox_conf <<EOF
 dhcp_script = "$SB/slow-deconfig.script"
 default { address = "dhcp" }
 EOF
-start_dnsmasq
+dhcp_server_start
 su - alice -c true </dev/null >/dev/null 2>&1
 as_user alice 'sleep 1.5'
 check_login "a re-login right after a logout (old client still exiting) works"

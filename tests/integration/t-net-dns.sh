@@ -9,102 +9,19 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1  # never run on without the sandbox
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1
 
-# ------------------------------------------------------------- helpers ---
-# (each t-net-*.sh carries its own copy: run.sh runs every t-*.sh file)
-SESS=/run/ns-shell/sessions
-NETNS_DIR=/run/ns-shell/netns
-PY=$SB_PYTHON
-NSCTL=$NS_BUILD/nsctl
-
-net_helpers() {
-    cat >"$SB/bin/hold.sh" <<'EOF'
-i=0
-while [ -e "$1" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
-EOF
-    # resolve.py NAME: the IPv4 address NAME resolves to (libc, nsswitch).
-    cat >"$SB/bin/resolve.py" <<'EOF'
-import socket, sys
-try:
-    print(socket.gethostbyname(sys.argv[1]))
-except Exception as e:
-    print("resolve %s failed: %s" % (sys.argv[1], e))
-    sys.exit(1)
-EOF
-    chmod 0644 "$SB/bin/hold.sh" "$SB/bin/resolve.py"
-}
-rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
-sids_of() {
-    local f
-    for f in "$SESS"/*; do
-        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
-    done
-    return 0
-}
-n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
-wait_until() {
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
-has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
-link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
-settle() { wait_until 3 link_absent "nsu$1"; }
-check_login() {
-    if [[ $AS_RC == 0 ]]; then sandbox_ok "$1"
-    else sandbox_not_ok "$1" "exit status: $AS_RC
-stdout: $AS_OUT
-stderr: $AS_ERR"; fi
-}
-declare -A HOLD_PID
-hold() { # TAG USER [CMD]: a login kept open until release TAG
-    local tag=$1 user=$2 pre=${3:-}
-    : >"/tmp/hold-$tag"
-    su "$user" -c "${pre:+$pre
-}sh $SB/bin/hold.sh /tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
-    HOLD_PID[$tag]=$!
-}
-release() {
-    local t
-    for t in "$@"; do rm -f "/tmp/hold-$t"; done
-    for t in "$@"; do wait "${HOLD_PID[$t]}"; done
-}
-pam_net() { # pam_ns in the su and su-l stacks
-    local s
-    for s in su su-l; do
-        sandbox_pam "$s" <<EOF
-auth     sufficient pam_rootok.so
-account  required   pam_permit.so
-session  required   $PAM_NS_SO
-EOF
-    done
-}
-# split_parts TEXT: part[i] = the i-th chunk between "---" lines, lines joined by '|'
-split_parts() {
-    local line cur=""
-    part=()
-    while IFS= read -r line; do
-        if [[ $line == --- ]]; then part+=("$cur"); cur=""; else cur+="$line|"; fi
-    done <<<"$1"
-    part+=("$cur")
-}
 # nameservers FILE-CONTENT: the nameserver addresses, space separated
 nameservers() { awk '$1 == "nameserver" { print $2 }' <<<"$1" | xargs; }
 
 # ---------------------------------------------------------------- setup ---
-net_helpers
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
-pam_net
+add_users 2001 alice bob
+PAM_NS_ARGS='' pam_with_ns su su-l
 sandbox_conf <<'EOF'
 default { dns = {"10.213.0.1"} }
 EOF
-ip link add nsbr0 type bridge && ip addr add 10.213.0.1/16 dev nsbr0 &&
-    ip link set nsbr0 up || sandbox_die "cannot create nsbr0"
+bridge_up
 # A resolver on the bridge address (and nowhere else): answers test.example.
 /usr/sbin/dnsmasq --conf-file=/dev/null --keep-in-foreground --user=root --group=root \
     --port=53 --listen-address=10.213.0.1 --bind-interfaces --no-resolv --no-hosts \

@@ -9,134 +9,15 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1  # never run on without the sandbox
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1
 
-# ------------------------------------------------------------- helpers ---
-# (each t-net-*.sh carries its own copy: run.sh runs every t-*.sh file)
-SESS=/run/ns-shell/sessions
-LEASES=/var/lib/ns-shell/leases
-PY=$SB_PYTHON
-NSCTL=$NS_BUILD/nsctl
-
-net_helpers() {
-    cat >"$SB/bin/hold.sh" <<'EOF'
-i=0
-while [ -e "$1" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
-EOF
-    # banner.py HOST PORT TEXT [READY_FILE]: answer every connection with
-    # TEXT and the peer's address (IPv4 or IPv6 by HOST).
-    cat >"$SB/bin/banner.py" <<'EOF'
-import socket, sys
-host, port, text = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((host, port))
-s.listen(64)
-if len(sys.argv) > 4:
-    open(sys.argv[4], "w").close()
-while True:
-    c, peer = s.accept()
-    try:
-        c.sendall(("%s %s\n" % (text, peer[0])).encode())
-    except OSError:
-        pass
-    c.close()
-EOF
-    # probe.py HOST PORT [TIMEOUT]: print the first line the listener sends;
-    # HOST may be an IPv6 address, with %IFACE for a link-local one.
-    cat >"$SB/bin/probe.py" <<'EOF'
-import socket, sys
-host, port = sys.argv[1], int(sys.argv[2])
-t = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
-try:
-    ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
-    c = socket.socket(ai[0], socket.SOCK_STREAM)
-    c.settimeout(t)
-    c.connect(ai[4])
-    print(c.recv(200).decode().strip())
-except Exception as e:
-    print("probe %s:%d failed: %s" % (host, port, e))
-    sys.exit(1)
-EOF
-    chmod 0644 "$SB/bin/"*.py "$SB/bin/hold.sh"
-}
-rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
-sids_of() {
-    local f
-    for f in "$SESS"/*; do
-        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
-    done
-    return 0
-}
-n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
-lease_of() { awk -v u="$1" '$2 == u { print $3 }' "$LEASES" 2>/dev/null; }
-wait_until() {
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
-has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
-link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
-settle() { wait_until 3 link_absent "nsu$1"; }
-check_login() {
-    if [[ $AS_RC == 0 ]]; then sandbox_ok "$1"
-    else sandbox_not_ok "$1" "exit status: $AS_RC
-stdout: $AS_OUT
-stderr: $AS_ERR"; fi
-}
-declare -A HOLD_PID
-hold() { # TAG USER [CMD]: a login kept open until release TAG
-    local tag=$1 user=$2 pre=${3:-}
-    : >"/tmp/hold-$tag"
-    su "$user" -c "${pre:+$pre
-}sh $SB/bin/hold.sh /tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
-    HOLD_PID[$tag]=$!
-}
-release() {
-    local t
-    for t in "$@"; do rm -f "/tmp/hold-$t"; done
-    for t in "$@"; do wait "${HOLD_PID[$t]}"; done
-}
-pam_net() { # pam_ns in the su and su-l stacks
-    local s
-    for s in su su-l; do
-        sandbox_pam "$s" <<EOF
-auth     sufficient pam_rootok.so
-account  required   pam_permit.so
-session  required   $PAM_NS_SO
-EOF
-    done
-}
-# split_parts TEXT: part[i] = the i-th chunk between "---" lines, lines joined by '|'
-split_parts() {
-    local line cur=""
-    part=()
-    while IFS= read -r line; do
-        if [[ $line == --- ]]; then part+=("$cur"); cur=""; else cur+="$line|"; fi
-    done <<<"$1"
-    part+=("$cur")
-}
-# v6_of IPV4: what DESIGN/ns.conf(5) promise: fd00:213::/64 + the host part
-# of the IPv4 address within 10.213.0.0/16.
-v6_of() {
-    "$PY" -c 'import ipaddress, sys
-v4 = int(ipaddress.IPv4Address(sys.argv[1])) & 0xffff
-print(ipaddress.IPv6Address(int(ipaddress.IPv6Address("fd00:213::")) + v4))' "$1"
-}
-# inet6 TEXT IFACE-LINES: the global inet6 addresses in `ip -o -6 addr` output
+# inet6_global TEXT: the global inet6 addresses in `ip -o -6 addr` output
 inet6_global() { awk '$3 == "inet6" && / scope global/ { print $4 }' <<<"$1" | xargs; }
-inet6_link() { awk '$3 == "inet6" && / scope link/ { sub(/\/.*/, "", $4); print $4 }' <<<"$1" | head -n 1; }
 
 # ---------------------------------------------------------------- setup ---
-net_helpers
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
-sandbox_add_user carol 2003
-sandbox_add_user dave 2004
-pam_net
+add_users 2001 alice bob carol dave
+PAM_NS_ARGS='' pam_with_ns su su-l
 sandbox_conf <<'EOF'
 pool6    = "fd00:213::/64"
 gateway6 = "fd00:213::1"
@@ -169,23 +50,23 @@ check_eq "the next login of alice gets the same IPv6 address" "$a6/64" "$(inet6_
 settle 2001
 
 # ---------------------------------- TCP over IPv6; users kept apart ---
-"$PY" "$SB/bin/banner.py" fd00:213::1 8080 GATEWAY6 "$SB/gw6.ready" </dev/null >"$SB/gw6.log" 2>&1 &
-wait_until 5 test -e "$SB/gw6.ready" || sandbox_die "the IPv6 listener did not start" "$(cat "$SB/gw6.log")"
+# Listeners here answer "TEXT <peer address>".
+banner_start --peer fd00:213::1 8080 GATEWAY6
 rm -f /tmp/ready-b
 hold b bob "ip -o -6 addr show dev eth0
-$PY $SB/bin/banner.py :: 8090 BOB /tmp/ready-b &"
+$PY $SB/bin/banner.py --peer :: 8090 BOB /tmp/ready-b &"
 check "a held login of bob with a listener on [::]:8090" \
     wait_until 10 test -e /tmp/ready-b
 bout=$(cat "$SB/tmp/hold-b.out")
 b6=$(v6_of "$(lease_of bob)")
 check_eq "bob's eth0 has his own pool6 address" "$b6/64" "$(inet6_global "$bout")"
-bll=$(inet6_link "$bout")
+bll=$(link_local "$bout")
 check_match "bob's eth0 has a link-local address" '^fe80:' "$bll"
 check "alice's and bob's IPv6 addresses differ" test "$a6" != "$b6"
 check_match "the host reaches bob's listener over IPv6 (control)" "^BOB fd00:213::1$" \
-    "$("$PY" "$SB/bin/probe.py" "$b6" 8090 2>&1)"
+    "$(probe "$b6" 8090)"
 check_match "the host reaches bob's listener by link-local address (control)" "^BOB " \
-    "$("$PY" "$SB/bin/probe.py" "$bll%nsbr0" 8090 2>&1)"
+    "$(probe "$bll%nsbr0" 8090)"
 as_user alice "$PY $SB/bin/probe.py fd00:213::1 8080; echo ---
 $PY $SB/bin/probe.py $b6 8090 1.5; echo ---
 $PY $SB/bin/probe.py $bll%eth0 8090 1.5"
@@ -209,7 +90,7 @@ split_parts "$AS_OUT"
 check_match "deny = {\"fd00:213::1/128\"}: ip -6 rule inside shows the prohibit rule" \
     '100:[[:space:]]+from all to fd00:213::1 prohibit' "${part[0]:-}"
 check_match "... and dave's TCP connect to [fd00:213::1] fails with EACCES" \
-    'failed: \[Errno 13\]' "${part[1]:-}"
+    'failed: EACCES after [0-9]+ ms \(\[Errno 13\] ' "${part[1]:-}"
 check_eq "dns with an IPv6 resolver: both nameserver lines, in order" \
     "fd00:213::1 10.213.0.1" "$(tr '|' '\n' <<<"${part[2]:-}" | awk '$1 == "nameserver" { print $2 }' | xargs)"
 settle 2004
@@ -222,7 +103,7 @@ gateway6      = "fd00:213::1"
 isolate_ports = false
 EOF
 rm -f /tmp/ready-b2
-hold b2 bob "$PY $SB/bin/banner.py :: 8090 BOB /tmp/ready-b2 &"
+hold b2 bob "$PY $SB/bin/banner.py --peer :: 8090 BOB /tmp/ready-b2 &"
 wait_until 10 test -e /tmp/ready-b2
 as_user alice "$PY $SB/bin/probe.py $b6 8090 1.5; echo ---
 $PY $SB/bin/probe.py $bll%eth0 8090 1.5"
@@ -273,8 +154,7 @@ gateway        = ""
 pool6          = "fd00:2136::/64"
 gateway6       = "fd00:2136::1"
 EOF
-"$PY" "$SB/bin/banner.py" fd00:2136::1 8086 V6ONLY "$SB/gw6o.ready" </dev/null >"$SB/gw6o.log" 2>&1 &
-wait_until 5 test -e "$SB/gw6o.ready" || sandbox_die "the IPv6-only listener did not start" "$(cat "$SB/gw6o.log")"
+banner_start --peer fd00:2136::1 8086 V6ONLY
 check_fail "the IPv6-only bridge has no IPv4 address" grep -q 'inet ' <<<"$(ip -4 addr show dev nsbr6)"
 as_user carol "ip -o -6 addr show dev eth0; echo ---
 $PY $SB/bin/probe.py fd00:2136::1 8086"

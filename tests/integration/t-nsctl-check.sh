@@ -12,21 +12,9 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # ------------------------------------------------------------- helpers ---
-NSCTL=$NS_BUILD/nsctl
-NL=$'\n'
-run() {   # run CMD... : set OUT (stdout), ERR (stderr), RC
-    RC=0
-    "$@" >"$SB/tmp/run.out" 2>"$SB/tmp/run.err" </dev/null || RC=$?
-    OUT=$(cat "$SB/tmp/run.out")
-    ERR=$(cat "$SB/tmp/run.err")
-}
-conf_file() { # PATH < TEXT : a root-owned 0644 config file
-    cat >"$1"
-    chown root:root "$1"
-    chmod 0644 "$1"
-}
 # the value and provenance nsctl check --user prints for KEY
 prov() { awk -v k="$1" '$1 == k && $2 == "=" { sub(/^[^=]*= /, ""); print }' <<<"$OUT"; }
 pam_warns() { # SERVICE : does the last run warn (on stderr) about SERVICE's stack?
@@ -35,8 +23,6 @@ pam_warns() { # SERVICE : does the last run warn (on stderr) about SERVICE's sta
 warned_services() {
     sed -n "s|^nsctl: warning: /etc/pam.d/\([^:]*\): no pam_ns.so in the session stack: .*|\1|p" <<<"$ERR" | xargs
 }
-# only_warnings TEXT : every line is "nsctl: warning: ..." (or TEXT is empty)
-only_warnings() { ! grep -qv '^nsctl: warning: ' <<<"$1"; }
 pam_plain() { # SERVICE : a stack without pam_ns
     sandbox_pam "$1" <<'EOF'
 auth     required   pam_unix.so nodelay

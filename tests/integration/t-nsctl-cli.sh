@@ -14,31 +14,16 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # ------------------------------------------------------------- helpers ---
-PY=$SB_PYTHON
-NL=$'\n'
-NSCTL=$NS_BUILD/nsctl
-ALT=$SB/pub/alt.conf          # a second config, as PAM's conf= would name it
+ALT=$PUB/alt.conf          # a second config, as PAM's conf= would name it
 ALT_STATE=/run/ns-alt
 ALT_LEASES=/var/lib/ns-shell/alt-leases
 
-run() {   # run CMD... : set OUT (stdout), ERR (stderr), RC
-    RC=0
-    "$@" >"$SB/tmp/run.out" 2>"$SB/tmp/run.err" </dev/null || RC=$?
-    OUT=$(cat "$SB/tmp/run.out")
-    ERR=$(cat "$SB/tmp/run.err")
-}
 # as_nobody / as_alice CMD... : run CMD as that user (no groups)
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 as_alice() { setpriv --reuid=2001 --regid=2001 --clear-groups "$@"; }
-conf_file() { # PATH < TEXT : a root-owned 0644 config file
-    cat >"$1"
-    chown root:root "$1"
-    chmod 0644 "$1"
-}
-# only_warnings TEXT : every line is "nsctl: warning: ..." (or TEXT is empty)
-only_warnings() { ! grep -qv '^nsctl: warning: ' <<<"$1"; }
 # json_schema1 KEY : stdin is one JSON object, schema 1, KEY an array; prints its length
 json_schema1() {
     "$PY" -c 'import json, sys
@@ -55,14 +40,6 @@ sids_in() { # STATE_DIR : the session ids recorded there
     done
     return 0
 }
-wait_until() {
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
 has_alt_record() { [[ -n $(sids_in "$ALT_STATE") ]]; }
 no_alt_record() { [[ -z $(sids_in "$ALT_STATE") ]]; }
 no_state() { # DESC : nothing was created under the default state dir
@@ -73,7 +50,6 @@ no_state() { # DESC : nothing was created under the default state dir
 [[ -x $NSCTL ]] || sandbox_die "no $NSCTL (run make first)"
 SHELL_OVERRIDE=/bin/sh sandbox_add_user alice 2001
 : | sandbox_conf     # the compiled-in file: every built-in default
-mkdir -m 0755 "$SB/pub"
 # a copy every user can run ($NS_BUILD may be closed to them)
 install -m 0755 "$NSCTL" "$SB/bin/nsctl"
 UNSCTL=$SB/bin/nsctl

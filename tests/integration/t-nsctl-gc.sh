@@ -1,58 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# nsctl gc: stale session records go; a leaked veth of ours (its session's
-# owner killed while processes of the user keep the namespace alive) is
-# reported with the stray pids and deleted; --kill ends the strays and the
-# namespace goes; --dry-run changes nothing; links that are not ours are
-# never touched; and a live session survives every gc untouched (record,
-# veth, connectivity).
+# nsctl gc: stale session records go; a login whose session's owner was
+# killed (linger = false) is ended; a leaked veth of ours (stray processes
+# outside any login keep its namespace alive) is reported with the stray
+# pids and kept; --kill ends the strays and the namespace goes; --dry-run
+# changes nothing; links that are not ours are never touched; and a live
+# session survives every gc untouched (record, veth, connectivity).
 # shellcheck disable=SC2016,SC2119,SC2317  # single-quoted user commands; helpers called via check/wait_until
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # ------------------------------------------------------------- helpers ---
-SESS=/run/ns-shell/sessions
-LEASES=/var/lib/ns-shell/leases
-PY=$SB_PYTHON
-NSCTL=$NS_BUILD/nsctl
-NL=$'\n'
-
-rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }
-sids_of() {
-    local f
-    for f in "$SESS"/*; do
-        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
-    done
-    return 0
-}
-n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
-wait_until() {
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
-has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
-link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
-link_present() { ip link show dev "$1" >/dev/null 2>&1; }
-pids_in_netns() { # INODE : the pids in that network namespace, sorted
-    local p
-    for p in /proc/[1-9]*; do
-        [[ $(stat -L -c %i "$p/ns/net" 2>/dev/null) == "$1" ]] && echo "${p#/proc/}"
-    done | sort -n | xargs
-}
 none_alive() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
 all_alive() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null || return 1; done; return 0; }
-run() {
-    RC=0
-    "$@" >"$SB/tmp/run.out" 2>"$SB/tmp/run.err" </dev/null || RC=$?
-    OUT=$(cat "$SB/tmp/run.out")
-    # shellcheck disable=SC2034  # ERR: for checks that want it
-    ERR=$(cat "$SB/tmp/run.err")
-}
 # state : what gc may change (records with content, our links, stray pids)
 state() {
     local f
@@ -61,66 +23,53 @@ state() {
     for p in ${STRAYS:-}; do kill -0 "$p" 2>/dev/null && echo "alive $p"; done
     cat "$LEASES" 2>/dev/null
 }
-
-declare -A HOLD_PID
-# hold TAG USER [PRE] : su USER -c "PRE; read x <FIFO" in the background
-hold() {
-    local tag=$1 user=$2 pre=${3:-}
-    rm -f "/tmp/hold-$tag"
-    mkfifo -m 0666 "/tmp/hold-$tag"
-    su "$user" -c "${pre:+$pre
-}read x </tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
-    HOLD_PID[$tag]=$!
-}
-release() {
-    local t
-    for t in "$@"; do
-        timeout 5 sh -c "echo >/tmp/hold-$t" || true
-        wait "${HOLD_PID[$t]}" 2>/dev/null || true
-        rm -f "/tmp/hold-$t"
-    done
-}
 dead_pid() { sleep 0 & wait $!; echo $!; }   # a pid that no longer exists
+# stable_pids INODE : the pids in that network namespace, once two looks
+# 0.1 s apart agree (at most 2 s)
+stable_pids() {
+    local a b i
+    b=$(pids_in_netns "$1")
+    for ((i = 0; i < 20; i++)); do
+        sleep 0.1
+        a=$b b=$(pids_in_netns "$1")
+        [[ $a == "$b" ]] && break
+    done
+    echo "$b"
+}
+# leak TAG USER UID : a login of USER starts a background job, then its su
+# (the session's owner) is SIGKILLed: no close_session, the record goes
+# stale, and the login (linger = false) goes on. A process outside any
+# login (root's, as `nsctl exec` leaves one) joins its network namespace:
+# a stray. Sets L_SID, L_INO, LOGIN_PIDS (the login's pids in the
+# namespace), STRAYS (the stray) and ALL_PIDS (all of them, sorted).
+leak() {
+    hold "$1" "$2" 'sleep 300 &'
+    wait_until 10 has_n_records_of "$3" 1 || sandbox_die "$2's login did not open" \
+        "$(cat "$SB/tmp/hold-$1.out"; tail -n 5 "$SB_SYSLOG")"
+    L_SID=$(sids_of "$3")
+    L_INO=$(rec "$L_SID" netns_ino)
+    wait_until 5 pgrep -u "$3" -x sleep
+    kill -KILL "${HOLD_PID[$1]}"
+    wait "${HOLD_PID[$1]}" 2>/dev/null
+    LOGIN_PIDS=$(stable_pids "$L_INO")
+    local one=${LOGIN_PIDS%% *}
+    nsenter --net="/proc/$one/ns/net" sleep 301 </dev/null >/dev/null 2>&1 &
+    STRAYS=$!
+    wait_until 5 bash -c "[[ \$(stat -L -c %i /proc/$STRAYS/ns/net) == $L_INO ]]" ||
+        sandbox_die "the stray did not join $2's namespace"
+    ALL_PIDS=$(stable_pids "$L_INO")
+}
 
 # ---------------------------------------------------------------- setup ---
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
-sandbox_add_user carol 2003
+add_users 2001 alice bob carol
 : | sandbox_conf
 # The bridge, made here with a fixed MAC: a bridge pam_ns creates takes the
 # lowest MAC of its ports, so another user's veth leaving changes the
 # gateway's MAC under bob (see t-crash-recovery.sh); that is not gc's doing.
-ip link add nsbr0 address 02:00:5e:00:02:13 type bridge
-ip addr add 10.213.0.1/16 dev nsbr0
-ip link set nsbr0 up
-sandbox_pam su <<EOF
-auth     sufficient pam_rootok.so
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO
-EOF
-cat >"$SB/bin/banner.py" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(64)
-while True:
-    c, _ = s.accept()
-    c.sendall(b"HOST-8080\n")
-    c.close()
-EOF
-cat >"$SB/bin/probe.py" <<'EOF'
-import socket, sys
-try:
-    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
-    print(c.recv(100).decode().strip())
-except Exception as e:
-    print("probe failed: %s" % e); sys.exit(1)
-EOF
-"$PY" "$SB/bin/banner.py" 8080 </dev/null >/dev/null 2>&1 &
-wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 8080 || sandbox_die "the host listener did not start"
+bridge_up --mac 02:00:5e:00:02:13
+PAM_NS_ARGS='' pam_with_ns su
+banner_start 0.0.0.0 8080 HOST-8080
 
 # ------------------------------------------------------- nothing to do ---
 run "$NSCTL" gc
@@ -184,20 +133,9 @@ check_eq "gc ignores a group-writable record (not trusted)" "0 nothing to clean"
 rm -f "$SESS/0000beef"
 
 # ---------------------------------------------- a leaked veth: alice ---
-# alice's login starts a background job, then su (the session owner) is
-# SIGKILLed: no close_session, the record goes stale, and the job (with the
-# login's shell) keeps the namespace and its veth alive.
-hold alice alice 'sleep 300 &'
-wait_until 10 has_n_records_of 2001 1 || sandbox_die "alice's login did not open" \
-    "$(cat "$SB/tmp/hold-alice.out"; tail -n 5 "$SB_SYSLOG")"
-sid_alice=$(sids_of 2001)
-ino_alice=$(rec "$sid_alice" netns_ino)
-wait_until 5 pgrep -u 2001 -x sleep
-kill -KILL "${HOLD_PID[alice]}"
-wait "${HOLD_PID[alice]}" 2>/dev/null
-sleep 0.2
-STRAYS=$(pids_in_netns "$ino_alice")
-check "after su is killed, processes still hold alice's namespace ($STRAYS)" test -n "$STRAYS"
+leak alice alice 2001
+sid_alice=$L_SID
+check "after su is killed, her login still holds alice's namespace ($LOGIN_PIDS)" test -n "$LOGIN_PIDS"
 check "a sleep of alice is among them" pgrep -u 2001 -x sleep
 check "alice's veth nsu2001 is still there" link_present nsu2001
 check_eq "alice's record is still there (stale)" "$sid_alice" "$(sids_of 2001)"
@@ -209,19 +147,25 @@ run "$NSCTL" gc --dry-run
 check_eq "gc --dry-run (leak): exit 0" 0 "$RC"
 check_match "gc --dry-run names alice's stale session" \
     "stale session $sid_alice of alice \(owner ${HOLD_PID[alice]} gone\)" "$OUT"
-check_match "gc --dry-run reports the namespace behind nsu2001 with the stray pids" \
-    "namespace behind nsu2001 \(ns-shell user=alice uid=2001\) is kept alive by [0-9]+ process(es)? outside any session: $STRAYS \(use --kill to end them\)" "$OUT"
+check_match "gc --dry-run would end her login (linger = false, its session gone)" \
+    "would end login [0-9a-f]{8} of alice: linger = false and its session $sid_alice is gone" "$OUT"
+check_match "gc --dry-run reports the namespace behind nsu2001 with every pid in it" \
+    "namespace behind nsu2001 \(ns-shell user=alice uid=2001\) is kept alive by [0-9]+ process(es)? outside any session: $ALL_PIDS \(use --kill to end them\)" "$OUT"
 check_match "gc --dry-run keeps the veth while stray processes use its namespace" \
     "kept veth nsu2001 \(ns-shell user=alice uid=2001\) while its namespace is in use" "$OUT"
 check_eq "gc --dry-run (leak) changes nothing" "$before" "$(state)"
 run "$NSCTL" gc --dry-run --kill
-check_match "gc --dry-run --kill says it would kill" "$STRAYS \(would kill\)" "$OUT"
+check_match "gc --dry-run --kill says it would kill" "$ALL_PIDS \(would kill\)" "$OUT"
 check_eq "gc --dry-run --kill changes nothing (no process killed)" "$before" "$(state)"
 
 run "$NSCTL" gc
 check_eq "gc (leak): exit 0" 0 "$RC"
 check_eq "gc (leak): its report is on stdout, nothing on stderr" "" "$ERR"
-check_match "gc reports the namespace with the stray pids" \
+check_match "gc ends her login (linger = false, its session gone)" \
+    "ended login [0-9a-f]{8} of alice: linger = false and its session $sid_alice is gone" "$OUT"
+# shellcheck disable=SC2086
+check "... every process of that login is gone" wait_until 2 none_alive $LOGIN_PIDS
+check_match "gc reports the namespace with the stray pid (outside any login)" \
     "namespace behind nsu2001 \(ns-shell user=alice uid=2001\) is kept alive by [0-9]+ process(es)? outside any session: $STRAYS \(use --kill to end them\)" "$OUT"
 check_match "gc keeps the veth: it is the handle on the strays for a later gc --kill" \
     "(^|$NL)kept veth nsu2001 \(ns-shell user=alice uid=2001\) while its namespace is in use" "$OUT"
@@ -240,18 +184,10 @@ kill -KILL $STRAYS 2>/dev/null   # ours; whatever gc did, end them now
 bob_live_ok "gc --kill left bob's live session untouched"
 
 # ----------------------------------------- a leaked veth: gc --kill ---
-hold carol carol 'sleep 300 &'
-wait_until 10 has_n_records_of 2003 1 || sandbox_die "carol's login did not open" \
-    "$(cat "$SB/tmp/hold-carol.out"; tail -n 5 "$SB_SYSLOG")"
-sid_carol=$(sids_of 2003)
-ino_carol=$(rec "$sid_carol" netns_ino)
+leak carol carol 2003
+sid_carol=$L_SID ino_carol=$L_INO
 addr_carol=$(rec "$sid_carol" address)
-wait_until 5 pgrep -u 2003 -x sleep
-kill -KILL "${HOLD_PID[carol]}"
-wait "${HOLD_PID[carol]}" 2>/dev/null
-sleep 0.2
-STRAYS=$(pids_in_netns "$ino_carol")
-check "processes hold carol's namespace after her su is killed ($STRAYS)" test -n "$STRAYS"
+check "her login holds carol's namespace after her su is killed ($LOGIN_PIDS)" test -n "$LOGIN_PIDS"
 # Bystanders on the host, started last (their pids follow the strays'):
 # gc --kill must end the strays and nothing else.
 BYSTANDERS=""
@@ -266,7 +202,7 @@ check_match "gc --kill reports and kills the stray pids" \
     "namespace behind nsu2003 \(ns-shell user=carol uid=2003\) is kept alive by [0-9]+ process(es)? outside any session: $STRAYS \(killed\)" "$OUT"
 check_match "gc --kill deleted the veth" "deleted leaked veth nsu2003" "$OUT"
 # shellcheck disable=SC2086
-check "the stray processes are gone" wait_until 2 none_alive $STRAYS
+check "the stray and the login's processes are gone" wait_until 2 none_alive $ALL_PIDS
 check_eq "no process is left in carol's namespace (it is freed)" "" "$(pids_in_netns "$ino_carol")"
 check "nsu2003 is gone" link_absent nsu2003
 # shellcheck disable=SC2086
@@ -338,7 +274,7 @@ bob_live_ok "bob's live session is untouched after all of it"
 # run over and over meanwhile, must never take a login's veth away. Each
 # login proves it has its network (a TCP probe to the gateway).
 ( for i in $(seq 1 25); do
-      out=$(su alice -c "$PY $SB/bin/probe.py 10.213.0.1 8080" 2>&1 </dev/null)
+      out=$(su alice -c "$(probe_cmd 10.213.0.1 8080)" 2>&1 </dev/null)
       [[ $out == HOST-8080 ]] || echo "login $i: $out"
   done >"$SB/tmp/race.out" 2>&1 ) &
 racer=$!

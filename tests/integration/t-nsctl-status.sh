@@ -10,87 +10,14 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-# ------------------------------------------------------------- helpers ---
-# (each t-nsctl-*.sh / t-crash-*.sh carries its own copy)
-SESS=/run/ns-shell/sessions
-LEASES=/var/lib/ns-shell/leases
-PY=$SB_PYTHON
-NL=$'\n'
-NSCTL=$NS_BUILD/nsctl
-
-rec() { sed -n "s/^$2=//p" "$SESS/$1" 2>/dev/null; }   # rec SID KEY
-sids_of() {                                             # sids_of UID
-    local f
-    for f in "$SESS"/*; do
-        [[ -f $f ]] && grep -qx "uid=$1" "$f" && basename "$f"
-    done
-    return 0
-}
-lease_of() { awk -v u="$1" '$2 == u { print $3 }' "$LEASES" 2>/dev/null; }
-wait_until() {                                          # wait_until SECS CMD...
-    local secs=$1 i; shift
-    for ((i = 0; i <= secs * 50; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.02
-    done
-    return 1
-}
-has_n_records_of() { [[ $(sids_of "$1" | wc -l) == "$2" ]]; }
-link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
-# procs_in_netns INODE : how many processes sit in that network namespace
-procs_in_netns() {
-    local p n=0
-    for p in /proc/[1-9]*; do
-        [[ $(stat -L -c %i "$p/ns/net" 2>/dev/null) == "$1" ]] && n=$((n + 1))
-    done
-    echo "$n"
-}
-# run CMD... : set OUT (stdout), ERR (stderr), RC
-run() {
-    RC=0
-    "$@" >"$SB/tmp/run.out" 2>"$SB/tmp/run.err" </dev/null || RC=$?
-    OUT=$(cat "$SB/tmp/run.out")
-    ERR=$(cat "$SB/tmp/run.err")
-}
-
-declare -A HOLD_PID
-# hold TAG USER : `su USER -c 'read x <FIFO'` in the background; the login
-# stays open (and forks nothing: its process count is stable) until release.
-hold() {
-    local tag=$1 user=$2
-    rm -f "/tmp/hold-$tag"
-    mkfifo -m 0666 "/tmp/hold-$tag"
-    su "$user" -c "read x </tmp/hold-$tag" </dev/null >"$SB/tmp/hold-$tag.out" 2>&1 &
-    HOLD_PID[$tag]=$!
-}
-release() {
-    local t
-    for t in "$@"; do
-        timeout 5 sh -c "echo >/tmp/hold-$t" || kill "${HOLD_PID[$t]}" 2>/dev/null
-        wait "${HOLD_PID[$t]}" || true
-        rm -f "/tmp/hold-$t"
-    done
-}
-
-pam_with_ns() { # SERVICE
-    sandbox_pam "$1" <<EOF
-auth     sufficient pam_rootok.so
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  required   $PAM_NS_SO
-EOF
-}
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # ---------------------------------------------------------------- setup ---
 [[ -x $NSCTL ]] || sandbox_die "no $NSCTL (run make first)"
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
+add_users 2001 alice bob
 : | sandbox_conf     # empty: every built-in default (bridge nsbr0, pool 10.213.0.0/16)
-pam_with_ns su
-pam_with_ns su-l
+PAM_NS_ARGS='' pam_with_ns su su-l
 # iso TIME : a unix time as nsctl prints it (ISO 8601, local time, offset)
 iso() { date -d "@$1" +%Y-%m-%dT%H:%M:%S%:z; }
 ISO_RE='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}'
@@ -116,7 +43,10 @@ wait_until 10 has_n_records_of 2001 1 || sandbox_die "alice's held login did not
     "$(cat "$SB/tmp/hold-a.out"; tail -n 5 "$SB_SYSLOG")"
 wait_until 10 has_n_records_of 2002 1 || sandbox_die "bob's held login did not open" \
     "$(cat "$SB/tmp/hold-b.out"; tail -n 5 "$SB_SYSLOG")"
-sleep 0.3   # let su fork its shell and the shell reach `read`
+# every process of both logins forked (su, ns-shell, the reaper, the
+# shell waiting in `read`): the process counts are final
+wait_until 5 held a
+wait_until 5 held b
 t1=$(date +%s)
 sid_a=$(sids_of 2001) sid_b=$(sids_of 2002)
 addr_a=$(rec "$sid_a" address) addr_b=$(rec "$sid_b" address)

@@ -9,36 +9,24 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-. "$(dirname "$0")/pam-lib.sh" || exit 1
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # ---------------------------------------------------------------- setup ---
-t_helpers
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
-SHELL_OVERRIDE=/bin/sh sandbox_add_user carol 2003
-sandbox_add_user dave 2004
-sandbox_add_user erin 2005
+add_users 2001 alice bob carol:/bin/sh dave erin
 SHELL_OVERRIDE=/bin/sh sandbox_add_user frank 2006 nsfree
-SHELL_OVERRIDE=/bin/sh sandbox_add_user gina 2007
-SHELL_OVERRIDE=/bin/sh sandbox_add_user hugo 2008
+add_users 2007 gina:/bin/sh hugo:/bin/sh
 : | sandbox_conf     # empty: every built-in default
 pam_with_ns su
 pam_with_ns su-l
-sandbox_pam nstest <<EOF
-session  required   $PAM_NS_SO
-EOF
+pam_ns_alone nstest
 sandbox_pam nsdebug <<EOF
 session  required   $PAM_NS_SO debug
 session  required   pam_permit.so
 EOF
 
-HOSTNET=$(stat -L -c %i /proc/self/ns/net)
-# The "gateway" service of the sandbox host, and a loopback-only one.
-"$PY" "$SB/bin/banner.py" 0.0.0.0 8080 GATEWAY-8080 </dev/null >/dev/null 2>&1 &
-wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 8080 ||
-    sandbox_die "the host's test listener did not start"
+# The "gateway" service of the sandbox host.
+banner_start 0.0.0.0 8080 GATEWAY-8080
 
 # ------------------------------------------- a login in its namespace ---
 check_fail "no bridge before the first login" ip link show dev nsbr0

@@ -10,21 +10,14 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-. "$(dirname "$0")/pam-lib.sh" || exit 1
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # ---------------------------------------------------------------- setup ---
-t_helpers
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
-SHELL_OVERRIDE=/bin/sh sandbox_add_user carol 2003
+add_users 2001 alice bob carol:/bin/sh
 pam_with_ns su
 pam_with_ns su-l
-sandbox_pam nstest <<EOF
-session  required   $PAM_NS_SO
-EOF
-HOSTNET=$(stat -L -c %i /proc/self/ns/net)
+pam_ns_alone nstest
 
 # nothing_of NAME UID DESC : no record, no veth, no lease of this user
 nothing_of() {
@@ -289,14 +282,7 @@ sandbox_conf <<'EOF'
 bridge        = "nonexistent0"
 create_bridge = false
 EOF
-for s in su su-l; do
-    sandbox_pam "$s" <<EOF
-auth     sufficient pam_rootok.so
-account  required   pam_unix.so
-session  required   pam_unix.so
-session  optional   $PAM_NS_SO
-EOF
-done
+PAM_NS_CONTROL=optional PAM_NS_ARGS='' pam_with_ns su su-l
 : >"$SB_SYSLOG"
 rm -f /tmp/ran-alice
 as_user alice 'touch /tmp/ran-alice'

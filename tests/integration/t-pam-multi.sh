@@ -8,31 +8,22 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-. "$(dirname "$0")/pam-lib.sh" || exit 1
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # ---------------------------------------------------------------- setup ---
-t_helpers
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
+add_users 2001 alice bob
 for n in $(seq -w 1 20); do sandbox_add_user "u$n" "30$n"; done
 : | sandbox_conf     # empty: every built-in default
 pam_with_ns su
 pam_with_ns su-l
-sandbox_pam nstest <<EOF
-session  required   $PAM_NS_SO
-EOF
-HOSTNET=$(stat -L -c %i /proc/self/ns/net)
-"$PY" "$SB/bin/banner.py" 0.0.0.0 8080 GATEWAY-8080 </dev/null >/dev/null 2>&1 &
-wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 8080 ||
-    sandbox_die "the host's test listener did not start"
-probe() { echo "$PY $SB/bin/probe.py $*"; }   # the command line, for su -c
+pam_ns_alone nstest
+banner_start 0.0.0.0 8080 GATEWAY-8080
 
 # ------------------------- 20 users at once, no bridge yet; the bridge ---
 check_fail "no bridge before the first logins" ip link show dev nsbr0
 for n in $(seq -w 1 20); do
-    hold "c$n" "u$n" "ip -br -4 addr show dev eth0; $(probe 10.213.0.1 8080)"
+    hold "c$n" "u$n" "ip -br -4 addr show dev eth0; $(probe_cmd 10.213.0.1 8080)"
 done
 check "20 users logging in at once all get a session" \
     wait_until 20 bash -c "[[ \$(ls $SESS | wc -l) == 20 ]]"
@@ -68,13 +59,13 @@ check_eq "the bridge has a MAC address of its own, not one of a user's port" "" 
 ln=01
 [[ $owner_dev == nsu30?? ]] && ln=${owner_dev#nsu30}
 vn=01; [[ $ln == 01 ]] && vn=02
-su "u$vn" -c "$(probe 10.213.0.1 8080)" </dev/null >/dev/null 2>&1
+su "u$vn" -c "$(probe_cmd 10.213.0.1 8080)" </dev/null >/dev/null 2>&1
 release "c$ln"
 wait_until 2 link_absent "nsu30$ln"
 check_eq "the bridge's MAC does not change when nsu30$ln${owner_dev:+ (whose MAC it had)} leaves" \
     "$bmac" "$(cat /sys/class/net/nsbr0/address)"
 check_eq "u$vn still reaches the gateway right after nsu30$ln left" "GATEWAY-8080" \
-    "$(su "u$vn" -c "$(probe 10.213.0.1 8080 2)" </dev/null 2>&1)"
+    "$(su "u$vn" -c "$(probe_cmd 10.213.0.1 8080 2)" </dev/null 2>&1)"
 tags=()
 for n in $(seq -w 1 20); do [[ $n != "$ln" ]] && tags+=("c$n"); done
 release "${tags[@]}"
@@ -95,18 +86,18 @@ aaddr=$(lease_of alice) baddr=$(lease_of bob)
 check "alice and bob have different addresses ($aaddr, $baddr)" \
     test -n "$aaddr" -a -n "$baddr" -a "$aaddr" != "$baddr"
 check_eq "the sandbox host reaches alice's listener at $aaddr:8081" "ALICE-8081" \
-    "$("$PY" "$SB/bin/probe.py" "$aaddr" 8081 2>&1)"
-out=$(su bob -c "$(probe "$aaddr" 8081 2)" </dev/null 2>&1)
+    "$(probe "$aaddr" 8081)"
+out=$(su bob -c "$(probe_cmd "$aaddr" 8081 2)" </dev/null 2>&1)
 check_match "bob cannot connect to alice's address (ports are isolated)" \
     '^probe .* failed' "$out"
 check_eq "bob reaches the gateway" "GATEWAY-8080" \
-    "$(su bob -c "$(probe 10.213.0.1 8080)" </dev/null 2>&1)"
+    "$(su bob -c "$(probe_cmd 10.213.0.1 8080)" </dev/null 2>&1)"
 check_eq "alice reaches the gateway" "GATEWAY-8080" \
-    "$(su alice -c "$(probe 10.213.0.1 8080)" </dev/null 2>&1)"
+    "$(su alice -c "$(probe_cmd 10.213.0.1 8080)" </dev/null 2>&1)"
 check_eq "alice reaches her own listener on her address" "ALICE-8081" \
-    "$(su alice -c "$(probe "$aaddr" 8081)" </dev/null 2>&1)"
+    "$(su alice -c "$(probe_cmd "$aaddr" 8081)" </dev/null 2>&1)"
 check_match "bob's namespace has no listener on 127.0.0.1:8081" '^probe .* failed' \
-    "$(su bob -c "$(probe 127.0.0.1 8081 1)" </dev/null 2>&1)"
+    "$(su bob -c "$(probe_cmd 127.0.0.1 8081 1)" </dev/null 2>&1)"
 release A B
 settle 2001
 settle 2002
@@ -131,7 +122,7 @@ check_eq "a new login joins the namespace of the remaining one" \
 check_eq "... which is still the first login's namespace" \
     "$(rec "$s2" netns_ino)" "$(sed -n 's/^net:\[\(.*\)\]$/\1/p' "$SB/tmp/hold-S1.out")"
 check_eq "... and it still reaches the gateway" "GATEWAY-8080" \
-    "$(su alice -c "$(probe 10.213.0.1 8080)" </dev/null 2>&1)"
+    "$(su alice -c "$(probe_cmd 10.213.0.1 8080)" </dev/null 2>&1)"
 release S2
 check_eq "after the last logout the records are gone at once" "" "$(sids_of 2001)"
 check "nsu2001 disappears within 1 s" wait_until 1 link_absent nsu2001
@@ -206,9 +197,8 @@ for i in $(seq 1 20); do
     it+=("$(( ${EPOCHREALTIME/./} - ${t0/./} ))")
 done
 check_eq "the ip(8) recipe ran 20 times" 0 "$ifails"
-median_us() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 ms() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
-pm=$(printf '%s\n' "${pt[@]}" | median_us) im=$(printf '%s\n' "${it[@]}" | median_us)
+pm=$(printf '%s\n' "${pt[@]}" | median) im=$(printf '%s\n' "${it[@]}" | median)
 printf '# timing: pam_ns median %s ms, ip(8) median %s ms\n' "$(ms "$pm")" "$(ms "$im")"
 
 sandbox_finish

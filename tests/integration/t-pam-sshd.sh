@@ -8,23 +8,13 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-. "$(dirname "$0")/pam-lib.sh" || exit 1
+. "$(dirname "$0")/lib.sh" || exit 1
 
 # ---------------------------------------------------------------- setup ---
-t_helpers
 sandbox_install_ns_shell
-sandbox_add_user alice 2001
-sandbox_add_user bob 2002
+add_users 2001 alice bob
 : | sandbox_conf
-sandbox_pam sshd <<EOF
-auth     required   pam_unix.so nodelay
-account  required   pam_unix.so
-password required   pam_unix.so
-session  required   pam_unix.so
-session  required   pam_env.so user_readenv=1 user_envfile=.pam_environment
-session  required   $PAM_NS_SO
-EOF
+pam_sshd_ns sshd 'session  required   pam_env.so user_readenv=1 user_envfile=.pam_environment'
 mkdir -p "$SB/ssh"
 printf 'AcceptEnv NS_SHELL_SESSION LANG\n' >"$SB/ssh/sshd_config.extra"
 sandbox_sshd
@@ -32,26 +22,12 @@ sandbox_ssh_authorize alice
 sandbox_ssh_authorize bob
 printf 'NS_SHELL_SESSION DEFAULT=deadbeef\n' >/home/alice/.pam_environment
 chown alice:alice /home/alice/.pam_environment
-HOSTNET=$(stat -L -c %i /proc/self/ns/net)
-"$PY" "$SB/bin/banner.py" 0.0.0.0 8080 GATEWAY-8080 </dev/null >/dev/null 2>&1 &
-"$PY" "$SB/bin/banner.py" 127.0.0.1 8081 HOST-LOOPBACK </dev/null >/dev/null 2>&1 &
-for port in 8080 8081; do
-    wait_until 5 "$PY" "$SB/bin/probe.py" 127.0.0.1 "$port" ||
-        sandbox_die "the host's test listener on port $port did not start"
-done
-probe() { echo "$PY $SB/bin/probe.py $*"; }   # the command line, for remote use
-# bg_ssh TAG ARGS... : an ssh client in the background (killed by kill_ssh)
-declare -A SSH_PID
-bg_ssh() {
-    local tag=$1; shift
-    timeout -k 2 60 "${SB_SSH[@]}" "$@" </dev/null >"$SB/tmp/ssh-$tag.out" 2>&1 &
-    SSH_PID[$tag]=$!
-}
-kill_ssh() { kill "${SSH_PID[$1]}" 2>/dev/null; wait "${SSH_PID[$1]}" 2>/dev/null; return 0; }
+banner_start 0.0.0.0 8080 GATEWAY-8080
+banner_start 127.0.0.1 8081 HOST-LOOPBACK
 
 # ------------------------------------------------ ssh alice CMD ---
 as_ssh alice "ip -br addr; readlink /proc/self/ns/net; echo sid=\$NS_SHELL_SESSION
-cat /run/ns-shell/sessions/\$NS_SHELL_SESSION; $(probe 10.213.0.1 8080); $(probe 127.0.0.1 8081 1) || true"
+cat /run/ns-shell/sessions/\$NS_SHELL_SESSION; $(probe_cmd 10.213.0.1 8080); $(probe_cmd 127.0.0.1 8081 1) || true"
 check_login "ssh alice@127.0.0.1 runs a command through ns-shell with pam_ns in sshd's stack"
 out=$AS_OUT
 addr=$(lease_of alice)
@@ -94,8 +70,7 @@ check_match "... the login's is its own record" 'net:\[([0-9]+)\].*netns_ino=\1'
 settle 2001
 
 # -------------------------------------------- who holds the namespace ---
-: >/tmp/hold-s1
-bg_ssh s1 alice@127.0.0.1 "sh $SB/bin/hold.sh /tmp/hold-s1"
+bg_ssh s1 alice@127.0.0.1 "$(hold_cmd s1)"
 check "a held ssh login of alice has a record" wait_until 10 has_n_records_of 2001 1
 sid=$(sids_of 2001)
 owner=$(rec "$sid" owner_pid)
@@ -112,28 +87,25 @@ check_match "the host sees nsu2001 on nsbr0, isolated" 'isolated on' \
 
 # ------------------------------------------------- -L and -R forwards ---
 rm -f /tmp/ready-al
-: >/tmp/hold-L
-bg_ssh L alice@127.0.0.1 "$PY $SB/bin/banner.py 127.0.0.1 8081 ALICE-LOOPBACK /tmp/ready-al &
-sh $SB/bin/hold.sh /tmp/hold-L"
+bg_ssh L alice@127.0.0.1 "$(hold_cmd L "$PY $SB/bin/banner.py 127.0.0.1 8081 ALICE-LOOPBACK /tmp/ready-al &")"
 check "alice runs a listener on 127.0.0.1:8081 of her own namespace" \
     wait_until 10 test -e /tmp/ready-al
 bg_ssh fwd -N -L 9000:127.0.0.1:8081 -R 9001:127.0.0.1:8080 alice@127.0.0.1
 check "the -L/-R connection's session joins alice's namespace" \
     wait_until 10 has_n_records_of 2001 3
 check "the client's -L listener on the host's 127.0.0.1:9000 is up" \
-    wait_until 10 "$PY" "$SB/bin/probe.py" 127.0.0.1 9000
+    wait_until 10 probe 127.0.0.1 9000
 check_eq "ssh -L 9000:127.0.0.1:8081 reaches alice's loopback listener" "ALICE-LOOPBACK" \
-    "$("$PY" "$SB/bin/probe.py" 127.0.0.1 9000 2>&1)"
+    "$(probe 127.0.0.1 9000)"
 check_eq "... while the host's own 127.0.0.1:8081 is a different listener" "HOST-LOOPBACK" \
-    "$("$PY" "$SB/bin/probe.py" 127.0.0.1 8081 2>&1)"
+    "$(probe 127.0.0.1 8081)"
 check_match "ssh -R 9001: nothing listens on the host's 127.0.0.1:9001" 'failed' \
-    "$("$PY" "$SB/bin/probe.py" 127.0.0.1 9001 1 2>&1)"
-as_ssh alice "$(probe 127.0.0.1 9001)"
+    "$(probe 127.0.0.1 9001 1)"
+as_ssh alice "$(probe_cmd 127.0.0.1 9001)"
 check_eq "... the -R listener is on alice's loopback (and leads back to the client)" \
     "GATEWAY-8080" "$AS_OUT"
-kill_ssh fwd
-rm -f /tmp/hold-L /tmp/hold-s1
-wait "${SSH_PID[L]}" "${SSH_PID[s1]}" 2>/dev/null
+end_ssh fwd
+release L s1
 check "after every ssh connection ended no record of alice is left" \
     wait_until 5 bash -c "[[ -z \$(grep -lx uid=2001 $SESS/* 2>/dev/null) ]]"
 check "nsu2001 disappears within 1 s of that" wait_until 1 link_absent nsu2001
@@ -149,12 +121,12 @@ check_eq "two channels over one ControlMaster connection share one namespace" "$
 check_eq "... which is the record's" "net:[$(rec "$(sids_of 2001)" netns_ino)]" "$o1"
 check_eq "... and they made no records of their own" 1 "$(sids_of 2001 | wc -l)"
 timeout 10 "${SB_SSH[@]}" -S "$ctl" -O exit alice@127.0.0.1 >/dev/null 2>&1
-wait "${SSH_PID[M]}" 2>/dev/null
+wait "${BG_SSH[M]}" 2>/dev/null
 check "the master's exit ends its session" wait_until 5 bash -c "[[ -z \$(grep -lx uid=2001 $SESS/* 2>/dev/null) ]]"
 
 # ------------------------------------------------- two users over ssh ---
 settle 2001
-as_ssh bob "$(probe 10.213.0.1 8080); ip -br -4 addr show dev eth0"
+as_ssh bob "$(probe_cmd 10.213.0.1 8080); ip -br -4 addr show dev eth0"
 check_match "bob over ssh gets his own address and reaches the gateway" \
     "GATEWAY-8080.*UP +$(lease_of bob)/16" "$AS_OUT"
 check "alice's and bob's leases differ" test "$(lease_of alice)" != "$(lease_of bob)"

@@ -25,29 +25,8 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-. "$(dirname "$0")/e2e-lib.sh" || exit 1
+. "$(dirname "$0")/lib.sh" || exit 1
 
-e2e_helpers
-# peer.py HOST PORT TEXT [READY_FILE]: answer every connection with
-# "TEXT <peer address>".
-cat >"$SB/bin/peer.py" <<'EOF'
-import socket, sys
-host, port, text = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((host, port))
-s.listen(64)
-if len(sys.argv) > 4:
-    open(sys.argv[4], "w").close()
-while True:
-    c, peer = s.accept()
-    try:
-        c.sendall(("%s %s\n" % (text, peer[0])).encode())
-    except OSError:
-        pass
-    c.close()
-EOF
-chmod 0644 "$SB/bin/peer.py"
 SAMPLES=(login sshd su su-l systemd-user cron atd)
 for s in "${SAMPLES[@]}"; do
     [[ -f $NS_REPO/conf/pam.d/$s ]] || sandbox_die "conf/pam.d/$s is missing"
@@ -82,13 +61,9 @@ netpair left ext0 192.0.2.1/24 192.0.2.2/24 192.0.2.1 &&
 ip -n left route add 10.213.0.0/16 via 192.0.2.1 && ip -n right route add 10.213.0.0/16 via 198.51.100.1 &&
     ip -n right route add 172.31.0.0/24 via 198.51.100.1 ||
     sandbox_die "cannot add the routes back"
-for ns in left right user sess; do
-    ip netns exec "$ns" "$PY" "$SB/bin/peer.py" 0.0.0.0 8081 "${ns^^}" "$SB/$ns.ready" \
-        </dev/null >"$SB/$ns.log" 2>&1 &
-done
-"$PY" "$SB/bin/peer.py" 0.0.0.0 8080 HOST "$SB/host.ready" </dev/null >"$SB/host.log" 2>&1 &
-wait_until 5 test -e "$SB/left.ready" -a -e "$SB/right.ready" -a -e "$SB/user.ready" \
-    -a -e "$SB/sess.ready" -a -e "$SB/host.ready" || sandbox_die "the listeners did not start"
+# Listeners that answer "NAME <peer address>".
+for ns in left right user sess; do banner_start --peer --netns "$ns" 0.0.0.0 8081 "${ns^^}"; done
+banner_start --peer 0.0.0.0 8080 HOST
 # from NS HOST PORT : what a connection from namespace NS gets (1 s timeout)
 from() { ip netns exec "$1" "$PY" "$SB/bin/probe.py" "$2" "$3" 1 2>&1; }
 
@@ -277,37 +252,29 @@ pt su carol open_session close_session
 check_pt_fails "shell= in the samples refuses carol, whose login shell is /bin/sh"
 
 # Real su and su - with the samples.
-run() { # CMD... : AS_OUT, AS_ERR, AS_RC (stdin /dev/null, 30 s)
-    AS_RC=0
-    timeout -k 2 30 "$@" </dev/null >"$SB/tmp/as.out" 2>"$SB/tmp/as.err" || AS_RC=$?
-    AS_OUT=$(cat "$SB/tmp/as.out"); AS_ERR=$(cat "$SB/tmp/as.err")
-}
 run su alice -c 'readlink /proc/self/ns/net; cat /proc/1/comm'
-check_rc "real su alice -c (sample su) succeeds" 0
+check_run "real su alice -c (sample su) succeeds" 0
 check_match "... in a network namespace that is not the host's, under ns-shell" \
     "^net:\\[[0-9]+\\]
-ns-shell$" "$AS_OUT"
-check "... not the host's" test "$(head -n 1 <<<"$AS_OUT")" != "net:[$HOSTNET]"
+ns-shell$" "$OUT"
+check "... not the host's" test "$(head -n 1 <<<"$OUT")" != "net:[$HOSTNET]"
 settle 2001
 run su - alice -c 'readlink /proc/self/ns/net'
-check_rc "real su - alice -c (sample su-l, which includes su) succeeds" 0
-check_match "... in a network namespace that is not the host's" '^net:\[[0-9]+\]$' "$AS_OUT"
-check "... not the host's" test "$AS_OUT" != "net:[$HOSTNET]"
+check_run "real su - alice -c (sample su-l, which includes su) succeeds" 0
+check_match "... in a network namespace that is not the host's" '^net:\[[0-9]+\]$' "$OUT"
+check "... not the host's" test "$OUT" != "net:[$HOSTNET]"
 settle 2001
 
 # ======================================== (c) root is never locked out ===
 # root_passes CASE : root's session through every sample, real su, su -;
 # alice refused (fail closed)
-X=$SB/x                                 # alice's files for expect.py
-mkdir -m 1777 "$X"
 su_root_from_alice() { # the password typed on a pty, as on a console
     printf '%s\n' 'expect [Pp]assword' "send $SB_USER_PASSWORD\\r" 'expect uid=0' >"$X/su-root.script"
     rm -f "$X/su-root.out"
-    AS_RC=0
-    timeout -k 2 40 setpriv --reuid=2001 --regid=2001 --init-groups -- \
+    RUN_TIMEOUT=40 run setpriv --reuid=2001 --regid=2001 --init-groups -- \
         "$PY" "$SB/bin/expect.py" "$X/su-root.script" "$X/su-root.out" -- \
-        su - root -c 'echo uid=$(id -u)' </dev/null >"$SB/tmp/as.err" 2>&1 || AS_RC=$?
-    AS_OUT=$(cat "$X/su-root.out" 2>/dev/null); AS_ERR=$(cat "$SB/tmp/as.err")
+        su - root -c 'echo uid=$(id -u)'
+    ERR="$OUT$ERR" OUT=$(cat "$X/su-root.out" 2>/dev/null)
 }
 root_passes() {
     local case=$1 s
@@ -316,23 +283,23 @@ root_passes() {
         check_pt "$case: pamtester $s root open_session close_session succeeds"
     done
     run su -c 'id -u' root
-    check_rc "$case: real su -c 'id -u' root (as root) succeeds" 0
-    check_eq "... and runs as root" 0 "$AS_OUT"
+    check_run "$case: real su -c 'id -u' root (as root) succeeds" 0
+    check_eq "... and runs as root" 0 "$OUT"
     run su - root -c 'id -u'
-    check_rc "$case: real su - root -c 'id -u' (as root) succeeds" 0
+    check_run "$case: real su - root -c 'id -u' (as root) succeeds" 0
     su_root_from_alice
-    check_rc "$case: su - root from alice with root's password on a pty succeeds" 0
-    check_match "... and runs as root" 'uid=0' "$AS_OUT"
+    check_run "$case: su - root from alice with root's password on a pty succeeds" 0
+    check_match "... and runs as root" 'uid=0' "$OUT"
     for s in su sshd cron; do
         pt "$s" alice open_session close_session
         check_pt_fails "$case: pamtester $s alice open_session is refused (fail closed)"
     done
     run su alice -c true
-    check "$case: real su alice -c true is refused (fail closed)" test "$AS_RC" != 0
+    check "$case: real su alice -c true is refused (fail closed)" test "$RC" != 0
 }
 su_root_from_alice
-check_rc "control: su - root from alice with root's password on a pty succeeds" 0
-check_match "... and runs as root" 'uid=0' "$AS_OUT"
+check_run "control: su - root from alice with root's password on a pty succeeds" 0
+check_match "... and runs as root" 'uid=0' "$OUT"
 
 mv "$SB/security/ns.conf" "$SB/ns.conf.good"
 root_passes "ns.conf missing"
@@ -371,9 +338,9 @@ n=$(grep -c 'pam_ns(su:session): svc ' "$SB_SYSLOG")
 pt su svc open_session close_session
 check_pt "pamtester su svc (uid 900) open_session close_session succeeds (needs exempt_uid_below)"
 run su svc -c 'readlink /proc/self/ns/net'
-check_rc "real su svc -c succeeds (needs exempt_uid_below)" 0
-check_eq "... in the host's network namespace: uid 900 < exempt_uid_below" "net:[$HOSTNET]" "$AS_OUT"
-sleep 0.2
+check_run "real su svc -c succeeds (needs exempt_uid_below)" 0
+check_eq "... in the host's network namespace: uid 900 < exempt_uid_below" "net:[$HOSTNET]" "$OUT"
+log_sync
 check_eq "... and pam_ns logged no session for svc" "$n" "$(grep -c 'pam_ns(su:session): svc .*network namespace' "$SB_SYSLOG")"
 
 check_eq "no session record is left" 0 "$(find /run/ns-shell/sessions -maxdepth 1 -type f 2>/dev/null | wc -l)"

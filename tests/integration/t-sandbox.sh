@@ -12,6 +12,7 @@ if [[ ${NS_SB_INNER:-} != 1 ]]; then
     export T_HOST_PASSWD_SUM T_HOST_LINKS
 fi
 sandbox_enter "$0" "$@"
+. "$(dirname "$0")/lib.sh" || exit 1   # (its helpers are not used here: this tests sandbox.sh)
 
 # --- isolation ---------------------------------------------------------------
 check_eq "the test runs as PID 1 of its own PID namespace" 1 "$$"

@@ -8,10 +8,7 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-NSH=$SB/bin/ns-shell
-X=$SB/x            # a directory every test user may write (markers, outputs)
-mkdir -m 1777 "$X"
+. "$(dirname "$0")/lib.sh" || exit 1   # nsh, run (OUT ERR RC), wait_file; $X: every test user may write
 
 sandbox_install_ns_shell
 sandbox_add_user alice 3001 students
@@ -45,36 +42,6 @@ default { network = "isolated" linger = false }
 user "dave" { shell = "$SB/bin/argv" }
 EOF
 
-# nsh USER ARGS... : ns-shell ARGS as USER straight from this root shell
-# (setpriv, no su, no PAM). Sets R_OUT, R_ERR, R_RC.
-nsh() {
-    local user=$1; shift
-    run setpriv --reuid="$user" --regid="$user" --init-groups "$NSH" "$@"
-}
-# run CMD... : sets R_OUT R_ERR R_RC (stdin /dev/null unless R_IN names a file)
-run() {
-    R_RC=0
-    timeout -k 2 30 "$@" <"${R_IN:-/dev/null}" >"$SB/tmp/r.out" 2>"$SB/tmp/r.err" || R_RC=$?
-    R_OUT=$(cat "$SB/tmp/r.out")
-    R_ERR=$(cat "$SB/tmp/r.err")
-}
-wait_file() { # FILE [TENTHS]: wait until FILE exists
-    local i
-    for ((i = 0; i < ${2:-100} * 5; i++)); do
-        [[ -e $1 ]] && return 0
-        sleep 0.02
-    done
-    return 1
-}
-no_user_procs() { # USER: wait (up to 2 s) until USER has no process left
-    local i
-    for ((i = 0; i < 100; i++)); do
-        pgrep -u "$1" >/dev/null || return 0
-        sleep 0.02
-    done
-    pgrep -a -u "$1"
-    return 1
-}
 
 # --- ids, groups, capabilities --------------------------------------------------
 as_user alice 'id -u; id -g; id -G; id -Gn'
@@ -84,7 +51,7 @@ check_eq "su login: uid, gid and groups (with the supplementary group) are the u
 check_match "the supplementary group is really there" ' students$' "$AS_OUT"
 nsh alice -c 'id -u; id -g; id -G'
 check_eq "setpriv login: uid, gid and groups are the user's" \
-    "$(printf '3001\n3001\n%s' "$(id -G alice)")" "$R_OUT"
+    "$(printf '3001\n3001\n%s' "$(id -G alice)")" "$OUT"
 
 as_user alice 'grep -E "^(Uid|Gid|CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):" /proc/self/status'
 status=$AS_OUT
@@ -120,9 +87,9 @@ check_eq "a successful command: status 0" 0 "$AS_RC"
 as_user alice 'kill -KILL $$'
 check_eq "a shell killed by SIGKILL: status 128+9" 137 "$AS_RC"
 nsh alice -c 'kill -TERM $$'
-check_eq "a shell killed by SIGTERM: status 128+15" 143 "$R_RC"
+check_eq "a shell killed by SIGTERM: status 128+15" 143 "$RC"
 nsh alice -c 'kill -USR1 $$'
-check_eq "a shell killed by SIGUSR1: status 128+10" 138 "$R_RC"
+check_eq "a shell killed by SIGUSR1: status 128+10" 138 "$RC"
 
 # --- signal forwarding -----------------------------------------------------------
 # The outer ns-shell (in the host's PID namespace) forwards HUP INT TERM QUIT
@@ -133,7 +100,7 @@ for sig in TERM HUP INT QUIT USR1 USR2; do
         "trap 'echo got-$sig; exit 3' $sig; sleep 100 & echo ready >$X/ready; wait" \
         </dev/null >"$SB/tmp/sig.out" 2>&1 &
     pid=$!
-    if wait_file "$X/ready"; then
+    if wait_file "$X/ready" 10; then
         kill -s "$sig" "$pid"
         rc=0; wait "$pid" || rc=$?
         check_eq "SIG$sig to the outer ns-shell reaches the shell's trap; status is the shell's" \
@@ -142,7 +109,7 @@ for sig in TERM HUP INT QUIT USR1 USR2; do
         kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
         sandbox_not_ok "SIG$sig forwarding: the login started" "$(cat "$SB/tmp/sig.out")"
     fi
-    check "after the SIG$sig login no process of the user is left (sleep 100 is gone)" no_user_procs alice
+    check "after the SIG$sig login no process of the user is left (sleep 100 is gone)" wait_until 2 no_user_procs alice
 done
 
 # The same through su: find the outer ns-shell by its user and name.
@@ -150,7 +117,7 @@ rm -f "$X/ready"
 su - alice -c "trap 'echo got-term; exit 3' TERM; sleep 100 & echo ready >$X/ready; wait" \
     </dev/null >"$SB/tmp/sig.out" 2>&1 &
 supid=$!
-if wait_file "$X/ready"; then
+if wait_file "$X/ready" 10; then
     outer=$(pgrep -o -u alice -x ns-shell)
     check_match "the outer ns-shell runs as the user" "^alice$" "$(ps -o user= -p "$outer")"
     kill -TERM "$outer"
@@ -161,7 +128,7 @@ else
     kill -KILL "$supid"; wait "$supid" 2>/dev/null
     sandbox_not_ok "su login for the SIGTERM test started" "$(cat "$SB/tmp/sig.out")"
 fi
-check "after the su login no process of the user is left" no_user_procs alice
+check "after the su login no process of the user is left" wait_until 2 no_user_procs alice
 
 # SIGKILL of the outer ns-shell: the reaper dies with it (parent-death
 # signal), and with the reaper the whole login.
@@ -169,9 +136,9 @@ rm -f "$X/ready"
 setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c \
     "sleep 100 & echo ready >$X/ready; wait" </dev/null >/dev/null 2>&1 &
 pid=$!
-if wait_file "$X/ready"; then
+if wait_file "$X/ready" 10; then
     kill -KILL "$pid"; wait "$pid" 2>/dev/null
-    check "SIGKILL of the outer ns-shell ends every process of the login" no_user_procs alice
+    check "SIGKILL of the outer ns-shell ends every process of the login" wait_until 2 no_user_procs alice
 else
     kill -KILL "$pid"; wait "$pid" 2>/dev/null
     sandbox_not_ok "the login for the SIGKILL test started"
@@ -229,18 +196,18 @@ check_match "ns-shell -c PROGRAM on a terminal: ^C ^C ^\\ ^\\ arrive once each" 
 # Daemons started by the login do not outlive it.
 as_user alice '(setsid sleep 300 >/dev/null 2>&1 &); nohup sleep 301 >/dev/null 2>&1 & disown; exit 0'
 check_eq "a login that leaves setsid/nohup daemons exits 0" 0 "$AS_RC"
-check "no process of the user is left after the login (setsid, nohup)" no_user_procs alice
+check "no process of the user is left after the login (setsid, nohup)" wait_until 2 no_user_procs alice
 
 # --- invocations -------------------------------------------------------------------
 cmd=$'printf "%s|" "a b" \'c d\' "$((6*7))"\necho; echo "x\\"y"'
 nsh alice -c "$cmd"
-check_eq "-c: quotes, newlines and expansions reach the shell intact" $'a b|c d|42|\nx"y' "$R_OUT"
+check_eq "-c: quotes, newlines and expansions reach the shell intact" $'a b|c d|42|\nx"y' "$OUT"
 
 # Verbatim: dave's "shell" prints its argv.
 for c in $'-x; echo "q\'u" \\\n  $HOME `id` ;' '--version' '--help' '-c' ' leading space' ''; do
     nsh dave -c "$c"
     check_eq "-c $(printf %q "$c"): the command string is passed verbatim, as one argument" \
-        "0 $(hexargs argv -c "$c")" "$R_RC $R_OUT"
+        "0 $(hexargs argv -c "$c")" "$RC $OUT"
 done
 as_user dave $'echo "1\n2" \'$x\' -n'
 check_eq "su - (login shell with -c): argv is [-argv, -c, CMD]" \
@@ -248,19 +215,19 @@ check_eq "su - (login shell with -c): argv is [-argv, -c, CMD]" \
 
 # ForceCommand: no arguments, SSH_ORIGINAL_COMMAND set.
 run setpriv --reuid=alice --regid=alice --init-groups env SSH_ORIGINAL_COMMAND='echo forced' "$NSH"
-check_eq "ForceCommand: SSH_ORIGINAL_COMMAND runs (output, status)" "0 forced" "$R_RC $R_OUT"
+check_eq "ForceCommand: SSH_ORIGINAL_COMMAND runs (output, status)" "0 forced" "$RC $OUT"
 run setpriv --reuid=dave --regid=dave --init-groups env SSH_ORIGINAL_COMMAND=$'-a "b"\n c' "$NSH"
 check_eq "ForceCommand: SSH_ORIGINAL_COMMAND is passed verbatim as -c's argument" \
-    "$(hexargs argv -c $'-a "b"\n c')" "$R_OUT"
+    "$(hexargs argv -c $'-a "b"\n c')" "$OUT"
 run setpriv --reuid=alice --regid=alice --init-groups env SSH_ORIGINAL_COMMAND='env' "$NSH"
 check_fail "ForceCommand: SSH_ORIGINAL_COMMAND itself is not in the shell's environment" \
-    grep -q '^SSH_ORIGINAL_COMMAND=' <<<"$R_OUT"
+    grep -q '^SSH_ORIGINAL_COMMAND=' <<<"$OUT"
 
 # No arguments, no SSH_ORIGINAL_COMMAND: a login shell reading stdin.
 printf 'echo from-stdin:$0\nexit 5\n' >"$SB/tmp/stdin.txt"
-R_IN=$SB/tmp/stdin.txt nsh alice
+RUN_IN=$SB/tmp/stdin.txt nsh alice
 check_eq "no arguments: the shell runs as a login shell (-bash) reading stdin" \
-    "5 from-stdin:-bash" "$R_RC $R_OUT"
+    "5 from-stdin:-bash" "$RC $OUT"
 
 # Interactive, on a terminal: job control works, exit status is the shell's.
 out=$(printf 'tty\nsleep 0.2 &\njobs\nwait\necho "done-$((6*7))"\nexit 4\n' |
@@ -268,26 +235,26 @@ out=$(printf 'tty\nsleep 0.2 &\njobs\nwait\necho "done-$((6*7))"\nexit 4\n' |
 check_match "interactive su - on a pty: a terminal, job control" \
     $'/dev/pts/[0-9]+\n.*\\[1\\] [0-9]+\n.*Running +sleep 0\\.2 &\n' "$out"
 check_match "interactive su - on a pty: commands run, exit 4 is the status" $'done-42\n.*\nrc=4$' "$out"
-check "after the interactive login no process of the user is left" no_user_procs alice
+check "after the interactive login no process of the user is left" wait_until 2 no_user_procs alice
 
 # A home directory that does not exist: a warning, the login starts in /.
 sandbox_add_user homeless 3020
 rmdir /home/homeless
 nsh homeless -c 'pwd; echo "$HOME"'
 check_eq "a missing home: the login still runs, in /, HOME as in passwd" \
-    $'0 /\n/home/homeless' "$R_RC $R_OUT"
-check_match "a missing home: a warning names it" '^ns-shell: warning: .*/home/homeless' "$R_ERR"
+    $'0 /\n/home/homeless' "$RC $OUT"
+check_match "a missing home: a warning names it" '^ns-shell: warning: .*/home/homeless' "$ERR"
 
 # Options.
 nsh alice --version
-check_match "--version: exit 0, prints the version" '^0 ns-shell [0-9]' "$R_RC $R_OUT"
+check_match "--version: exit 0, prints the version" '^0 ns-shell [0-9]' "$RC $OUT"
 nsh alice --help
-check_match "--help: exit 0, usage on stdout" '^0 usage: ns-shell' "$R_RC $R_OUT"
+check_match "--help: exit 0, usage on stdout" '^0 usage: ns-shell' "$RC $OUT"
 for args in "--bogus" "-c" "-c true extra" "-x true" "--check extra"; do
     # shellcheck disable=SC2086  # word splitting wanted
     nsh alice $args
-    check_eq "ns-shell $args: usage error, exit 2, no login" "2" "$R_RC"
-    check_match "ns-shell $args: usage on stderr" 'usage: ns-shell' "$R_ERR"
+    check_eq "ns-shell $args: usage error, exit 2, no login" "2" "$RC"
+    check_match "ns-shell $args: usage on stderr" 'usage: ns-shell' "$ERR"
 done
 
 # --- environment ----------------------------------------------------------------------
@@ -316,7 +283,7 @@ run env -i LD_PRELOAD="$SB/bin/preload.so" LD_LIBRARY_PATH=/nonexistent BASH_ENV
     'BASH_FUNC_id%%=() { echo hijacked; }' \
     /usr/bin/setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c 'env; echo "cwd=$(pwd)"; id -un'
 cd / || exit 1
-envout=$(grep -v -E '^(cwd=|alice$)' <<<"$R_OUT")
+envout=$(grep -v -E '^(cwd=|alice$)' <<<"$OUT")
 check_eq "only the allow-list plus HOME USER LOGNAME SHELL PATH reach the shell" \
     "DISPLAY HOME LANG LC_TIME LOGNAME PATH SHELL TERM TZ USER" \
     "$(sed -n 's/=.*//p' <<<"$envout" | grep -v -x -E 'PWD|SHLVL|_' | sort | tr '\n' ' ' | sed 's/ $//')"
@@ -327,12 +294,12 @@ check_match "PATH is the built-in one" '(^|'$'\n'')PATH=/usr/local/bin:/usr/bin:
 check_eq "allowed values pass unchanged (DISPLAY, LANG, LC_TIME, TERM, TZ)" \
     "DISPLAY=:7 LANG=C.UTF-8 LC_TIME=C TERM=dumb TZ=UTC" \
     "$(grep -E '^(TERM|LANG|LC_TIME|TZ|DISPLAY)=' <<<"$envout" | sort | tr '\n' ' ' | sed 's/ $//')"
-check_fail "BASH_ENV was not run" grep -q BASH_ENV-RAN <<<"$R_OUT"
-check_match "control: LD_PRELOAD was live in the caller (setpriv)" 'PRELOAD-RAN in /usr/bin/setpriv' "$R_ERR"
+check_fail "BASH_ENV was not run" grep -q BASH_ENV-RAN <<<"$OUT"
+check_match "control: LD_PRELOAD was live in the caller (setpriv)" 'PRELOAD-RAN in /usr/bin/setpriv' "$ERR"
 check_eq "LD_PRELOAD reached nothing in the login (nor ns-shell)" "" \
-    "$(grep PRELOAD-RAN <<<"$R_ERR" | grep -v 'in /usr/bin/setpriv$')"
-check_match "an exported bash function does not reach the shell" '(^|'$'\n'')alice$' "$R_OUT"
-check_match "the working directory is the home (the caller was in /tmp)" 'cwd=/home/alice' "$R_OUT"
+    "$(grep PRELOAD-RAN <<<"$ERR" | grep -v 'in /usr/bin/setpriv$')"
+check_match "an exported bash function does not reach the shell" '(^|'$'\n'')alice$' "$OUT"
+check_match "the working directory is the home (the caller was in /tmp)" 'cwd=/home/alice' "$OUT"
 as_user alice 'pwd; echo "$HOME"'
 check_eq "su login: the working directory and HOME are the home" $'/home/alice\n/home/alice' "$AS_OUT"
 

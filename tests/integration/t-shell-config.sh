@@ -8,11 +8,8 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-NSH=$SB/bin/ns-shell
+. "$(dirname "$0")/lib.sh" || exit 1   # nsh, run (OUT ERR RC)
 CONF=$SB/security/ns.conf     # /etc/security/ns.conf in the sandbox
-X=$SB/x
-mkdir -m 1777 "$X"
 
 sandbox_install_ns_shell
 sandbox_add_user alice 3001 students
@@ -21,25 +18,6 @@ sandbox_add_user dave 3004 staff students
 sandbox_add_user erin 3006 admins
 sandbox_add_user uma 3007
 
-# run CMD... : sets R_OUT R_ERR R_RC
-run() {
-    R_RC=0
-    timeout -k 2 30 "$@" </dev/null >"$SB/tmp/r.out" 2>"$SB/tmp/r.err" || R_RC=$?
-    R_OUT=$(cat "$SB/tmp/r.out")
-    R_ERR=$(cat "$SB/tmp/r.err")
-}
-nsh() { # USER ARGS... : ns-shell ARGS as USER (setpriv, no su)
-    local user=$1; shift
-    run setpriv --reuid="$user" --regid="$user" --init-groups "$NSH" "$@"
-}
-no_user_procs() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        pgrep -u "$1" >/dev/null || return 0
-        sleep 0.02
-    done
-    return 1
-}
 host_state() {
     findmnt -rn -o TARGET,SOURCE,FSTYPE,OPTIONS | sort
     ip -o link show | awk -F': ' '{print $2}' | sort
@@ -51,10 +29,10 @@ MARK='echo SHELL-RAN'
 # refused DESC REGEX : the last nsh/run was a refusal: exit 1, no shell ran,
 # stderr lines all "ns-shell: ...", one of them matching REGEX.
 refused() {
-    check_eq "$1: exit status 1" 1 "$R_RC"
-    check_fail "$1: no shell ran" grep -q SHELL-RAN <<<"$R_OUT"
-    check_match "$1: stderr says why" "$2" "$R_ERR"
-    check_fail "$1: every stderr line starts with 'ns-shell: '" grep -qv '^ns-shell: ' <<<"$R_ERR"
+    check_eq "$1: exit status 1" 1 "$RC"
+    check_fail "$1: no shell ran" grep -q SHELL-RAN <<<"$OUT"
+    check_match "$1: stderr says why" "$2" "$ERR"
+    check_fail "$1: every stderr line starts with 'ns-shell: '" grep -qv '^ns-shell: ' <<<"$ERR"
 }
 
 # --- network = bridge without pam_ns ---------------------------------------------------
@@ -66,7 +44,7 @@ check_fail "bridge without pam_ns: no shell ran" grep -q SHELL-RAN <<<"$AS_OUT"
 check_eq "bridge without pam_ns: stderr is exactly one line" 1 "$(printf '%s\n' "$AS_ERR" | wc -l)"
 check_match "bridge without pam_ns: the line starts with 'ns-shell:' and names pam_ns.so" \
     '^ns-shell: .*pam_ns\.so' "$AS_ERR"
-check "bridge without pam_ns: no process of the user is left" no_user_procs alice
+check "bridge without pam_ns: no process of the user is left" wait_until 2 no_user_procs alice
 check_eq "bridge without pam_ns: nothing left behind (mounts, links, /run)" "$before" "$(host_state)"
 check "bridge without pam_ns: the refusal is logged to authpriv" \
     sandbox_log_wait '^authpriv\.err ns-shell\[[0-9]+\]: .*pam_ns\.so'
@@ -80,7 +58,7 @@ bad_line() { # DESC LINE WHAT < CONFIG : WHAT is a regex (the key's name)
     nsh alice -c "$MARK"
     refused "$1" "ns\.conf:"
     check_match "$1: the error names ns.conf:$2 and $3" \
-        "(^|"$'\n'")ns-shell: /etc/security/ns\.conf:$2: [^"$'\n'"]*$3" "$R_ERR"
+        "(^|"$'\n'")ns-shell: /etc/security/ns\.conf:$2: [^"$'\n'"]*$3" "$ERR"
 }
 bad_line "a bad value on line 3" 3 network <<'EOF'
 exempt_users = {"root"}
@@ -138,7 +116,7 @@ sed -E "${nl}s/=.*/= \"bogus\"/" "$sample" |
     bad_line "the sample ns.conf with a bad network value on line $nl" "$nl" network
 sandbox_conf <"$sample"
 nsh alice --check
-check_eq "the sample ns.conf as shipped is valid (--check exit 0)" 0 "$R_RC"
+check_eq "the sample ns.conf as shipped is valid (--check exit 0)" 0 "$RC"
 sandbox_conf <<'EOF'
 default {
     network    = "isolated"
@@ -147,7 +125,7 @@ default {
 }
 EOF
 nsh alice -c 'echo SHELL-RAN'
-check_eq "a comment inside a list is a comment (the config loads)" "0 SHELL-RAN" "$R_RC $R_OUT"
+check_eq "a comment inside a list is a comment (the config loads)" "0 SHELL-RAN" "$RC $OUT"
 
 sandbox_conf <<'EOF'
 default { namespaces = {"pid", "ipc", "uts", "net"} network = "isolated" }
@@ -158,10 +136,10 @@ refused '"pid" without "mount"' 'ns\.conf:1: .*namespaces'
 # --- unsafe files -------------------------------------------------------------------------
 ok_conf
 nsh alice -c "$MARK"
-check_eq "control: the good config (root 0644) starts a login" "0 SHELL-RAN" "$R_RC $R_OUT"
+check_eq "control: the good config (root 0644) starts a login" "0 SHELL-RAN" "$RC $OUT"
 chmod 0600 "$CONF"
 nsh alice -c "$MARK"
-check_eq "a root-only config (0600) is fine: ns-shell reads it as root" "0 SHELL-RAN" "$R_RC $R_OUT"
+check_eq "a root-only config (0600) is fine: ns-shell reads it as root" "0 SHELL-RAN" "$RC $OUT"
 for mode in 0666 0664 0646 0620; do
     chmod "$mode" "$CONF"
     nsh alice -c "$MARK"
@@ -173,7 +151,7 @@ nsh alice -c "$MARK"
 refused "config owned by a user" 'not owned by root'
 chown root:alice "$CONF"
 nsh alice -c "$MARK"
-check_eq "config owned by root, group alice, 0644: fine" "0 SHELL-RAN" "$R_RC $R_OUT"
+check_eq "config owned by root, group alice, 0644: fine" "0 SHELL-RAN" "$RC $OUT"
 chown root:root "$CONF"
 mv "$CONF" "$SB/security/real.conf"
 ln -s real.conf "$CONF"
@@ -204,22 +182,22 @@ default { network = "isolated"  hostname = $hn }
 EOF
     run "${evil_env[@]}" setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c 'hostname'
     check_fail "hostname = $hn with EVIL=evilval in the caller's environment: no env-derived value" \
-        grep -q evilval <<<"$R_OUT$R_ERR"
+        grep -q evilval <<<"$OUT$ERR"
     run "${evil_env[@]}" setpriv --reuid=alice --regid=alice --init-groups "$NSH" --check
-    check_fail "hostname = $hn: --check shows no env-derived value" grep -q evilval <<<"$R_OUT$R_ERR"
+    check_fail "hostname = $hn: --check shows no env-derived value" grep -q evilval <<<"$OUT$ERR"
 done
 sandbox_conf <<'EOF'
 default { network = "isolated"  shell = "${EVILSHELL}" }
 EOF
 run "${evil_env[@]}" setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c "$MARK"
-check_fail 'shell = "${EVILSHELL}": the caller'"'"'s shell never runs' grep -q EVIL-SHELL-RAN <<<"$R_OUT"
-check_eq 'shell = "${EVILSHELL}": refused (an empty value is no absolute path)' 1 "$R_RC"
+check_fail 'shell = "${EVILSHELL}": the caller'"'"'s shell never runs' grep -q EVIL-SHELL-RAN <<<"$OUT"
+check_eq 'shell = "${EVILSHELL}": refused (an empty value is no absolute path)' 1 "$RC"
 sandbox_conf <<'EOF'
 default { network = "${EVILNET:-isolated}" }
 EOF
 run "${evil_env[@]}" setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c 'readlink /proc/self/ns/pid'
-check_eq 'network = "${EVILNET:-isolated}" with EVILNET=host: the login is isolated' 0 "$R_RC"
-check "... in its own PID namespace" test "$R_OUT" != "$(readlink /proc/self/ns/pid)"
+check_eq 'network = "${EVILNET:-isolated}" with EVILNET=host: the login is isolated' 0 "$RC"
+check "... in its own PID namespace" test "$OUT" != "$(readlink /proc/self/ns/pid)"
 
 # --- --check: the resolved policy and where each key came from ------------------------------
 sandbox_conf <<'EOF'
@@ -243,8 +221,8 @@ user "alice" {
 EOF
 before=$(host_state)
 nsh alice --check
-check_eq "--check as alice: exit 0" 0 "$R_RC"
-chk=$R_OUT
+check_eq "--check as alice: exit 0" 0 "$RC"
+chk=$OUT
 check_match "--check names the user" '^user += alice \(uid 3001\)' "$chk"
 check_match "--check: not exempt" $'\nexempt += no\n' "$chk"
 check_match "--check: a key from the user block (# user alice)" \
@@ -257,16 +235,16 @@ check_match "--check: a key from default (# default)" $'\nnetwork += "isolated" 
 check_match "--check: a key from nowhere (# built-in)" $'\nshell += "/bin/bash" +# built-in\n' "$chk"
 check_match "--check: namespaces built-in" $'\nnamespaces += \\{"pid", "ipc", "mount", "uts", "net"\\} +# built-in' "$chk"
 check_eq "--check changed nothing (mounts, links, /run)" "$before" "$(host_state)"
-check "--check left no process" no_user_procs alice
+check "--check left no process" wait_until 2 no_user_procs alice
 nsh dave --check
 check_match "--check: the first matching group block in file order wins" \
-    $'\nhostname += "stu-%u" +# group students\n' "$R_OUT"
+    $'\nhostname += "stu-%u" +# group students\n' "$OUT"
 check_match "--check: resolution is key by key (a later group block gives a key the first lacks)" \
-    $'\nshell += "/bin/sh" +# group staff\n' "$R_OUT"
+    $'\nshell += "/bin/sh" +# group staff\n' "$OUT"
 check_match "--check: the default applies where no block sets the key" \
-    $'\nprivate_tmp += true +# default\n' "$R_OUT"
+    $'\nprivate_tmp += true +# default\n' "$OUT"
 nsh carol --check
-check_match "--check as an exempt user says so" $'\nexempt += yes\n' "$R_OUT"
+check_match "--check as an exempt user says so" $'\nexempt += yes\n' "$OUT"
 echo host >/dev/shm/host-obj
 chmod 0644 /dev/shm/host-obj
 as_user alice 'hostname; cat /dev/shm/host-obj'
@@ -291,24 +269,21 @@ check_eq "exempt user: own ids, home, no capabilities" \
 printf 'default { network = "isolated" }\n' | sandbox_conf
 run "$NSH" -c "$ns_cmd"
 check_eq "root (exempt by default): a plain shell in the host's namespaces" "0 $(host_ns)" \
-    "$R_RC $R_OUT"
+    "$RC $OUT"
 run "$NSH" --check
-check_match "root --check: exit 0, exempt" $'^0 .*\nexempt += yes\n' "$R_RC $R_OUT"
+check_match "root --check: exit 0, exempt" $'^0 .*\nexempt += yes\n' "$RC $OUT"
 printf 'exempt_users = {}\ndefault { network = "isolated" }\n' | sandbox_conf
 run "$NSH" -c "$ns_cmd"
 check_eq "root with exempt_users = {}: still a plain shell (uid 0 is always exempt)" "0 $(host_ns)" \
-    "$R_RC $R_OUT"
+    "$RC $OUT"
 printf 'exempt_users = {\n' | sandbox_conf
 run "$NSH" -c "$ns_cmd"
 check_eq "root with an invalid ns.conf: a plain shell in the host's namespaces" "0 $(host_ns)" \
-    "$R_RC $R_OUT"
-check_match "... and says so on stderr" 'is not valid: root gets a plain shell' "$R_ERR"
+    "$RC $OUT"
+check_match "... and says so on stderr" 'is not valid: root gets a plain shell' "$ERR"
 
 # --- a subset of namespaces, network = host, the shell key -----------------------------------
-sandbox_add_user nina 3010
-sandbox_add_user nora 3011
-sandbox_add_user hank 3012
-sandbox_add_user sid 3013
+add_users 3010 nina nora hank sid
 sandbox_conf <<'EOF'
 default { network = "isolated" }
 user "uma"  { namespaces = {"pid", "mount", "net"} }
@@ -334,7 +309,7 @@ check_eq 'namespaces without "net", network = "isolated": the caller'"'"'s netwo
 as_user sid "$MARK"
 check_eq "a shell that does not exist: exit 1" 1 "$AS_RC"
 check_match "... one line naming it" '^ns-shell: [^'$'\n'']*/nonexistent/shell[^'$'\n'']*$' "$AS_ERR"
-check "... nothing of the user is left" no_user_procs sid
+check "... nothing of the user is left" wait_until 2 no_user_procs sid
 
 as_user uma "$ns_cmd"
 mapfile -t inner <<<"$AS_OUT"

@@ -21,13 +21,10 @@ sandbox_enter "$0" "$@"
 [[ -n ${T_HOST_IPC:-} && $(stat -L -c %i /proc/self/ns/ipc) != "$T_HOST_IPC" ]] ||
     sandbox_die "the sandbox has its own IPC namespace"
 
-NSH=$SB/bin/ns-shell
-X=$SB/x
-mkdir -m 1777 "$X"
+. "$(dirname "$0")/lib.sh" || exit 1   # wait_file; $X: every test user may write
 
 sandbox_install_ns_shell
-sandbox_add_user alice 3001
-sandbox_add_user bob 3002
+add_users 3001 alice bob
 sandbox_add_user tina 3005
 sandbox_conf <<'EOF'
 default { network = "isolated" }
@@ -35,14 +32,6 @@ user "bob"  { hostname = "box-%u"  private_shm = false }
 user "tina" { hostname = "%h-%u-%%" private_tmp = true }
 EOF
 
-wait_file() { # FILE : wait up to 5 s until FILE exists
-    local i
-    for ((i = 0; i < 250; i++)); do
-        [[ -e $1 ]] && return 0
-        sleep 0.02
-    done
-    return 1
-}
 # bg_login USER CMD : a login running CMD in the background (su -); it must
 # create $X/ready when it is set up, and end when $X/go appears.
 # Sets BG_PID. bg_end waits for it; its status in BG_RC.

@@ -9,34 +9,16 @@
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
 sandbox_enter "$0" "$@"
-
-NSH=$SB/bin/ns-shell
-X=$SB/x
-mkdir -m 1777 "$X"
+. "$(dirname "$0")/lib.sh" || exit 1   # run (OUT ERR RC), wait_file; $X: every test user may write
 SP_ALICE=(setpriv --reuid=alice --regid=alice --init-groups)
 
 sandbox_install_ns_shell
-sandbox_add_user alice 3001
-sandbox_add_user bob 3002
+add_users 3001 alice bob
 sandbox_conf <<'EOF'
 default { network = "isolated" }
 user "bob" { network = "bridge"  hostname = "h-%s" }
 EOF
 
-run() { # CMD... : sets R_OUT R_ERR R_RC
-    R_RC=0
-    timeout -k 2 30 "$@" </dev/null >"$SB/tmp/r.out" 2>"$SB/tmp/r.err" || R_RC=$?
-    R_OUT=$(cat "$SB/tmp/r.out")
-    R_ERR=$(cat "$SB/tmp/r.err")
-}
-wait_file() {
-    local i
-    for ((i = 0; i < 250; i++)); do
-        [[ -e $1 ]] && return 0
-        sleep 0.02
-    done
-    return 1
-}
 
 # --- TIOCSTI / TIOCLINUX ---------------------------------------------------------------
 cat >"$SB/bin/tiocsti.py" <<'EOF'
@@ -138,12 +120,12 @@ if wait_file "$X/ready"; then
     check_match "the outer ns-shell runs as the user" $'Uid:\t3001\t3001\t3001\t3001' \
         "$(grep '^Uid:' "/proc/$pid/status")"
     run "${SP_ALICE[@]}" cat "/proc/$pid/environ"
-    check_fail "another process of the user cannot read the outer ns-shell's environ" test "$R_RC" = 0
+    check_fail "another process of the user cannot read the outer ns-shell's environ" test "$RC" = 0
     run "${SP_ALICE[@]}" ls "/proc/$pid/fd"
-    check_fail "... nor list its fds (it is not dumpable)" test "$R_RC" = 0
+    check_fail "... nor list its fds (it is not dumpable)" test "$RC" = 0
     reaper=$(pgrep -P "$pid" -x ns-shell)
     run "${SP_ALICE[@]}" cat "/proc/$reaper/environ"
-    check_fail "... nor read the reaper's environ" test "$R_RC" = 0
+    check_fail "... nor read the reaper's environ" test "$RC" = 0
 else
     sandbox_not_ok "the login for the dumpable test started"
 fi
@@ -153,25 +135,24 @@ kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 # A "foreign" network namespace with a second interface, held by a root sleeper.
 unshare --net sh -c 'ip link add fveth0 type veth peer name fveth1; ip link set lo up; exec sleep 300' &
 owner=$!
-for ((i = 0; i < 250; i++)); do
-    nsenter --net="/proc/$owner/ns/net" ip link show fveth0 >/dev/null 2>&1 && break
-    sleep 0.02
-done
+wait_until 5 nsenter --net="/proc/$owner/ns/net" ip link show fveth0
 # A second process in it, so the namespace outlives its record's owner.
 nsenter --net="/proc/$owner/ns/net" sleep 300 &
 holder=$!
+in_owners_netns() { [[ $(netns_of_pid "$holder") == "$(netns_of_pid "$owner")" ]]; }
+wait_until 5 in_owners_netns   # (nsenter has entered it)
 fnet=(nsenter --net="/proc/$holder/ns/net")
 check "the foreign namespace is up (fveth0 in it)" "${fnet[@]}" ip link show fveth0
 
 run "${fnet[@]}" setpriv --reuid=bob --regid=bob --init-groups env NS_SHELL_SESSION=0badcafe \
     "$NSH" -c 'echo SHELL-RAN'
-check_eq "bridge, in a namespace no record names: refused, exit 1" 1 "$R_RC"
-check_fail "... no shell ran" grep -q SHELL-RAN <<<"$R_OUT"
-check_match "... the reason names pam_ns.so" '^ns-shell: .*pam_ns\.so' "$R_ERR"
+check_eq "bridge, in a namespace no record names: refused, exit 1" 1 "$RC"
+check_fail "... no shell ran" grep -q SHELL-RAN <<<"$OUT"
+check_match "... the reason names pam_ns.so" '^ns-shell: .*pam_ns\.so' "$ERR"
 
 run "${fnet[@]}" "${SP_ALICE[@]}" "$NSH" -c 'ls /sys/class/net | tr "\n" " "'
 check_eq "isolated, in a namespace no record names: a fresh loopback-only namespace instead" \
-    "0 lo " "$R_RC $R_OUT"
+    "0 lo " "$RC $OUT"
 
 # write_rec SID USER UID [OWNER_START] : a session record naming the foreign namespace
 mkdir -m 0755 /run/ns-shell /run/ns-shell/sessions
@@ -192,40 +173,40 @@ check "the sandbox has an /etc/resolv.conf to cover" test -e /etc/resolv.conf
 
 write_rec 1a2b3c4d bob 3002
 bob_login
-check_eq "a root-owned live record of bob names the namespace: the bridge login runs" 0 "$R_RC"
+check_eq "a root-owned live record of bob names the namespace: the bridge login runs" 0 "$RC"
 check_match "... inside that namespace (its veth pair is there), with the session id and %s" \
-    '^sid=1a2b3c4d host=h-1a2b3c4d net=fveth0 fveth1 lo ' "$R_OUT"
-check_match "... with /etc/netns/ns-bob/resolv.conf over /etc/resolv.conf" 'nameserver 192\.0\.2\.53' "$R_OUT"
+    '^sid=1a2b3c4d host=h-1a2b3c4d net=fveth0 fveth1 lo ' "$OUT"
+check_match "... with /etc/netns/ns-bob/resolv.conf over /etc/resolv.conf" 'nameserver 192\.0\.2\.53' "$OUT"
 check_fail "the host's /etc/resolv.conf is unchanged" grep -q 192.0.2.53 /etc/resolv.conf
 rm -f /run/ns-shell/sessions/1a2b3c4d
 
 write_rec 1a2b3c4d alice 3001
 bob_login
-check_eq "a record of another uid (alice) is not bob's: refused" 1 "$R_RC"
+check_eq "a record of another uid (alice) is not bob's: refused" 1 "$RC"
 write_rec 1a2b3c4d bob 3002 12345
 bob_login
-check_eq "a record whose owner's start time does not match (pid reused): refused" 1 "$R_RC"
+check_eq "a record whose owner's start time does not match (pid reused): refused" 1 "$RC"
 write_rec 1a2b3c4d bob 3002
 chmod 0666 /run/ns-shell/sessions/1a2b3c4d
 bob_login
-check_eq "a record writable by others: refused" 1 "$R_RC"
+check_eq "a record writable by others: refused" 1 "$RC"
 chmod 0644 /run/ns-shell/sessions/1a2b3c4d
 chown bob /run/ns-shell/sessions/1a2b3c4d
 bob_login
-check_eq "a record owned by the user: refused" 1 "$R_RC"
+check_eq "a record owned by the user: refused" 1 "$RC"
 chown root /run/ns-shell/sessions/1a2b3c4d
 mv /run/ns-shell/sessions/1a2b3c4d /run/ns-shell/sessions/not-a-sid
 bob_login
-check_eq "a record whose name is not a session id: refused" 1 "$R_RC"
+check_eq "a record whose name is not a session id: refused" 1 "$RC"
 mv /run/ns-shell/sessions/not-a-sid /run/ns-shell/sessions/1a2b3c4d
 chmod 0777 /run/ns-shell/sessions
 bob_login
-check_eq "a sessions directory writable by others: refused" 1 "$R_RC"
+check_eq "a sessions directory writable by others: refused" 1 "$RC"
 chmod 0755 /run/ns-shell/sessions
 bob_login
-check_eq "control: the same record, made proper again, is accepted" 0 "$R_RC"
+check_eq "control: the same record, made proper again, is accepted" 0 "$RC"
 kill "$owner"; wait "$owner" 2>/dev/null
 bob_login
-check_eq "the record's owner is gone: refused (even from a namespace it named)" 1 "$R_RC"
+check_eq "the record's owner is gone: refused (even from a namespace it named)" 1 "$RC"
 
 sandbox_finish

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ns_config.h"
+#include "fixtures.h"
 
 #define ALL_NS (CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET)
 
@@ -105,6 +106,113 @@ static void expect_one_error(const char *text, int line, const char *key)
 	}
 	assert_err_at(&e, line, key, true);
 }
+
+/* Bad values, one error each (expect_one_error), by the test that tries
+ * them. A test made of nothing else is BAD_VALUES(name) in main. */
+static const struct bad_value {
+	const char *test, *text;
+	int line;
+	const char *key;
+} bad_values[] = {
+	{ "test_err_bad_type_format", "\nmtu = abc\n", 2, "mtu" },
+	{ "test_err_bad_type_format", "default {\n  private_tmp = maybe\n}\n", 2, "private_tmp" },
+	{ "test_err_bad_addresses", "pool = \"10.213.0.0\"\n", 1, "pool" },
+	{ "test_err_bad_addresses", "\npool = \"10.213.0.0/33\"\n", 2, "pool" },
+	{ "test_err_bad_addresses", "pool = \"10.213.0.1/16\"\ngateway = \"10.213.0.2\"\n", 1, "pool" }, /* host bits */
+	{ "test_err_bad_addresses", "pool = \"not-an-address/16\"\n", 1, "pool" },
+	{ "test_err_bad_addresses", "\n\nbridge_address = \"300.1.2.3/16\"\n", 3, "bridge_address" },
+	{ "test_err_bad_addresses", "gateway = \"10.213.0.1/16\"\n", 1, "gateway" },
+	{ "test_err_bad_addresses", "gateway = \"10.213.0.x\"\n", 1, "gateway" },
+	{ "test_err_bad_addresses", "pool6 = \"fd00:213::/48\"\n", 1, "pool6" },
+	{ "test_err_bad_addresses", "pool6 = \"10.0.0.0/24\"\n", 1, "pool6" },
+	{ "test_err_bad_addresses", "default {\n  address = \"bogus\"\n}\n", 2, "address" },
+	{ "test_err_bad_addresses", "default {\n  address = \"10.213.0.5\"\n}\n", 2, "address" }, /* no /N */
+	{ "test_err_bad_addresses", "default {\n  dns = {\"1.1.1.1\", \"dns.google\"}\n}\n", 2, "dns" },
+	{ "test_err_bad_addresses", "default {\n  deny = {\"10.0.0.0/99\"}\n}\n", 2, "deny" },
+	/* One bad value gives one error, not a second one computed from it. */
+	{ "test_err_no_cascade", "pool = \"fd00::/64\"\n", 1, "pool" },
+	{ "test_err_no_cascade", "pool6 = \"fd00:213::/64\"\ngateway6 = \"10.213.0.1\"\n", 2, "gateway6" },
+	{ "test_err_no_cascade", "pool6 = \"10.0.0.0/24\"\ngateway6 = \"fd00::1\"\n", 1, "pool6" },
+	/* Line numbers stay right after comments of every kind libconfuse knows. */
+	{ "test_err_line_after_comments", "# a comment\nmtu = 5\n", 2, "mtu" },
+	{ "test_err_line_after_comments", "# one\n# two\n# three\nmtu = 5\n", 4, "mtu" },
+	{ "test_err_line_after_comments", "bridge = \"nsbr0\"  # trailing\nmtu = 5\n", 2, "mtu" },
+	{ "test_err_line_after_comments", "// a comment\nmtu = 5\n", 2, "mtu" },
+	{ "test_err_line_after_comments", "/* a comment */\nmtu = 5\n", 2, "mtu" },
+	{ "test_err_line_after_comments", "/* a\n   longer\n   comment */\nmtu = 5\n", 4, "mtu" },
+	{ "test_err_line_after_comments", "# x\n\n\nfrobnicate = 1\n", 4, "frobnicate" },
+	{ "test_err_line_after_comments", "# x\ndefault {\n  # y\n  network = \"bridged\"\n}\n", 4, "network" },
+	{ "test_err_address_outside_pool", "\nuser \"alice\" { address = \"192.168.1.5/16\" }\n", 2, "address" },
+	{ "test_err_address_outside_pool", "group \"g\" {\n\n  address = \"10.214.0.5/16\"\n}\n", 3, "address" },
+	{ "test_err_address_outside_pool", "default {\n address = \"10.213.0.5/24\"\n}\n", 2, "address" }, /* prefix differs */
+	{ "test_err_address_outside_pool", "user \"a\" { address = \"10.213.0.0/16\" }\n", 1, "address" }, /* network */
+	{ "test_err_address_outside_pool", "user \"a\" { address = \"10.213.255.255/16\" }\n", 1, "address" }, /* broadcast */
+	{ "test_err_address_outside_pool", "user \"a\" { address = \"10.213.0.1/16\" }\n", 1, "address" }, /* gateway */
+	{ "test_err_address_outside_pool", "\ngateway = \"10.214.0.1\"\n", 2, "gateway" },
+	{ "test_err_unknown_namespace", "default {\n  namespaces = {\"pid\", \"mount\", \"user\"}\n}\n", 2, "namespaces" },
+	{ "test_err_unknown_namespace", "group \"g\" { namespaces = {\"mnt\"} }\n", 1, "namespaces" },
+	{ "test_err_unknown_namespace", "user \"u\" { namespaces = {\"PID\", \"mount\"} }\n", 1, "namespaces" },
+	{ "test_err_unknown_namespace", "default { namespaces = {\"pid\"} }\n", 1, "namespaces" }, /* pid needs mount */
+	{ "test_err_bridge_name", "\nbridge = \"abcdefghijklmnop\"\n", 2, "bridge" }, /* 16 bytes */
+	{ "test_err_bridge_name", "bridge = \"\"\n", 1, "bridge" },
+	{ "test_err_bridge_name", "bridge = \"br/0\"\n", 1, "bridge" },
+	{ "test_err_bridge_name", "bridge = \"br 0\"\n", 1, "bridge" },
+	{ "test_err_bridge_name", "bridge = \"br:0\"\n", 1, "bridge" },
+	{ "test_err_enums", "default {\n  network = \"bridged\"\n}\n", 2, "network" },
+	{ "test_err_enums", "default {\n  network = \"\"\n}\n", 2, "network" },
+	{ "test_err_enums", "group \"g\" {\n  network = \"Bridge\"\n}\n", 2, "network" },
+	{ "test_err_enums", "user \"u\" {\n\n\n  netns = \"per-user\"\n}\n", 4, "netns" },
+	{ "test_err_enums", "default { netns = \"\" }\n", 1, "netns" },
+	{ "test_err_mtu", "mtu = 5\n", 1, "mtu" },
+	{ "test_err_mtu", "\nmtu = 67\n", 2, "mtu" },
+	{ "test_err_mtu", "mtu = 65536\n", 1, "mtu" },
+	{ "test_err_mtu", "mtu = -1\n", 1, "mtu" },
+	{ "test_err_rate_burst", "default {\n  rate = \"fast\"\n}\n", 2, "rate" },
+	{ "test_err_rate_burst", "default { rate = \"0mbit\" }\n", 1, "rate" },
+	{ "test_err_rate_burst", "default { rate = \"20 mbit\" }\n", 1, "rate" },
+	{ "test_err_rate_burst", "default { rate = \"20\" }\n", 1, "rate" },
+	{ "test_err_rate_burst", "default { rate = \"-5mbit\" }\n", 1, "rate" },
+	{ "test_err_rate_burst", "default { rate = \"99999999999999999999mbit\" }\n", 1, "rate" },
+	{ "test_err_rate_burst", "user \"u\" {\n rate = \"20mbit/s\"\n}\n", 2, "rate" },
+	{ "test_err_rate_burst", "default { burst = \"lots\" }\n", 1, "burst" },
+	{ "test_err_other_values", "default { shell = \"bash\" }\n", 1, "shell" },
+	{ "test_err_other_values", "default { shell = \"/bin/../tmp/sh\" }\n", 1, "shell" },
+	{ "test_err_other_values", "default { hostname = \"%x\" }\n", 1, "hostname" },
+	{ "test_err_other_values", "dhcp_timeout = 0\n", 1, "dhcp_timeout" },
+	{ "test_err_other_values", "dhcp_timeout = 301\n", 1, "dhcp_timeout" },
+	{ "test_err_other_values", "state_dir = \"run/ns\"\n", 1, "state_dir" },
+	{ "test_err_other_values", "lease_file = \"\"\n", 1, "lease_file" },
+	{ "test_err_other_values", "dhcp_client = \"udhcpc\"\n", 1, "dhcp_client" },
+	{ "test_err_other_values", "exempt_users = {\"root\", \"bad user\"}\n", 1, "exempt_users" },
+	{ "test_err_other_values", "exempt_groups = {\"-x\"}\n", 1, "exempt_groups" },
+	{ "test_routed", "default { network = \"routed\"\n address = \"dhcp\" }\n", 2, "address" },
+	{ "test_routed", "default { network = \"routed\" }\ngroup \"g\" { address = \"dhcp\" }\n", 2, "address" },
+	{ "test_routed", "default { address = \"dhcp\" }\ngroup \"g\" { network = \"routed\" }\n", 2, "network" },
+	{ "test_new_keys", "default {\n  max_sessions = 0\n}\n", 2, "max_sessions" },
+	{ "test_new_keys", "default {\n  max_sessions = 1024\n}\n", 2, "max_sessions" },
+	{ "test_new_keys", "exempt_uid_below = -1\n", 1, "exempt_uid_below" },
+};
+
+/* expect_one_error for each bad value of TEST; there must be some. */
+static void expect_bad_values(const char *test)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(bad_values); i++) {
+		if (strcmp(bad_values[i].test, test) != 0)
+			continue;
+		expect_one_error(bad_values[i].text, bad_values[i].line, bad_values[i].key);
+		n++;
+	}
+	if (n == 0)
+		fail_msg("no bad values for %s", test);
+}
+
+/* The test of the bad values named in its initial state. */
+static void test_err_bad_values(void **state)
+{
+	expect_bad_values(*state);
+}
+#define BAD_VALUES(name) { #name, test_err_bad_values, NULL, NULL, (void *)#name }
 
 /* ---------------------------------------------------------------- defaults */
 
@@ -385,54 +493,6 @@ static void test_err_unknown_key_format(void **state)
 	expect_one_error("\n\nfrobnicate = 1\n", 3, "frobnicate");
 }
 
-static void test_err_bad_type_format(void **state)
-{
-	(void)state;
-	expect_one_error("\nmtu = abc\n", 2, "mtu");
-	expect_one_error("default {\n  private_tmp = maybe\n}\n", 2, "private_tmp");
-}
-
-static void test_err_bad_addresses(void **state)
-{
-	(void)state;
-	expect_one_error("pool = \"10.213.0.0\"\n", 1, "pool");
-	expect_one_error("\npool = \"10.213.0.0/33\"\n", 2, "pool");
-	expect_one_error("pool = \"10.213.0.1/16\"\ngateway = \"10.213.0.2\"\n", 1, "pool");  /* host bits */
-	expect_one_error("pool = \"not-an-address/16\"\n", 1, "pool");
-	expect_one_error("\n\nbridge_address = \"300.1.2.3/16\"\n", 3, "bridge_address");
-	expect_one_error("gateway = \"10.213.0.1/16\"\n", 1, "gateway");
-	expect_one_error("gateway = \"10.213.0.x\"\n", 1, "gateway");
-	expect_one_error("pool6 = \"fd00:213::/48\"\n", 1, "pool6");
-	expect_one_error("pool6 = \"10.0.0.0/24\"\n", 1, "pool6");
-	expect_one_error("default {\n  address = \"bogus\"\n}\n", 2, "address");
-	expect_one_error("default {\n  address = \"10.213.0.5\"\n}\n", 2, "address");  /* no /N */
-	expect_one_error("default {\n  dns = {\"1.1.1.1\", \"dns.google\"}\n}\n", 2, "dns");
-	expect_one_error("default {\n  deny = {\"10.0.0.0/99\"}\n}\n", 2, "deny");
-}
-
-/* One bad value gives one error, not a second one computed from it. */
-static void test_err_no_cascade(void **state)
-{
-	(void)state;
-	expect_one_error("pool = \"fd00::/64\"\n", 1, "pool");
-	expect_one_error("pool6 = \"fd00:213::/64\"\ngateway6 = \"10.213.0.1\"\n", 2, "gateway6");
-	expect_one_error("pool6 = \"10.0.0.0/24\"\ngateway6 = \"fd00::1\"\n", 1, "pool6");
-}
-
-/* Line numbers stay right after comments of every kind libconfuse knows. */
-static void test_err_line_after_comments(void **state)
-{
-	(void)state;
-	expect_one_error("# a comment\nmtu = 5\n", 2, "mtu");
-	expect_one_error("# one\n# two\n# three\nmtu = 5\n", 4, "mtu");
-	expect_one_error("bridge = \"nsbr0\"  # trailing\nmtu = 5\n", 2, "mtu");
-	expect_one_error("// a comment\nmtu = 5\n", 2, "mtu");
-	expect_one_error("/* a comment */\nmtu = 5\n", 2, "mtu");
-	expect_one_error("/* a\n   longer\n   comment */\nmtu = 5\n", 4, "mtu");
-	expect_one_error("# x\n\n\nfrobnicate = 1\n", 4, "frobnicate");
-	expect_one_error("# x\ndefault {\n  # y\n  network = \"bridged\"\n}\n", 4, "network");
-}
-
 /* The documented sample with one bad line appended: the line is the last. */
 static void test_err_line_in_design_sample(void **state)
 {
@@ -449,13 +509,7 @@ static void test_err_line_in_design_sample(void **state)
 static void test_err_address_outside_pool(void **state)
 {
 	(void)state;
-	expect_one_error("\nuser \"alice\" { address = \"192.168.1.5/16\" }\n", 2, "address");
-	expect_one_error("group \"g\" {\n\n  address = \"10.214.0.5/16\"\n}\n", 3, "address");
-	expect_one_error("default {\n address = \"10.213.0.5/24\"\n}\n", 2, "address");  /* prefix differs */
-	expect_one_error("user \"a\" { address = \"10.213.0.0/16\" }\n", 1, "address");      /* network */
-	expect_one_error("user \"a\" { address = \"10.213.255.255/16\" }\n", 1, "address");  /* broadcast */
-	expect_one_error("user \"a\" { address = \"10.213.0.1/16\" }\n", 1, "address");      /* gateway */
-	expect_one_error("\ngateway = \"10.214.0.1\"\n", 2, "gateway");
+	expect_bad_values("test_err_address_outside_pool");
 	/* a pool that does hold the static address: fine */
 	struct ns_config *c = load_ok("pool = \"192.168.0.0/24\"\ngateway = \"192.168.0.1\"\n"
 				      "user \"a\" { address = \"192.168.0.9/24\" }\n");
@@ -477,42 +531,10 @@ static void test_err_pool_without_gateway_line(void **state)
 	}
 }
 
-static void test_err_unknown_namespace(void **state)
-{
-	(void)state;
-	expect_one_error("default {\n  namespaces = {\"pid\", \"mount\", \"user\"}\n}\n", 2, "namespaces");
-	expect_one_error("group \"g\" { namespaces = {\"mnt\"} }\n", 1, "namespaces");
-	expect_one_error("user \"u\" { namespaces = {\"PID\", \"mount\"} }\n", 1, "namespaces");
-	expect_one_error("default { namespaces = {\"pid\"} }\n", 1, "namespaces");  /* pid needs mount */
-}
-
-static void test_err_bridge_name(void **state)
-{
-	(void)state;
-	expect_one_error("\nbridge = \"abcdefghijklmnop\"\n", 2, "bridge");  /* 16 bytes */
-	expect_one_error("bridge = \"\"\n", 1, "bridge");
-	expect_one_error("bridge = \"br/0\"\n", 1, "bridge");
-	expect_one_error("bridge = \"br 0\"\n", 1, "bridge");
-	expect_one_error("bridge = \"br:0\"\n", 1, "bridge");
-}
-
-static void test_err_enums(void **state)
-{
-	(void)state;
-	expect_one_error("default {\n  network = \"bridged\"\n}\n", 2, "network");
-	expect_one_error("default {\n  network = \"\"\n}\n", 2, "network");
-	expect_one_error("group \"g\" {\n  network = \"Bridge\"\n}\n", 2, "network");
-	expect_one_error("user \"u\" {\n\n\n  netns = \"per-user\"\n}\n", 4, "netns");
-	expect_one_error("default { netns = \"\" }\n", 1, "netns");
-}
-
 static void test_err_mtu(void **state)
 {
 	(void)state;
-	expect_one_error("mtu = 5\n", 1, "mtu");
-	expect_one_error("\nmtu = 67\n", 2, "mtu");
-	expect_one_error("mtu = 65536\n", 1, "mtu");
-	expect_one_error("mtu = -1\n", 1, "mtu");
+	expect_bad_values("test_err_mtu");
 	struct ns_config *c = load_ok("mtu = 68\n");
 	ns_config_free(c);
 	c = load_ok("mtu = 65535\n");
@@ -521,34 +543,6 @@ static void test_err_mtu(void **state)
 	struct ns_errlist e;
 	load_bad("\n\nmtu = \"big\"\n", &e);
 	assert_err_at(&e, 3, "mtu", false);
-}
-
-static void test_err_rate_burst(void **state)
-{
-	(void)state;
-	expect_one_error("default {\n  rate = \"fast\"\n}\n", 2, "rate");
-	expect_one_error("default { rate = \"0mbit\" }\n", 1, "rate");
-	expect_one_error("default { rate = \"20 mbit\" }\n", 1, "rate");
-	expect_one_error("default { rate = \"20\" }\n", 1, "rate");
-	expect_one_error("default { rate = \"-5mbit\" }\n", 1, "rate");
-	expect_one_error("default { rate = \"99999999999999999999mbit\" }\n", 1, "rate");
-	expect_one_error("user \"u\" {\n rate = \"20mbit/s\"\n}\n", 2, "rate");
-	expect_one_error("default { burst = \"lots\" }\n", 1, "burst");
-}
-
-static void test_err_other_values(void **state)
-{
-	(void)state;
-	expect_one_error("default { shell = \"bash\" }\n", 1, "shell");
-	expect_one_error("default { shell = \"/bin/../tmp/sh\" }\n", 1, "shell");
-	expect_one_error("default { hostname = \"%x\" }\n", 1, "hostname");
-	expect_one_error("dhcp_timeout = 0\n", 1, "dhcp_timeout");
-	expect_one_error("dhcp_timeout = 301\n", 1, "dhcp_timeout");
-	expect_one_error("state_dir = \"run/ns\"\n", 1, "state_dir");
-	expect_one_error("lease_file = \"\"\n", 1, "lease_file");
-	expect_one_error("dhcp_client = \"udhcpc\"\n", 1, "dhcp_client");
-	expect_one_error("exempt_users = {\"root\", \"bad user\"}\n", 1, "exempt_users");
-	expect_one_error("exempt_groups = {\"-x\"}\n", 1, "exempt_groups");
 }
 
 static void test_err_multiple_all_reported(void **state)
@@ -626,42 +620,34 @@ static void test_err_many_unknown_keys_counted(void **state)
 		assert_err_at(&e, i + 1, "frob", false);
 }
 
+/* TEXT gives exactly N errors: these (assert_err_at: LINE, KEY, STRICT). */
+struct err_at { int line; const char *key; bool strict; };
+static void expect_errs_at(const char *text, const struct err_at *at, size_t n)
+{
+	struct ns_errlist e;
+	load_bad(text, &e);
+	if (e.n != n)
+		dump_errs(&e);
+	assert_int_equal(e.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_err_at(&e, at[i].line, at[i].key, at[i].strict);
+}
+
 /* A file with an unknown key and bad values: all of them are reported. */
 static void test_err_all_reported_with_unknown_key(void **state)
 {
 	(void)state;
-	struct ns_errlist e;
-	load_bad("mtu = 5\n"
-		 "frobnicate = 1\n"
-		 "default {\n"
-		 "  network = \"bridged\"\n"
-		 "}\n",
-		 &e);
-	if (e.n != 3)
-		dump_errs(&e);
-	assert_int_equal(e.n, 3);
-	assert_err_at(&e, 1, "mtu", true);
-	assert_err_at(&e, 2, "frobnicate", false);
-	assert_err_at(&e, 4, "network", true);
+	static const struct err_at at[] = { { 1, "mtu", true }, { 2, "frobnicate", false }, { 4, "network", true } };
+	expect_errs_at("mtu = 5\nfrobnicate = 1\ndefault {\n  network = \"bridged\"\n}\n", at, ARRAY_SIZE(at));
 }
 
 /* A value of the wrong type (bool/int) does not hide the others. */
 static void test_err_all_reported_with_bad_type(void **state)
 {
 	(void)state;
-	struct ns_errlist e;
-	load_bad("bridge = \"abcdefghijklmnopq\"\n"
-		 "default {\n"
-		 "  private_tmp = maybe\n"
-		 "  network = \"bridged\"\n"
-		 "}\n",
-		 &e);
-	if (e.n != 3)
-		dump_errs(&e);
-	assert_int_equal(e.n, 3);
-	assert_err_at(&e, 1, "bridge", true);
-	assert_err_at(&e, 3, "private_tmp", false);
-	assert_err_at(&e, 4, "network", true);
+	static const struct err_at at[] = { { 1, "bridge", true }, { 3, "private_tmp", false }, { 4, "network", true } };
+	expect_errs_at("bridge = \"abcdefghijklmnopq\"\ndefault {\n  private_tmp = maybe\n  network = \"bridged\"\n}\n",
+		       at, ARRAY_SIZE(at));
 }
 
 /* Exactly the errors WANT (line, key), one line each, no other. */
@@ -684,46 +670,46 @@ static void expect_errors(const char *text, const struct want_err *want, size_t 
 	}
 }
 
-/* An unknown key whose value spans lines: one error for it, and the
- * errors after it are still found (no spurious ones from its value). */
-static void test_err_unknown_key_multiline_value(void **state)
-{
-	(void)state;
-	static const struct want_err w[] = { { 1, "frob" }, { 5, "mtu" } };
-	expect_errors("frob = {\n  \"a\",\n  \"b\"\n}\nmtu = 5\n", w, ARRAY_SIZE(w));
-}
+/* Texts with several errors: exactly these, by the test that tries them.
+ * Each is a cmocka test of its own (BAD_TEXT in main), named after it. */
+static const struct bad_text {
+	const char *test, *text;
+	struct want_err want[3];   /* up to the first { 0, NULL } */
+} bad_texts[] = {
+	/* An unknown key whose value spans lines: one error for it, and the
+	 * errors after it are still found (no spurious ones from its value). */
+	{ "test_err_unknown_key_multiline_value", "frob = {\n  \"a\",\n  \"b\"\n}\nmtu = 5\n",
+	  { { 1, "frob" }, { 5, "mtu" } } },
+	/* An unknown key spelled like the block's title. */
+	{ "test_err_unknown_key_named_like_title", "user \"frob\" { frob = 1 }\nmtu = 5\n",
+	  { { 1, "frob" }, { 2, "mtu" } } },
+	/* An unknown key followed by a bad key on the same line. */
+	{ "test_err_unknown_key_then_bad_key_same_line", "user \"u\" { frob = 1 network = \"bridged\" }\n",
+	  { { 1, "frob" }, { 1, "network" } } },
+	/* An unknown block: one error for it, then the errors after it. */
+	{ "test_err_unknown_section", "users \"x\" {\n  network = \"host\"\n}\nmtu = 5\n",
+	  { { 1, "users" }, { 4, "mtu" } } },
+	/* Several unknown keys after a comment: each on its own line. */
+	{ "test_err_unknown_keys_after_comment", "# comment\nfrob = 1\nnicate = 2\nmtu = 5\n",
+	  { { 2, "frob" }, { 3, "nicate" }, { 4, "mtu" } } },
+};
 
-/* An unknown key spelled like the block's title. */
-static void test_err_unknown_key_named_like_title(void **state)
+/* The test of one bad text: its name (the row's) is the initial state. */
+static void test_err_bad_text(void **state)
 {
-	(void)state;
-	static const struct want_err w[] = { { 1, "frob" }, { 2, "mtu" } };
-	expect_errors("user \"frob\" { frob = 1 }\nmtu = 5\n", w, ARRAY_SIZE(w));
+	const char *name = *state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad_texts); i++) {
+		if (strcmp(bad_texts[i].test, name) != 0)
+			continue;
+		size_t n = 0;
+		while (n < ARRAY_SIZE(bad_texts[i].want) && bad_texts[i].want[n].key)
+			n++;
+		expect_errors(bad_texts[i].text, bad_texts[i].want, n);
+		return;
+	}
+	fail_msg("no bad text for %s", name);
 }
-
-/* An unknown key followed by a bad key on the same line. */
-static void test_err_unknown_key_then_bad_key_same_line(void **state)
-{
-	(void)state;
-	static const struct want_err w[] = { { 1, "frob" }, { 1, "network" } };
-	expect_errors("user \"u\" { frob = 1 network = \"bridged\" }\n", w, ARRAY_SIZE(w));
-}
-
-/* An unknown block: one error for it, then the errors after it. */
-static void test_err_unknown_section(void **state)
-{
-	(void)state;
-	static const struct want_err w[] = { { 1, "users" }, { 4, "mtu" } };
-	expect_errors("users \"x\" {\n  network = \"host\"\n}\nmtu = 5\n", w, ARRAY_SIZE(w));
-}
-
-/* Several unknown keys after a comment: each on its own line. */
-static void test_err_unknown_keys_after_comment(void **state)
-{
-	(void)state;
-	static const struct want_err w[] = { { 2, "frob" }, { 3, "nicate" }, { 4, "mtu" } };
-	expect_errors("# comment\nfrob = 1\nnicate = 2\nmtu = 5\n", w, ARRAY_SIZE(w));
-}
+#define BAD_TEXT(name) { #name, test_err_bad_text, NULL, NULL, (void *)#name }
 
 static void test_err_list_limits(void **state)
 {
@@ -1004,9 +990,7 @@ static void test_routed(void **state)
 		 "group \"g\" { network = \"bridge\" }\n", &e);
 	assert_err_at(&e, 1, "pool", true);
 	/* dhcp needs a bridge: the key of the block that says it */
-	expect_one_error("default { network = \"routed\"\n address = \"dhcp\" }\n", 2, "address");
-	expect_one_error("default { network = \"routed\" }\ngroup \"g\" { address = \"dhcp\" }\n", 2, "address");
-	expect_one_error("default { address = \"dhcp\" }\ngroup \"g\" { network = \"routed\" }\n", 2, "network");
+	expect_bad_values("test_routed");
 	load_bad("default { network = \"routed\" address = \"dhcp\" }\n", &e);
 	assert_non_null(strstr(e.line[0], "needs a bridge: not with network = \"routed\""));
 }
@@ -1016,9 +1000,7 @@ static void test_routed(void **state)
 static void test_new_keys(void **state)
 {
 	(void)state;
-	expect_one_error("default {\n  max_sessions = 0\n}\n", 2, "max_sessions");
-	expect_one_error("default {\n  max_sessions = 1024\n}\n", 2, "max_sessions");
-	expect_one_error("exempt_uid_below = -1\n", 1, "exempt_uid_below");
+	expect_bad_values("test_new_keys");
 	/* DHCP users' IPv6 host parts (uid + 0x10000) must not meet pool users' */
 	expect_one_error("pool = \"10.0.0.0/15\"\nbridge_address = \"10.0.0.1/15\"\ngateway = \"10.0.0.1\"\n"
 			 "pool6 = \"fd00::/64\"\nuser \"bob\" { address = \"dhcp\" }\n", 4, "pool6");
@@ -1083,8 +1065,6 @@ static void test_exempt(void **state)
 
 /* ---------------------------------------------------------------- files */
 
-static char tmpdir[256];
-
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -1096,8 +1076,7 @@ static void on_alarm(int sig)
 static int files_setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ns-test-config.XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (tmpdir_make("config") < 0)
 		return -1;
 	signal(SIGALRM, on_alarm);
 	return 0;
@@ -1106,24 +1085,7 @@ static int files_setup(void **state)
 static int files_teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void path_of(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s/%s", tmpdir, name);
-}
-
-static void write_file(const char *path, const char *text, size_t len, mode_t mode)
-{
-	unlink(path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(ns_write_all(fd, text, len), 0);
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
+	return tmpdir_remove();
 }
 
 static int load_path(const char *path, struct ns_errlist *e)
@@ -1232,10 +1194,7 @@ static void test_load_symlink(void **state)
 	write_file(target, "mtu = 1500\n", 11, 0644);
 	unlink(link);
 	assert_int_equal(symlink(target, link), 0);
-	int r = load_path(link, &e);
-	assert_int_equal(r, -EPERM);
-	assert_true(e.n >= 1);
-	assert_non_null(strstr(e.line[0], link));
+	assert_refused(load_path(link, &e), &e, -EPERM, link);
 }
 
 static void test_load_fifo(void **state)
@@ -1246,10 +1205,7 @@ static void test_load_fifo(void **state)
 	path_of(p, sizeof(p), "fifo.conf");
 	unlink(p);
 	assert_int_equal(mkfifo(p, 0644), 0);
-	int r = load_path(p, &e);  /* alarm() guards against a hang */
-	assert_int_equal(r, -EPERM);
-	assert_true(e.n >= 1);
-	assert_non_null(strstr(e.line[0], p));
+	assert_refused(load_path(p, &e), &e, -EPERM, p);  /* alarm() guards against a hang */
 }
 
 static void test_load_directory(void **state)
@@ -1260,13 +1216,10 @@ static void test_load_directory(void **state)
 	path_of(p, sizeof(p), "dir.conf");
 	rmdir(p);
 	assert_int_equal(mkdir(p, 0755), 0);
-	int r = load_path(p, &e);
-	assert_int_equal(r, -EPERM);
-	assert_true(e.n >= 1);
+	assert_refused(load_path(p, &e), &e, -EPERM, p);
 	rmdir(p);
 	/* a character device */
-	r = load_path("/dev/null", &e);
-	assert_int_equal(r, -EPERM);
+	assert_int_equal(load_path("/dev/null", &e), -EPERM);
 }
 
 static void test_load_missing(void **state)
@@ -1275,9 +1228,7 @@ static void test_load_missing(void **state)
 	char p[300];
 	struct ns_errlist e;
 	path_of(p, sizeof(p), "does-not-exist.conf");
-	assert_int_equal(load_path(p, &e), -ENOENT);
-	assert_true(e.n >= 1);
-	assert_non_null(strstr(e.line[0], p));
+	assert_refused(load_path(p, &e), &e, -ENOENT, p);
 }
 
 static void test_load_size_limit(void **state)
@@ -1373,29 +1324,29 @@ int main(void)
 		cmocka_unit_test(test_errs_null_ok),
 		cmocka_unit_test(test_err_unknown_key_reported),
 		cmocka_unit_test(test_err_unknown_key_format),
-		cmocka_unit_test(test_err_bad_type_format),
-		cmocka_unit_test(test_err_bad_addresses),
-		cmocka_unit_test(test_err_no_cascade),
-		cmocka_unit_test(test_err_line_after_comments),
+		BAD_VALUES(test_err_bad_type_format),
+		BAD_VALUES(test_err_bad_addresses),
+		BAD_VALUES(test_err_no_cascade),
+		BAD_VALUES(test_err_line_after_comments),
 		cmocka_unit_test(test_err_line_in_design_sample),
 		cmocka_unit_test(test_err_address_outside_pool),
 		cmocka_unit_test(test_err_pool_without_gateway_line),
-		cmocka_unit_test(test_err_unknown_namespace),
-		cmocka_unit_test(test_err_bridge_name),
-		cmocka_unit_test(test_err_enums),
+		BAD_VALUES(test_err_unknown_namespace),
+		BAD_VALUES(test_err_bridge_name),
+		BAD_VALUES(test_err_enums),
 		cmocka_unit_test(test_err_mtu),
-		cmocka_unit_test(test_err_rate_burst),
-		cmocka_unit_test(test_err_other_values),
+		BAD_VALUES(test_err_rate_burst),
+		BAD_VALUES(test_err_other_values),
 		cmocka_unit_test(test_err_multiple_all_reported),
 		cmocka_unit_test(test_err_many_counted),
 		cmocka_unit_test(test_err_many_unknown_keys_counted),
 		cmocka_unit_test(test_err_all_reported_with_unknown_key),
 		cmocka_unit_test(test_err_all_reported_with_bad_type),
-		cmocka_unit_test(test_err_unknown_key_multiline_value),
-		cmocka_unit_test(test_err_unknown_key_named_like_title),
-		cmocka_unit_test(test_err_unknown_key_then_bad_key_same_line),
-		cmocka_unit_test(test_err_unknown_section),
-		cmocka_unit_test(test_err_unknown_keys_after_comment),
+		BAD_TEXT(test_err_unknown_key_multiline_value),
+		BAD_TEXT(test_err_unknown_key_named_like_title),
+		BAD_TEXT(test_err_unknown_key_then_bad_key_same_line),
+		BAD_TEXT(test_err_unknown_section),
+		BAD_TEXT(test_err_unknown_keys_after_comment),
 		cmocka_unit_test(test_err_list_limits),
 		cmocka_unit_test(test_err_repeated_key_line),
 		cmocka_unit_test(test_err_multiline_list_line),

@@ -21,6 +21,7 @@
 #include "ns_lease.h"
 #include "ns_names.h"
 #include "ns_util.h"
+#include "fixtures.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -337,52 +338,19 @@ static void test_parse_many(void **state)
 
 /* ---------------------------------------------------------------- files */
 
-static char tmpdir[256];
 static bool is_root;
 
 static int files_setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ns-test-lease.XXXXXX");
 	is_root = geteuid() == 0;
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return tmpdir_make("lease");
 }
 
 static int files_teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	umask(022);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void path_of(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s/%s", tmpdir, name);
-}
-
-static char *slurp(const char *path)
-{
-	static char buf[8192];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		fail_msg("%s: %s", path, strerror(errno));
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	assert_true(n >= 0);
-	buf[n] = '\0';
-	return buf;
-}
-
-static void write_file(const char *path, const char *text, size_t len, mode_t mode)
-{
-	unlink(path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(ns_write_all(fd, text, len), 0);
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
+	return tmpdir_remove();
 }
 
 static void assert_no_temp(const char *path)

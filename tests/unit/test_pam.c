@@ -38,6 +38,7 @@
 
 #include "ns_steps.h"
 #include "ns_util.h"
+#include "fixtures.h"
 
 /* ---------------------------------------------------------------- syslog */
 
@@ -82,7 +83,6 @@ static void assert_not_logged(const char *what)
 /* ---------------------------------------------------------------- setup */
 
 static char module[PATH_MAX];      /* absolute path of build/pam_ns.so */
-static char tmpdir[256];
 static char me[64];                /* the user running the test */
 static bool is_root;
 
@@ -127,8 +127,7 @@ static int group_setup(void **state)
 			return -1;
 		snprintf(me, sizeof(me), "%s", nb->pw_name);
 	}
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ns-test-pam.XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (tmpdir_make("pam") < 0)
 		return -1;
 	/* pam.d/ with an "other" that denies everything (libpam logs when
 	 * there is none) */
@@ -149,25 +148,13 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove();
 }
 
-static void path_of(char *buf, size_t size, const char *name)
+/* PATH with TEXT, then MODE */
+static void write_text(const char *path, const char *text, mode_t mode)
 {
-	snprintf(buf, size, "%s/%s", tmpdir, name);
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	unlink(path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		fail_msg("%s: %s", path, strerror(errno));
-	assert_int_equal(ns_write_all(fd, text, strlen(text)), 0);
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
+	write_file(path, text, strlen(text), mode);
 }
 
 /* ns.conf with EXEMPT as exempt_users and the safety net described above;
@@ -189,7 +176,7 @@ static void write_conf(const char *name, const char *exempt_users, const char *e
 		 "    network = \"host\"\n"
 		 "}\n",
 		 tmpdir, tmpdir, exempt_users, extra ? extra : "");
-	write_file(p, text, 0644);
+	write_text(p, text, 0644);
 }
 
 static void exempt_me_conf(const char *name)
@@ -206,7 +193,7 @@ static void write_service(const char *service, const char *args, const char *lin
 	snprintf(p, sizeof(p), "%s/pam.d/%s", tmpdir, service);
 	int n = snprintf(text, sizeof(text), "session required %s %s\n%s", module, args, lines ? lines : "");
 	assert_true(n > 0 && (size_t)n < sizeof(text));
-	write_file(p, text, 0644);
+	write_text(p, text, 0644);
 }
 
 static int no_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
@@ -260,7 +247,7 @@ static void write_probe(const char *service, const char *args)
 			 "session requisite pam_deny.so\n"
 			 "session required pam_permit.so\n", module, args);
 	assert_true(n > 0 && (size_t)n < sizeof(text));
-	write_file(p, text, 0644);
+	write_text(p, text, 0644);
 }
 
 /* Start a probe session for USER with module ARGS; *ret_open gets the
@@ -332,6 +319,26 @@ static void assert_no_session_env(pam_handle_t *pamh)
 		free(*e);
 	}
 	free(env);
+}
+
+/* Open a probe session of USER with module ARGS: the verdict is CODE, the
+ * log has WANT (unless NULL), the PAM environment no session. Then end it. */
+static void open_expect(const char *user, const char *args, int code, const char *want)
+{
+	int r;
+	pam_handle_t *pamh = probe_open(user, args, &r);
+	assert_code(r, code);
+	if (want)
+		assert_logged(want);
+	assert_no_session_env(pamh);
+	pam_end(pamh, PAM_SUCCESS);
+}
+
+/* open_expect of me where root is ignored, logging WHY, and a user fails
+ * closed (the test's config is not root's) */
+static void open_ignored(const char *args, const char *why)
+{
+	open_expect(me, args, is_root ? PAM_IGNORE : PAM_SESSION_ERR, is_root ? why : NULL);
 }
 
 /* ---------------------------------------------------------------- dlopen */
@@ -436,7 +443,6 @@ static void test_exempt_group_ignored(void **state)
 {
 	(void)state;
 	char conf[300], args[400], extra[200];
-	int r;
 	struct passwd *pw = getpwnam(me);
 	assert_non_null(pw);
 	struct group *gr = getgrgid(pw->pw_gid);
@@ -445,16 +451,7 @@ static void test_exempt_group_ignored(void **state)
 	write_conf("group.conf", "", extra);
 	path_of(conf, sizeof(conf), "group.conf");
 	snprintf(args, sizeof(args), "debug conf=%s", conf);
-
-	pam_handle_t *pamh = probe_open(me, args, &r);
-	if (is_root) {
-		assert_code(r, PAM_IGNORE);
-		assert_logged("not namespaced (exempt)");
-	} else {
-		assert_code(r, PAM_SESSION_ERR);
-	}
-	assert_no_session_env(pamh);
-	pam_end(pamh, PAM_SUCCESS);
+	open_ignored(args, "not namespaced (exempt)");
 	assert_nothing_made();
 }
 
@@ -463,19 +460,10 @@ static void test_network_host_ignored(void **state)
 {
 	(void)state;
 	char conf[300], args[400];
-	int r;
 	write_conf("host.conf", "", NULL);
 	path_of(conf, sizeof(conf), "host.conf");
 	snprintf(args, sizeof(args), "conf=%s debug", conf);
-	pam_handle_t *pamh = probe_open(me, args, &r);
-	if (is_root) {
-		assert_code(r, PAM_IGNORE);
-		assert_logged("not namespaced (network = host)");
-	} else {
-		assert_code(r, PAM_SESSION_ERR);
-	}
-	assert_no_session_env(pamh);
-	pam_end(pamh, PAM_SUCCESS);
+	open_ignored(args, "not namespaced (network = host)");
 	assert_nothing_made();
 }
 
@@ -527,19 +515,14 @@ static void test_config_missing(void **state)
 {
 	(void)state;
 	char conf[300], args[400], want[340];
-	int r;
 	path_of(conf, sizeof(conf), "no-such.conf");
 	snprintf(args, sizeof(args), "conf=%s", conf);
-	pam_handle_t *pamh = probe_open(me, args, &r);
-	assert_code(r, PAM_SESSION_ERR);
 	snprintf(want, sizeof(want), "configuration %s is not valid", conf);
-	assert_logged(want);
-	assert_no_session_env(pamh);
-	pam_end(pamh, PAM_SUCCESS);
+	open_expect(me, args, PAM_SESSION_ERR, want);
 
 	/* with pam_permit after it: still refused */
 	write_service("ns-missing", args, "session optional pam_permit.so\n");
-	pamh = start("ns-missing", me);
+	pam_handle_t *pamh = start("ns-missing", me);
 	assert_int_equal(pam_open_session(pamh, 0), PAM_SESSION_ERR);
 	assert_no_session_env(pamh);
 	pam_end(pamh, PAM_SESSION_ERR);
@@ -555,7 +538,7 @@ static void test_config_broken(void **state)
 	snprintf(args, sizeof(args), "conf=%s", conf);
 	/* the user is exempt, but a broken file is refused before anything */
 	snprintf(text, sizeof(text), "exempt_users = {\"%s\"}\nmtu = 5\nno_such_key = 1\n", me);
-	write_file(conf, text, 0644);
+	write_text(conf, text, 0644);
 	pam_handle_t *pamh = probe_open(me, args, &r);
 	assert_code(r, PAM_SESSION_ERR);
 	if (is_root) {
@@ -574,10 +557,7 @@ static void test_config_broken(void **state)
 	exempt_me_conf("broken.conf");
 	assert_int_equal(chmod(conf, 0666), 0);
 	log_clear();
-	pamh = probe_open(me, args, &r);
-	assert_code(r, PAM_SESSION_ERR);
-	assert_logged(" is not valid");
-	pam_end(pamh, PAM_SUCCESS);
+	open_expect(me, args, PAM_SESSION_ERR, " is not valid");
 	/* a symlink to a good file is refused */
 	char link[300];
 	assert_int_equal(chmod(conf, 0644), 0);
@@ -586,10 +566,7 @@ static void test_config_broken(void **state)
 	assert_int_equal(symlink(conf, link), 0);
 	snprintf(args, sizeof(args), "conf=%s", link);
 	log_clear();
-	pamh = probe_open(me, args, &r);
-	assert_code(r, PAM_SESSION_ERR);
-	assert_no_session_env(pamh);
-	pam_end(pamh, PAM_SUCCESS);
+	open_expect(me, args, PAM_SESSION_ERR, NULL);
 	assert_nothing_made();
 }
 
@@ -597,26 +574,18 @@ static void test_unknown_option_logged(void **state)
 {
 	(void)state;
 	char conf[300], args[400];
-	int r;
 	exempt_me_conf("opt.conf");
 	path_of(conf, sizeof(conf), "opt.conf");
 	snprintf(args, sizeof(args), "bogus conf=%s debug=1", conf);
-	pam_handle_t *pamh = probe_open(me, args, &r);
 	/* fail closed: a typo must not switch a guard off; logged once */
-	assert_logged("option \"bogus\" is not conf=/PATH, shell=/PATH or debug");
+	open_expect(me, args, PAM_SESSION_ERR, "option \"bogus\" is not conf=/PATH, shell=/PATH or debug");
 	assert_not_logged("debug=1");
-	assert_code(r, PAM_SESSION_ERR);
 	assert_not_logged("not namespaced");
-	assert_no_session_env(pamh);
-	pam_end(pamh, PAM_SUCCESS);
 
 	/* a relative shell= is refused the same way */
 	log_clear();
 	snprintf(args, sizeof(args), "conf=%s shell=bin/ns-shell", conf);
-	pamh = probe_open(me, args, &r);
-	assert_code(r, PAM_SESSION_ERR);
-	assert_logged("option \"shell=bin/ns-shell\" is not conf=/PATH");
-	pam_end(pamh, PAM_SUCCESS);
+	open_expect(me, args, PAM_SESSION_ERR, "option \"shell=bin/ns-shell\" is not conf=/PATH");
 
 	/* root is let through whatever the options and the config say */
 	if (is_root) {
@@ -624,11 +593,7 @@ static void test_unknown_option_logged(void **state)
 		path_of(missing, sizeof(missing), "no-such.conf");
 		snprintf(args, sizeof(args), "bogus conf=%s", missing);
 		log_clear();
-		pamh = probe_open("root", args, &r);
-		assert_code(r, PAM_IGNORE);
-		assert_logged("namespaced logins are refused (root is let through)");
-		assert_no_session_env(pamh);
-		pam_end(pamh, PAM_SUCCESS);
+		open_expect("root", args, PAM_IGNORE, "namespaced logins are refused (root is let through)");
 	}
 
 	/* close parses the same way; a relative conf= is no conf= at all
@@ -636,7 +601,7 @@ static void test_unknown_option_logged(void **state)
 	 * /etc/security/ns.conf) */
 	log_clear();
 	write_probe("probe", "conf=relative/ns.conf conf=");
-	pamh = start("probe", me);
+	pam_handle_t *pamh = start("probe", me);
 	assert_code(probe_close(pamh), PAM_IGNORE);
 	assert_logged("unknown option: conf=relative/ns.conf");
 	assert_logged("unknown option: conf=");
@@ -667,22 +632,14 @@ static void test_unknown_user(void **state)
 {
 	(void)state;
 	char conf[300], args[400];
-	int r;
 	write_conf("users.conf", "\"ns-test-no-such-user\"", NULL);
 	path_of(conf, sizeof(conf), "users.conf");
 	snprintf(args, sizeof(args), "conf=%s", conf);
-	pam_handle_t *pamh = probe_open("ns-test-no-such-user", args, &r);
-	assert_code(r, PAM_SESSION_ERR);
-	assert_logged("unknown user ns-test-no-such-user");
-	assert_no_session_env(pamh);
-	pam_end(pamh, PAM_SUCCESS);
+	open_expect("ns-test-no-such-user", args, PAM_SESSION_ERR, "unknown user ns-test-no-such-user");
 
 	/* no user at all, and the conversation cannot ask for one */
 	log_clear();
-	pamh = probe_open(NULL, args, &r);
-	assert_code(r, PAM_SESSION_ERR);
-	assert_logged("cannot determine the user");
-	pam_end(pamh, PAM_SUCCESS);
+	open_expect(NULL, args, PAM_SESSION_ERR, "cannot determine the user");
 	assert_nothing_made();
 }
 
@@ -694,13 +651,13 @@ static void test_probe_sane(void **state)
 	char p[300];
 	int r;
 	snprintf(p, sizeof(p), "%s/pam.d/permit", tmpdir);
-	write_file(p, "session [ignore=1 default=die] pam_permit.so\nsession requisite pam_deny.so\n"
+	write_text(p, "session [ignore=1 default=die] pam_permit.so\nsession requisite pam_deny.so\n"
 		      "session required pam_permit.so\n", 0644);
 	pam_handle_t *pamh = start("permit", me);
 	r = probe_result(pam_open_session(pamh, 0));
 	pam_end(pamh, PAM_SUCCESS);
 	assert_code(r, PAM_SUCCESS);
-	write_file(p, "session [ignore=1 default=die] pam_deny.so\nsession requisite pam_deny.so\n"
+	write_text(p, "session [ignore=1 default=die] pam_deny.so\nsession requisite pam_deny.so\n"
 		      "session required pam_permit.so\n", 0644);
 	pamh = start("permit", me);
 	r = probe_result(pam_open_session(pamh, 0));

@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include "ns_policy.h"
+#include "fixtures.h"
 
 static struct passwd me;
 static char my_group[64];
-static char tmpdir[64];
 
 static int setup(void **state)
 {
@@ -33,17 +33,14 @@ static int setup(void **state)
 	me = *pw;
 	me.pw_name = strdup(pw->pw_name);
 	snprintf(my_group, sizeof(my_group), "%s", gr->gr_name);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ns-test-policy.XXXXXX");
-	return me.pw_name && mkdtemp(tmpdir) ? 0 : -1;
+	return me.pw_name && tmpdir_make("policy") == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[100];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	free(me.pw_name);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove();
 }
 
 static struct ns_config *load(const char *text)
@@ -135,8 +132,8 @@ static void write_conf(const char *path, const char *text)
 static void test_for_missing_file(void **state)
 {
 	(void)state;
-	char path[128];
-	snprintf(path, sizeof(path), "%s/none.conf", tmpdir);
+	char path[300];
+	path_of(path, sizeof(path), "none.conf");
 	struct ns_config *c = NULL;
 	struct ns_user_policy up = { 0 };
 	struct ns_errlist errs;
@@ -154,8 +151,8 @@ static void test_for_missing_file(void **state)
 static void test_for_file(void **state)
 {
 	(void)state;
-	char path[128], text[300];
-	snprintf(path, sizeof(path), "%s/ok.conf", tmpdir);
+	char path[300], text[300];
+	path_of(path, sizeof(path), "ok.conf");
 	snprintf(text, sizeof(text), "exempt_uid_below = 10\nexempt_users = {}\ngroup \"%s\" { hostname = \"g-%%u\" }\n", my_group);
 	write_conf(path, text);
 	struct ns_config *c = NULL;
@@ -182,8 +179,8 @@ static void test_for_file(void **state)
 static void test_for_bad_content(void **state)
 {
 	(void)state;
-	char path[128];
-	snprintf(path, sizeof(path), "%s/bad.conf", tmpdir);
+	char path[300];
+	path_of(path, sizeof(path), "bad.conf");
 	write_conf(path, "mtu = 5\nnope = 1\n");
 	struct ns_config *c = NULL;
 	struct ns_user_policy up = { 0 };

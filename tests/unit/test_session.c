@@ -29,6 +29,7 @@
 #include "ns_session.h"
 #include "ns_steps.h"
 #include "ns_util.h"
+#include "fixtures.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -267,26 +268,20 @@ static void test_parse_strict(void **state)
 
 /* ---------------------------------------------------------------- files */
 
-static char tmpdir[256], sdir[300];
+static char sdir[300];
 static bool is_root;
 
 static int files_setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ns-test-session.XXXXXX");
-	if (!mkdtemp(tmpdir))
-		return -1;
 	is_root = geteuid() == 0;
-	return 0;
+	return tmpdir_make("session");
 }
 
 static int files_teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	umask(022);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove();
 }
 
 /* A fresh state directory for each test. */
@@ -305,16 +300,6 @@ static void sub(char *buf, size_t size, const char *rel)
 	snprintf(buf, size, "%s/%s", sdir, rel);
 }
 
-static void write_file(const char *path, const char *text, size_t len, mode_t mode)
-{
-	unlink(path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		fail_msg("%s: %s", path, strerror(errno));
-	assert_int_equal(ns_write_all(fd, text, len), 0);
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-}
 
 static void assert_mode(const char *path, mode_t want)
 {
