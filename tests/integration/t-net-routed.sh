@@ -9,7 +9,9 @@
 # user's namespace by her address, IPv4 and IPv6; users reach R and the
 # host; isolate_ports keeps tenants apart; an address not in use is refused
 # by the host at once; `address = "dhcp"` with routed is a config error;
-# after logout nothing per user is left; mosh reaches a login through the
+# after logout nothing per user is left; per-session namespaces, rate, dns,
+# a static address, nsctl exec and crash recovery work routed too; mosh
+# reaches a login through the
 # DNAT recipe; a full bridge (1,023 ports) refuses a login and names routed.
 # shellcheck disable=SC2016,SC2034  # remote commands in single quotes
 # shellcheck source=sandbox.sh
@@ -19,12 +21,13 @@ sandbox_enter "$0" "$@"
 sandbox_install_ns_shell
 sandbox_add_user alice 2621
 sandbox_add_user bob 2622
-routed_conf() { # [ADDRESS] : the shipped ns.conf, routed, with pool6
+routed_text() { # [ADDRESS] : the shipped ns.conf, routed, with pool6
     sed -e 's/^    network     = "bridge"$/    network     = "routed"/' \
         -e 's|^pool           = "10.213.0.0/16"$|pool           = "10.213.0.0/20"|' \
         -e 's|^pool6          = ""$|pool6          = "fd00:213::/64"|' \
-        -e "s/^    address     = \"pool\"\$/    address     = \"${1:-pool}\"/" "$NS_REPO/conf/ns.conf" | sandbox_conf
+        -e "s/^    address     = \"pool\"\$/    address     = \"${1:-pool}\"/" "$NS_REPO/conf/ns.conf"
 }
+routed_conf() { routed_text "$@" | sandbox_conf; }
 routed_conf
 check "the config says network = routed, pool 10.213.0.0/20, pool6" bash -c \
     "grep -q '^    network     = \"routed\"\$' /etc/security/ns.conf && grep -q '^pool6          = \"fd00:213::/64\"' /etc/security/ns.conf"
@@ -125,6 +128,52 @@ check_eq "... no IPv6 host route is left" "" "$(ip -6 route | grep -E '^fd00:213
 "$NSCTL" gc >/dev/null 2>&1
 check_eq "... no session or login record is left" "" "$(find "$SESS" "$STATE/logins" -type f 2>/dev/null)"
 check_match "... the pool's unreachable route stays (like the bridge)" '^unreachable 10\.213\.0\.0/20' "$(ip route)"
+
+# ---------------------- what works on a bridge works routed: the rest ---
+# netns = "session" with rate and dns for everyone, a static address for
+# bob, and linger = false: per-session namespaces (nss<sid>), shaping on
+# both sides, resolv.conf, the static lease, nsctl exec, and crash
+# recovery (kill -9 of the session's sshd, then nsctl gc).
+routed_text | sed -e 's/^    netns       = "user"$/    netns       = "session"/' \
+    -e 's/^    rate        = ""$/    rate        = "20mbit"/' -e 's/^    dns         = {}$/    dns         = {"192.0.2.53"}/' \
+    -e 's/^    linger = true$/    linger = false/' >"$SB/tmp/routed2.conf"
+printf 'user "bob" { address = "10.213.5.5/20" }\n' >>"$SB/tmp/routed2.conf"
+sandbox_conf <"$SB/tmp/routed2.conf"
+check "the config says netns = session, rate, dns, bob static, linger = false" bash -c \
+    "grep -q '^    netns       = \"session\"' /etc/security/ns.conf && grep -q '^    rate        = \"20mbit\"' /etc/security/ns.conf && grep -q 'address = \"10.213.5.5/20\"' /etc/security/ns.conf"
+bg_ssh s1 alice@127.0.0.1 "$(hold_cmd s1)"
+check "alice's first session is open" wait_until 10 held s1
+bg_ssh s2 alice@127.0.0.1 "ip -o -4 addr show dev eth0; cat /etc/resolv.conf; $(hold_cmd s2)"
+check "alice's second session is open" wait_until 10 held s2
+read -r -a sids <<<"$(sids_of 2621 | xargs)"
+check_eq "two session records of alice" 2 "${#sids[@]}"
+for sid in "${sids[@]}"; do
+    v=$(rec "$sid" veth)
+    check_match "session $sid: its own veth $v (nss<sid>), on no bridge" "^nss$sid\$" "$v$(ip -o link show dev "$v" | grep -o ' master ')"
+    a=$(rec "$sid" address)
+    check_match "... the host routes ${a%/*}/32 to it" "^${a%/*} dev $v " "$(ip route show "${a%/*}/32")"
+    check_match "... shaped on the host side (tbf 20Mbit)" 'tbf .*rate 20Mbit' "$(tc qdisc show dev "$v")"
+done
+check "the two sessions have different addresses" \
+    test "$(rec "${sids[0]}" address)" != "$(rec "${sids[1]}" address)"
+check_match "... resolv.conf inside names the policy's dns" 'nameserver 192\.0\.2\.53' "$(cat "$SB/tmp/ssh-s2.out")"
+check_match "... eth0 inside has a /32" 'inet 10\.213\.[0-9.]+/32' "$(cat "$SB/tmp/ssh-s2.out")"
+run "$NSCTL" exec alice -- "$PY" "$SB/bin/probe.py" 192.0.2.2 7000
+check_eq "nsctl exec alice: runs in her network, reaches R" "0 r-here" "$RC $OUT"
+bg_ssh b1 bob@127.0.0.1 "ip -o -4 addr show dev eth0; $(hold_cmd b1)"
+check "bob's session is open" wait_until 10 held b1
+check_match "bob gets his static address as a /32" ' 10\.213\.5\.5/32 ' "$(cat "$SB/tmp/ssh-b1.out")"
+check_match "... routed by the host" '^10\.213\.5\.5 dev nss' "$(ip route show 10.213.5.5/32)"
+release b1
+release s2
+# crash: kill -9 of the sshd of alice's first session; gc ends the login
+pkill -9 -f '^sshd: alice'
+end_ssh s1
+out=$("$NSCTL" gc 2>&1)
+check_match "after kill -9 of sshd, nsctl gc removes the stale session" 'removed stale session [0-9a-f]{8} of alice' "$out"
+check "... and the login goes, with its veth and /32 route" wait_until 5 bash -c \
+    '[[ -z $(pgrep -u alice) ]] && ! ip -o link show | grep -q " nss" && [[ -z $(ip route | grep -E "^10\.213\.[0-9.]+ dev nss") ]]'
+routed_conf
 
 # ------------------------------------------------------------- config ---
 routed_conf dhcp
