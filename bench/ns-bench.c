@@ -520,7 +520,8 @@ static void floor_round(struct level *L, bool keep)
 	double tb = now_ms();
 	if (ROUTED)
 		floor_routed(inner, host, ifindex, &spec);
-	else if (ns_nl_inner_setup(inner, &FLOOR_ADDR, &G->gateway, &err) < 0)
+	else if (ns_nl_inner_setup(inner, &FLOOR_ADDR, &G->gateway, &err) < 0 ||
+		 ns_nl_neigh_replace(host, G->bridge, &FLOOR_ADDR, spec.peer_mac, &err) < 0)
 		die("floor: %s", err.msg);
 	double tc = now_ms();
 	if (setns(nsfd, CLONE_NEWNET) < 0)
@@ -1133,7 +1134,8 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 	       "  floor    the same kernel work with nothing else: new netns (IPv6 off), the nft\n"
 	       "           guard table in it (anti-spoofing, DHCP guard; its own row), veth with\n"
 	       "           its peer created inside as eth0, enslaved, port isolated, up; lo and eth0\n"
-	       "           up, address, default route; caller moves in / back. ours/floor - 1 is\n"
+	       "           up, address, default route, the host's permanent neighbour entry (routed:\n"
+	       "           /32s, link-local next hop, host route); caller moves in / back. ours/floor - 1 is\n"
 	       "           what our bookkeeping costs; the 'parts' rows say where it goes.\n"
 	       "  ip(8)    the article's shell recipe for the same network (ip netns add; ip link\n"
 	       "           add ... type veth peer name ...; set netns; master; up; ip -n: lo up,\n"

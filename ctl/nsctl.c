@@ -800,6 +800,40 @@ static void gc_veth(const char *name, const char *alias, int peer_nsid, void *da
 	x->removed++;
 }
 
+struct addr_use {
+	const char *addr;   /* dotted, no prefix */
+};
+
+/* A live record (session, or a lingering login's) holds the address. */
+static int addr_in_use(const struct ns_session_rec *r, void *data)
+{
+	const struct addr_use *u = data;
+	size_t n = strcspn(r->address, "/");
+	return ns_session_owner_alive(r) && strlen(u->addr) == n && strncmp(r->address, u->addr, n) == 0;
+}
+
+/* A permanent neighbour entry pam_ns made on the bridge (a locally
+ * administered MAC, an address of the pool) that no live login holds any
+ * more: the address's next login would replace it; gc removes it. */
+static void gc_neigh(const struct ns_cidr *addr, const uint8_t mac[6], void *data)
+{
+	struct gc_ctx *x = data;
+	char a[64];
+	if (!(mac[0] & 0x02) || !ns_cidr_contains(&x->g->pool, addr))
+		return;
+	ns_cidr_format(addr, false, a, sizeof(a));
+	struct addr_use u = { a };
+	if (ns_session_foreach(x->g->state_dir, addr_in_use, &u) == 1)
+		return;
+	printf("%s neighbour entry %s on %s (no login holds it)\n", x->dry ? "would remove" : "removed", a,
+	       x->g->bridge);
+	x->removed++;
+	if (!x->dry && ns_nl_neigh_delete(x->nl, x->g->bridge, addr) < 0) {
+		fprintf(stderr, "nsctl: cannot remove the neighbour entry %s\n", a);
+		x->failed++;
+	}
+}
+
 static int cmd_gc(const struct ns_globals *g, bool dry, bool kill_strays)
 {
 	int rc = gc_preflight(g);
@@ -819,6 +853,8 @@ static int cmd_gc(const struct ns_globals *g, bool dry, bool kill_strays)
 		return 1;
 	}
 	int r = ns_nl_foreach_ours(x.nl, gc_veth, &x);
+	if (r >= 0)   /* no bridge (routed, or none made yet): nothing there */
+		ns_nl_foreach_perm_neigh(x.nl, g->bridge, gc_neigh, &x);
 	ns_nl_close(x.nl);
 	if (r < 0) {
 		fprintf(stderr, "nsctl: listing links: %s\n", strerror(-r));

@@ -50,6 +50,15 @@ struct ns_veth_spec {
 int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *spec, int *ret_ifindex,
 		      struct ns_err *err);
 
+/* A permanent neighbour entry on DEV (the bridge): ADDR is at MAC, so
+ * the host never ARPs for a user (replaces any entry for ADDR). */
+int ns_nl_neigh_replace(struct ns_nl *nl, const char *dev, const struct ns_cidr *addr, const uint8_t mac[6],
+			struct ns_err *err);
+int ns_nl_neigh_delete(struct ns_nl *nl, const char *dev, const struct ns_cidr *addr);
+/* Admin only (nsctl gc): FN for each permanent IPv4 neighbour entry on DEV. */
+int ns_nl_foreach_perm_neigh(struct ns_nl *nl, const char *dev,
+			     void (*fn)(const struct ns_cidr *addr, const uint8_t mac[6], void *data), void *data);
+
 /* network = "routed" (docs/DESIGN.md "Routed mode"). */
 /* The host's `unreachable` route for BLOCK (pool, pool6), made when
  * missing; *ret_created says whether this call made it (rollback). */

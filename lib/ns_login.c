@@ -56,6 +56,8 @@ struct undo {
 	bool lease_tag;        /* the lease is tagged with this session's id */
 	bool bridge;
 	bool unreachable, unreachable6;   /* routed: the pool's block routes we made */
+	bool neigh;            /* bridge: the host's permanent neighbour entry for the address */
+	struct ns_cidr neigh_addr;
 	bool dhcp;             /* a DHCP client runs in the new namespace */
 	bool victim;           /* the lease taken over from another user, to give back */
 	struct ns_lease victim_lease;
@@ -366,6 +368,19 @@ static int shape(struct login_ctx *ctx, struct ns_err *err)
 	return r < 0 ? r : ns_nl_shape(ctx->inner_nl, "eth0", ctx->policy.rate_bps, ctx->policy.burst_bytes, err);
 }
 
+/* Bridge step: the host knows the user's address is at eth0's MAC
+ * (permanent: a thousand busy users cause no ARP churn on the host; a
+ * stale entry is replaced by the address's next login, removed by gc). */
+static int bridge_neigh(struct login_ctx *ctx, const struct ns_cidr *addr, struct ns_err *err)
+{
+	if (addr->family != AF_INET || ctx->policy.address == NS_ADDR_DHCP)
+		return 0;
+	int r = ns_nl_neigh_replace(ctx->host_nl, ctx->globals->bridge, addr, ctx->peer_mac, err);
+	ctx->undo.neigh = r == 0;
+	ctx->undo.neigh_addr = *addr;
+	return r;
+}
+
 static int plug_bridge(struct login_ctx *ctx, struct ns_err *err)
 {
 	struct ns_cidr addr = { 0 };
@@ -378,6 +393,8 @@ static int plug_bridge(struct login_ctx *ctx, struct ns_err *err)
 		r = make_veth(ctx, err);
 	if (r == 0)
 		r = setup_inside(ctx, &addr, err);
+	if (r == 0)
+		r = bridge_neigh(ctx, &addr, err);
 	if (r == 0)
 		r = shape(ctx, err);
 	ns_fault("inner");
@@ -454,6 +471,8 @@ static void undo(struct login_ctx *ctx)
 		if (fstat(ctx->netns_fd, &st) == 0)
 			ns_dhcp_stop(ctx->globals->state_dir, ctx->rec.netns, st.st_dev, st.st_ino);
 	}
+	if (ctx->undo.neigh && ctx->host_nl)
+		ns_nl_neigh_delete(ctx->host_nl, ctx->globals->bridge, &ctx->undo.neigh_addr);
 	if (ctx->undo.veth && ctx->host_nl)
 		ns_nl_link_delete(ctx->host_nl, ctx->undo.veth_name, &e);
 	if (ctx->undo.lease)

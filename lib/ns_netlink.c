@@ -391,6 +391,59 @@ static int add_neigh(struct ns_nl *nl, int ifindex, const struct ns_cidr *addr, 
 	return r;
 }
 
+int ns_nl_neigh_replace(struct ns_nl *nl, const char *dev, const struct ns_cidr *addr, const uint8_t mac[6],
+			struct ns_err *err)
+{
+	int ifindex, r;
+	char a[64];
+	ns_cidr_format(addr, false, a, sizeof(a));
+	if ((r = ns_nl_link_index(nl, dev, &ifindex)) < 0 || (r = add_neigh(nl, ifindex, addr, mac)) < 0)
+		return ns_fail(err, r, "neighbour entry for %s on %s: %s", a, dev, strerror(-r));
+	return 0;
+}
+
+int ns_nl_neigh_delete(struct ns_nl *nl, const char *dev, const struct ns_cidr *addr)
+{
+	int ifindex, r;
+	if ((r = ns_nl_link_index(nl, dev, &ifindex)) < 0)
+		return r;
+	_cleanup_nladdr_ struct nl_addr *dst = cidr_addr(addr, addr->family == AF_INET ? 32 : 128);
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	r = -ENOMEM;
+	if (n && dst) {
+		rtnl_neigh_set_ifindex(n, ifindex);
+		rtnl_neigh_set_family(n, addr->family);
+		rtnl_neigh_set_dst(n, dst);
+		r = nle_to_errno(rtnl_neigh_delete(nl->sk, n, 0));
+	}
+	if (n)
+		rtnl_neigh_put(n);
+	return r;
+}
+
+int ns_nl_foreach_perm_neigh(struct ns_nl *nl, const char *dev,
+			     void (*fn)(const struct ns_cidr *addr, const uint8_t mac[6], void *data), void *data)
+{
+	int ifindex, r;
+	struct nl_cache *cache = NULL;
+	if ((r = ns_nl_link_index(nl, dev, &ifindex)) < 0)
+		return r;
+	if ((r = rtnl_neigh_alloc_cache(nl->sk, &cache)) < 0)
+		return nle_to_errno(r);
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_neigh *n = (struct rtnl_neigh *)o;
+		struct nl_addr *d = rtnl_neigh_get_dst(n), *ll = rtnl_neigh_get_lladdr(n);
+		if (rtnl_neigh_get_ifindex(n) != ifindex || !(rtnl_neigh_get_state(n) & NUD_PERMANENT) || !d ||
+		    !ll || nl_addr_get_len(ll) != 6 || nl_addr_get_family(d) != AF_INET || nl_addr_get_len(d) != 4)
+			continue;
+		struct ns_cidr a = { .family = AF_INET, .prefix = 32 };
+		memcpy(&a.addr.v4, nl_addr_get_binary_addr(d), 4);
+		fn(&a, nl_addr_get_binary_addr(ll), data);
+	}
+	nl_cache_free(cache);
+	return 0;
+}
+
 int ns_nl_unreachable_ensure(struct ns_nl *nl, const struct ns_cidr *block, bool *ret_created,
 			     struct ns_err *err)
 {

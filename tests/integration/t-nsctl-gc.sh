@@ -226,6 +226,25 @@ release carol2
 kill -KILL $STRAYS 2>/dev/null   # ours; whatever gc --kill did, end them now
 wait_until 2 link_absent nsu2003
 
+# ------------------------------------------- the bridge's neighbours ---
+# pam_ns gives the host a permanent neighbour entry for each user's
+# address (no ARP churn); one no login holds any more is gc's to remove.
+addr_bob=$(rec "$sid_bob" address)
+check_match "bob's address is a permanent neighbour on nsbr0 (his eth0's MAC)" \
+    "^${addr_bob%/*} lladdr $("$NSCTL" exec bob -- ip -o link show dev eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2) PERMANENT" \
+    "$(ip neigh show dev nsbr0 "${addr_bob%/*}")"
+run "$NSCTL" gc
+check_eq "after carol's logout, gc removes the neighbour entry of her address" \
+    "0 removed neighbour entry ${addr_carol%/*} on nsbr0 (no login holds it)" "$RC $OUT"
+check_eq "... it is gone" "" "$(ip neigh show dev nsbr0 "${addr_carol%/*}")"
+check_match "... bob's (a live login's) stays" "^${addr_bob%/*} lladdr" "$(ip neigh show dev nsbr0 "${addr_bob%/*}")"
+ip neigh replace 10.213.0.99 lladdr 00:16:3e:00:00:01 dev nsbr0 nud permanent
+ip neigh replace 192.0.2.99 lladdr 02:16:3e:00:00:01 dev nsbr0 nud permanent
+run "$NSCTL" gc
+check_eq "gc leaves an admin's entries alone (a global MAC; an address outside the pool)" \
+    "0 nothing to clean" "$RC $OUT"
+ip neigh del 10.213.0.99 dev nsbr0; ip neigh del 192.0.2.99 dev nsbr0
+
 # -------------------------------------------- links that are not ours ---
 # A veth of ours with nothing behind it (both ends on the host): deleted.
 ip link add nsu2999 type veth peer name nsx2999p
@@ -293,7 +312,10 @@ release bob
 wait_until 5 has_n_records_of 2002 0
 wait_until 2 link_absent nsu2002
 run "$NSCTL" gc
-check_eq "after bob's logout: nothing to clean" "0 nothing to clean" "$RC $OUT"
+check_eq "after bob's logout: gc removes his address's neighbour entry, nothing else" \
+    "0 removed neighbour entry ${addr_bob%/*} on nsbr0 (no login holds it)" "$RC $OUT"
+run "$NSCTL" gc
+check_eq "then: nothing to clean" "0 nothing to clean" "$RC $OUT"
 check_eq "no records are left" 0 "$(n_records)"
 
 sandbox_finish
