@@ -237,24 +237,72 @@ static int load(const char *path, struct ns_config **ret)
 	return 1;
 }
 
-/* Processes whose network namespace is (dev, ino). Admin tool: O(procs). */
-static int count_procs(dev_t dev, ino_t ino)
+/* The network namespace of every process, read from /proc once per run
+ * and sorted: counting the processes of N namespaces is then one walk of
+ * /proc and N binary searches, not N walks (5,000 users, 10,000 processes). */
+struct netns_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+static int netns_id_cmp(const void *a, const void *b)
+{
+	const struct netns_id *x = a, *y = b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static struct netns_id *PROC_NS;
+static size_t PROC_NS_N;
+
+static void proc_ns_load(void)
 {
 	DIR *d = opendir("/proc");
-	int n = 0;
+	size_t cap = 0;
 	struct dirent *e;
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
+	while (d && (e = readdir(d))) {
 		char path[300];
 		struct stat st;
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
-		if (stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
-			n++;
+		if (stat(path, &st) < 0)
+			continue;
+		if (PROC_NS_N == cap) {
+			struct netns_id *v = realloc(PROC_NS, (cap = cap ? 2 * cap : 1024) * sizeof(*v));
+			if (!v)
+				break;
+			PROC_NS = v;
+		}
+		PROC_NS[PROC_NS_N++] = (struct netns_id){ st.st_dev, st.st_ino };
 	}
-	closedir(d);
+	if (d)
+		closedir(d);
+	if (PROC_NS_N)
+		qsort(PROC_NS, PROC_NS_N, sizeof(*PROC_NS), netns_id_cmp);
+}
+
+/* Processes whose network namespace is (dev, ino), as of the first call. */
+static int count_procs(dev_t dev, ino_t ino)
+{
+	static bool loaded;
+	if (!loaded) {
+		proc_ns_load();
+		loaded = true;
+	}
+	struct netns_id key = { dev, ino };
+	size_t lo = 0, hi = PROC_NS_N;
+	while (lo < hi) {   /* the first entry >= key */
+		size_t mid = lo + (hi - lo) / 2;
+		if (netns_id_cmp(&PROC_NS[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	int n = 0;
+	while (lo < PROC_NS_N && netns_id_cmp(&PROC_NS[lo], &key) == 0)
+		lo++, n++;
 	return n;
 }
 

@@ -55,9 +55,11 @@ check_eq "the host has $N veths" "$N" "$(ip -o link show | grep -c ': nsu[0-9]*@
 check_eq "... $N /32 routes through them" "$N" "$(ip route show proto static | grep -c ' dev nsu')"
 check_eq "... $N permanent neighbour entries" "$N" "$(ip neigh show nud permanent | grep -c ' dev nsu')"
 check_eq "... and no bridge" "" "$(ip -o link show type bridge)"
+t0=$EPOCHREALTIME
 check_eq "nsctl status --json lists $N sessions" "$N" "$("$NSCTL" status --json | "$PY" -c '
 import json, sys
 print(len(json.load(sys.stdin)["sessions"]))')"
+printf '# nsctl status --json with %d sessions took %d ms\n' "$N" "$(ms_since "$t0")"
 per=$(( (k1 - k0) / N ))
 printf '# kernel memory (Slab+Percpu) with %d sessions: %d MB, %d kB per session (holder process included)\n' \
     "$N" $(( (k1 - k0) / 1024 )) "$per"
