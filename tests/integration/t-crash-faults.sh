@@ -88,6 +88,9 @@ for p in locked unshared bridge lease veth inner moved record; do
     check_eq "fault $p: gc exit 0" 0 "$RC"
     if [[ $p == record ]]; then
         check_match "fault $p: gc removed the stale record" "removed stale session [0-9a-f]{8} of alice" "$OUT"
+    elif [[ $p == inner || $p == moved ]]; then   # after the bridge's neighbour entry was made
+        check_eq "fault $p: gc removes only the neighbour entry the crashed login made" \
+            "removed neighbour entry ${lease_addr%/*} on nsbr0 (no login holds it)" "$OUT"
     else
         check_eq "fault $p: gc has nothing to clean" "nothing to clean" "$OUT"
     fi
