@@ -601,11 +601,14 @@ static int cmd_check(const char *conf, const char *user)
 
 /* ---------------------------------------------------------------- gc --- */
 
+struct live_addrs;
+
 struct gc_ctx {
 	const struct ns_globals *g;
 	bool dry, kill;
 	int removed, failed;
 	struct ns_nl *nl;
+	const struct live_addrs *live;   /* for the neighbour entries (see gc_neigh) */
 };
 
 /* Checks that must pass before gc changes anything. gc acts on the host's
@@ -800,12 +803,18 @@ static void gc_veth(const char *name, const char *alias, int peer_nsid, void *da
 			"another configuration? see --conf)", name, alias, master, x->g->bridge);
 		return;
 	}
-	/* A login in progress has made its veth but not yet its record, under
-	 * the user's lock: take that lock too (briefly), then look again. */
+	/* Most veths are a live login's: its user's own index says so. */
 	unsigned uid;
 	const char *u = strstr(alias, " uid=");
+	bool has_uid = u && sscanf(u + 5, "%u", &uid) == 1;
+	struct veth_use use = { x->g->state_dir, name };
+	if (has_uid && ns_session_foreach_uid(x->g->state_dir, uid, veth_in_use, &use) == 1)
+		return;
+	/* A login in progress has made its veth but not yet its record, under
+	 * the user's lock: take that lock too (briefly), then look at every
+	 * record (a record written by other means is in no index). */
 	_cleanup_close_ int ulock = -1;
-	if (u && sscanf(u + 5, "%u", &uid) == 1) {
+	if (has_uid) {
 		char lockname[32];
 		struct ns_err e;
 		snprintf(lockname, sizeof(lockname), "user-%u", uid);
@@ -814,7 +823,6 @@ static void gc_veth(const char *name, const char *alias, int peer_nsid, void *da
 			return;
 		}
 	}
-	struct veth_use use = { x->g->state_dir, name };
 	if (ns_session_foreach(x->g->state_dir, veth_in_use, &use) == 1)
 		return;
 	pid_t pids[256];
@@ -848,31 +856,51 @@ static void gc_veth(const char *name, const char *alias, int peer_nsid, void *da
 	x->removed++;
 }
 
-struct addr_use {
-	const char *addr;   /* dotted, no prefix */
+/* The IPv4 addresses of the live records (sessions, lingering logins),
+ * read once per gc and sorted: one look per neighbour entry. */
+struct live_addrs {
+	uint32_t *v;
+	size_t n, cap;
 };
 
-/* A live record (session, or a lingering login's) holds the address. */
-static int addr_in_use(const struct ns_session_rec *r, void *data)
+static int live_addr_add(const struct ns_session_rec *r, void *data)
 {
-	const struct addr_use *u = data;
-	size_t n = strcspn(r->address, "/");
-	return ns_session_owner_alive(r) && strlen(u->addr) == n && strncmp(r->address, u->addr, n) == 0;
+	struct live_addrs *a = data;
+	struct ns_cidr c;
+	if (!r->address[0] || ns_cidr_parse(r->address, true, &c) < 0 || c.family != AF_INET ||
+	    !ns_session_owner_alive(r))
+		return 0;
+	if (a->n == a->cap) {
+		uint32_t *v = realloc(a->v, (a->cap = a->cap ? 2 * a->cap : 64) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+	}
+	a->v[a->n++] = ntohl(c.addr.v4.s_addr);
+	return 0;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 /* A permanent neighbour entry pam_ns made on the bridge (a locally
  * administered MAC, an address of the pool) that no live login holds any
- * more: the address's next login would replace it; gc removes it. */
+ * more: the address's next login would replace it; gc removes it. (A
+ * login between its entry and its record loses the entry to a gc at that
+ * moment: the host then resolves that address by ARP, as without one.) */
 static void gc_neigh(const struct ns_cidr *addr, const uint8_t mac[6], void *data)
 {
 	struct gc_ctx *x = data;
 	char a[64];
 	if (!(mac[0] & 0x02) || !ns_cidr_contains(&x->g->pool, addr))
 		return;
+	uint32_t key = ntohl(addr->addr.v4.s_addr);
+	if (!x->live || bsearch(&key, x->live->v, x->live->n, sizeof(key), u32_cmp))
+		return;   /* held by a live login (or the records could not be read) */
 	ns_cidr_format(addr, false, a, sizeof(a));
-	struct addr_use u = { a };
-	if (ns_session_foreach(x->g->state_dir, addr_in_use, &u) == 1)
-		return;
 	printf("%s neighbour entry %s on %s (no login holds it)\n", x->dry ? "would remove" : "removed", a,
 	       x->g->bridge);
 	x->removed++;
@@ -887,7 +915,7 @@ static int cmd_gc(const struct ns_globals *g, bool dry, bool kill_strays)
 	int rc = gc_preflight(g);
 	if (rc)
 		return rc;
-	struct gc_ctx x = { g, dry, kill_strays, 0, 0, NULL };
+	struct gc_ctx x = { .g = g, .dry = dry, .kill = kill_strays };
 	struct ns_err err;
 	_cleanup_close_ int lock = ns_lock_take(g->state_dir, "gc", 10000, &err);
 	if (lock < 0) {
@@ -901,8 +929,14 @@ static int cmd_gc(const struct ns_globals *g, bool dry, bool kill_strays)
 		return 1;
 	}
 	int r = ns_nl_foreach_ours(x.nl, gc_veth, &x);
-	if (r >= 0)   /* no bridge (routed, or none made yet): nothing there */
+	struct live_addrs live = { 0 };
+	if (r >= 0 && ns_session_foreach(g->state_dir, live_addr_add, &live) == 0) {
+		if (live.n)
+			qsort(live.v, live.n, sizeof(*live.v), u32_cmp);
+		x.live = &live;   /* no bridge (routed, or none yet): nothing to look at */
 		ns_nl_foreach_perm_neigh(x.nl, g->bridge, gc_neigh, &x);
+	}
+	free(live.v);
 	ns_nl_close(x.nl);
 	if (r < 0) {
 		fprintf(stderr, "nsctl: listing links: %s\n", strerror(-r));

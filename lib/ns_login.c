@@ -381,26 +381,6 @@ static int bridge_neigh(struct login_ctx *ctx, const struct ns_cidr *addr, struc
 	return r;
 }
 
-static int plug_bridge(struct login_ctx *ctx, struct ns_err *err)
-{
-	struct ns_cidr addr = { 0 };
-	int r = ns_nl_open(&ctx->host_nl, err);
-	if (r == 0)
-		r = ensure_bridge(ctx, err);
-	if (r == 0 && ctx->policy.address != NS_ADDR_DHCP)
-		r = take_address(ctx, &addr, err);
-	if (r == 0)
-		r = make_veth(ctx, err);
-	if (r == 0)
-		r = setup_inside(ctx, &addr, err);
-	if (r == 0)
-		r = bridge_neigh(ctx, &addr, err);
-	if (r == 0)
-		r = shape(ctx, err);
-	ns_fault("inner");
-	return r;
-}
-
 /* Routed step: the host's unreachable routes for pool and pool6 (made on
  * first use, kept like the bridge; the block a routing daemon announces). */
 static int ensure_block_routes(struct login_ctx *ctx, struct ns_err *err)
@@ -441,18 +421,23 @@ static int setup_routed(struct login_ctx *ctx, const struct ns_cidr *addr, struc
 	return r;
 }
 
-static int plug_routed(struct login_ctx *ctx, struct ns_err *err)
+/* The network of a bridge or routed namespace, step by step (each step
+ * records what it made for undo). */
+static int plug(struct login_ctx *ctx, struct ns_err *err)
 {
+	bool routed = ctx->policy.network == NS_NET_ROUTED;
 	struct ns_cidr addr = { 0 };
 	int r = ns_nl_open(&ctx->host_nl, err);
 	if (r == 0)
-		r = ensure_block_routes(ctx, err);
-	if (r == 0)
+		r = routed ? ensure_block_routes(ctx, err) : ensure_bridge(ctx, err);
+	if (r == 0 && ctx->policy.address != NS_ADDR_DHCP)   /* dhcp: never routed */
 		r = take_address(ctx, &addr, err);
 	if (r == 0)
 		r = make_veth(ctx, err);
 	if (r == 0)
-		r = setup_routed(ctx, &addr, err);
+		r = routed ? setup_routed(ctx, &addr, err) : setup_inside(ctx, &addr, err);
+	if (r == 0 && !routed)
+		r = bridge_neigh(ctx, &addr, err);
 	if (r == 0)
 		r = shape(ctx, err);
 	ns_fault("inner");
@@ -536,10 +521,8 @@ static int build_netns(struct login_ctx *ctx, struct ns_err *err)
 	int r = new_netns(ctx, err);
 	if (r < 0)
 		return r;
-	if (ctx->policy.network == NS_NET_BRIDGE)
-		r = plug_bridge(ctx, err);
-	else if (ctx->policy.network == NS_NET_ROUTED)
-		r = plug_routed(ctx, err);
+	if (ctx->policy.network == NS_NET_BRIDGE || ctx->policy.network == NS_NET_ROUTED)
+		r = plug(ctx, err);
 	else
 		r = ns_nl_lo_up(ctx->inner_nl, err);
 	if (r == 0 && ctx->policy.n_deny)
