@@ -791,6 +791,31 @@ static int link_master(const char *name, char *ret, size_t size)
 	return 1;
 }
 
+/* Does no live login use veth NAME (ALIAS)? Most veths are a live
+ * login's: its user's own index says so at once. A login in progress has
+ * made its veth but not yet its record, under the user's lock: take that
+ * lock too (left in *RET_LOCK: held while the caller acts), then look at
+ * every record (a record written by other means is in no index). */
+static bool veth_idle(const struct gc_ctx *x, const char *name, const char *alias, int *ret_lock)
+{
+	unsigned uid;
+	const char *u = strstr(alias, " uid=");
+	bool has_uid = u && sscanf(u + 5, "%u", &uid) == 1;
+	struct veth_use use = { x->g->state_dir, name };
+	if (has_uid && ns_session_foreach_uid(x->g->state_dir, uid, veth_in_use, &use) == 1)
+		return false;
+	if (has_uid) {
+		char lockname[32];
+		struct ns_err e;
+		snprintf(lockname, sizeof(lockname), "user-%u", uid);
+		if ((*ret_lock = ns_lock_take(x->g->state_dir, lockname, 2000, &e)) < 0) {
+			warning("skipped veth %s (%s): %s", name, alias, e.msg);
+			return false;
+		}
+	}
+	return ns_session_foreach(x->g->state_dir, veth_in_use, &use) != 1;
+}
+
 static void gc_veth(const char *name, const char *alias, int peer_nsid, void *data)
 {
 	struct gc_ctx *x = data;
@@ -803,27 +828,8 @@ static void gc_veth(const char *name, const char *alias, int peer_nsid, void *da
 			"another configuration? see --conf)", name, alias, master, x->g->bridge);
 		return;
 	}
-	/* Most veths are a live login's: its user's own index says so. */
-	unsigned uid;
-	const char *u = strstr(alias, " uid=");
-	bool has_uid = u && sscanf(u + 5, "%u", &uid) == 1;
-	struct veth_use use = { x->g->state_dir, name };
-	if (has_uid && ns_session_foreach_uid(x->g->state_dir, uid, veth_in_use, &use) == 1)
-		return;
-	/* A login in progress has made its veth but not yet its record, under
-	 * the user's lock: take that lock too (briefly), then look at every
-	 * record (a record written by other means is in no index). */
 	_cleanup_close_ int ulock = -1;
-	if (has_uid) {
-		char lockname[32];
-		struct ns_err e;
-		snprintf(lockname, sizeof(lockname), "user-%u", uid);
-		if ((ulock = ns_lock_take(x->g->state_dir, lockname, 2000, &e)) < 0) {
-			warning("skipped veth %s (%s): %s", name, alias, e.msg);
-			return;
-		}
-	}
-	if (ns_session_foreach(x->g->state_dir, veth_in_use, &use) == 1)
+	if (!veth_idle(x, name, alias, &ulock))
 		return;
 	pid_t pids[256];
 	size_t np = pids_in_nsid(x->nl, peer_nsid, pids, ARRAY_SIZE(pids));
@@ -843,7 +849,7 @@ static void gc_veth(const char *name, const char *alias, int peer_nsid, void *da
 		for (size_t i = 0; !x->dry && i < np; i++)
 			kill(pids[i], SIGKILL);
 		if (!x->dry)   /* their logins' records go with them */
-			ns_session_foreach(x->g->state_dir, drop_reaper_of_veth, &use);
+			ns_session_foreach(x->g->state_dir, drop_reaper_of_veth, &(struct veth_use){ x->g->state_dir, name });
 	}
 	struct ns_err err;
 	int d;
