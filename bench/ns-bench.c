@@ -56,7 +56,7 @@
 
 #include "ns_config.h"
 #include "ns_groups.h"
-#include "ns_lease.h"
+#include "ns_leasestore.h"
 #include "ns_login.h"
 #include "ns_netlink.h"
 #include "ns_nft.h"
@@ -773,8 +773,6 @@ static int count_rec(const struct ns_session_rec *r, void *data)
 
 static void parts_block(struct level *L)
 {
-	char copy[4200];
-	snprintf(copy, sizeof(copy), "%s/leases.copy", O->tmp);
 	for (int i = 0; i < O->m; i++) {
 		struct ns_errlist errs;
 		struct ns_config *c = NULL;
@@ -794,12 +792,15 @@ static void parts_block(struct level *L)
 		int n = 0;
 		ns_session_foreach_uid(G->state_dir, pw->pw_uid, count_rec, &n);
 		double t3 = now_ms();
-		struct ns_leases l;
+		struct ns_leases l = { .view = NS_LEASES_OWN };
+		struct ns_lease_store st;
 		struct ns_err err;
-		if (ns_leases_read(G->lease_file, &l, &err) < 0)
+		if (ns_lease_store_open(G->lease_file, &st, &err) < 0 ||
+		    ns_lease_store_load_uid(&st, pw->pw_uid, NULL, &l, &err) < 0)
 			die("%s", err.msg);
-		if (ns_leases_write(copy, &l, &err) < 0)
-			die("%s", err.msg);
+		ns_lease_store_close(&st);
+		if (l.n != 1)
+			die("the lease store has no lease of %s", O->user);
 		ns_leases_free(&l);
 		double t4 = now_ms();
 		add(&L->cfg, t1 - t0);
@@ -1023,7 +1024,7 @@ static const struct row ROWS[] = {
 	ROW("  config load (ns_config_load)", cfg),
 	ROW("  passwd + groups (NSS)", nss),
 	ROW("  session records of the user", scan),
-	ROW("  lease file read + rewrite", lease),
+	ROW("  lease store: own lease", lease),
 	{ NULL, 2 },
 	ROW("  veth gone after ours' close", gone_ours),
 	ROW("  veth gone after floor's close", gone_floor),
@@ -1128,7 +1129,7 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 
 	printf("\nhow to read:\n"
 	       "  ours     what pam_ns costs sshd/su/login per session: open_session (config, user and\n"
-	       "           group lookup, locks, the user's session records, lease file rewrite, record\n"
+	       "           group lookup, locks, the user's session records, own lease (store), record\n"
 	       "           write, syslog line, and the kernel work) and close_session, each timed\n"
 	       "           around the one libpam call, in-process (pam_start_confdir).\n"
 	       "  floor    the same kernel work with nothing else: new netns (IPv6 off), the nft\n"

@@ -22,6 +22,7 @@
 
 #include "ns_config.h"
 #include "ns_lease.h"
+#include "ns_leasework.h"
 #include "ns_netlink.h"
 #include "ns_policy.h"
 #include "ns_session.h"
@@ -970,7 +971,7 @@ static int cmd_leases(const struct ns_globals *g, bool json)
 	struct ns_leases l;
 	struct ns_err err;
 	struct sessions s;
-	if (ns_leases_read(g->lease_file, &l, &err) < 0) {
+	if (ns_leases_list(g, &l, &err) < 0) {
 		fprintf(stderr, "nsctl: %s\n", err.msg);
 		return 1;
 	}
@@ -1005,6 +1006,12 @@ static int cmd_leases(const struct ns_globals *g, bool json)
 	}
 	if (json)
 		printf("%s]\n}\n", l.n ? "\n  " : "");
+	for (size_t i = 0; i < l.n_held; i++) {
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &l.held[i], a, sizeof(a));
+		fprintf(stderr, "nsctl: %s.d/%s: a bad lease entry (its address is never handed out): mend or remove it\n",
+			g->lease_file, a);
+	}
 	sessions_free(&s);
 	ns_leases_free(&l);
 	return 0;

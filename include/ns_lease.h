@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ns_lease.h — sticky per-user address leases in $(lease_file). */
+/* ns_lease.h — sticky per-user address leases: the list and the picker
+ * (the store on disk: ns_leasestore.h). */
 #ifndef NS_LEASE_H
 #define NS_LEASE_H
 
@@ -23,7 +24,16 @@ struct ns_lease {
 			       * namespace (5th field; freed when the session ends) */
 };
 
+/* How much of the store a list holds (ns_leasestore.h). ns_lease_pick
+ * answers -EAGAIN when it needs more than the list holds. */
+enum ns_lease_view {
+	NS_LEASES_ALL = 0,    /* every lease (a whole old file, or every address file) */
+	NS_LEASES_NAMES,      /* some leases; every other address in use is in held */
+	NS_LEASES_OWN,        /* some leases; nothing known of the others */
+};
+
 struct ns_leases {
+	enum ns_lease_view view;
 	size_t n, cap;
 	struct ns_lease *v;
 	/* Lines ns_leases_read could not use: kept verbatim (written back as
@@ -44,8 +54,23 @@ int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, s
 /* Read PATH (missing: empty). Refused unless a root-owned regular file.
  * A bad line never stops the other users' logins: it is kept (see above). */
 int ns_leases_read(const char *path, struct ns_leases *ret, struct ns_err *err);
-/* Write PATH atomically: temp file in the same directory, then rename. */
-int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *err);
+/* One lease as its line, "uid user address last_used[ sid]\n" (what
+ * ns_leases_parse reads back). -ENAMETOOLONG when SIZE is too small. */
+int ns_lease_format(const struct ns_lease *e, char *buf, size_t size);
+/* Parse one line (no newline) strictly; -EINVAL when it is not one. */
+int ns_lease_parse_line(const char *raw, size_t len, struct ns_lease *ret);
+/* Add E to L (-ENOMEM). */
+int ns_leases_push(struct ns_leases *l, const struct ns_lease *e);
+/* Hold address A (a bad entry's): never handed out (-ENOMEM). */
+int ns_leases_hold(struct ns_leases *l, struct in_addr a);
+/* Is A an address the pool may hand out (inside it; not its network,
+ * broadcast, gateway or bridge address, nor the one that makes gateway6)? */
+bool ns_lease_addr_usable(const struct ns_globals *g, struct in_addr a);
+/* The directory of PATH, opened without following a symlink and trusted
+ * only when root-owned and closed to group and others; CREATE: made (root,
+ * 0755) when missing. *RET_BASE points at PATH's last component. -ENOENT
+ * (no message) when missing and not CREATE. */
+int ns_lease_dir_open(const char *path, bool create, const char **ret_base, struct ns_err *err);
 
 /* What the picker asks about live sessions. */
 struct ns_lease_ops {
@@ -56,7 +81,10 @@ struct ns_lease_ops {
 	void *data;
 };
 
-/* Pick the address of UID/USER in L (changing L). SID is NULL for a
+/* Pick the address of UID/USER in L (changing L). -EAGAIN (no message):
+ * L's view holds too little to decide (a free address needs
+ * NS_LEASES_NAMES, a takeover NS_LEASES_ALL); load more and ask again.
+ * SID is NULL for a
  * per-user namespace. Order: STATIC (family 0: none); the user's sticky
  * lease (for a per-session namespace: if no open session of the user holds
  * it already); a free address of the pool (network, broadcast, gateway and

@@ -41,4 +41,8 @@ int ns_lease_take(const struct ns_lease_req *req, struct ns_lease_got *ret, stru
 void ns_lease_give_back(const char *state_dir, const char *lease_file, uid_t uid, const char *sid,
 			const struct ns_lease *restore);
 
+/* Every lease of the store (the old lease file imported first), under the
+ * lock: for nsctl. Bad files' addresses are in RET's held (n_kept). */
+int ns_leases_list(const struct ns_globals *g, struct ns_leases *ret, struct ns_err *err);
+
 #endif

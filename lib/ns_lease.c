@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ns_lease.c — sticky address leases.
+/* ns_lease.c — sticky address leases: one line's format, the old single
+ * lease file (read once, to migrate it into the store), and the picker.
  *
  * Invariants:
- *  1. Callers hold the "leases" lock around read-pick-write.
- *  2. The file is replaced atomically (temp + rename, mode 0644). A line
- *     that does not parse is kept verbatim on every rewrite and the address
- *     it names is never handed out: one bad line stops nobody's login and
- *     is never silently lost.
+ *  1. Callers hold the "leases" lock around load-pick-apply.
+ *  2. A line that does not parse is kept verbatim (migration carries it
+ *     into the store) and the address it names is never handed out: one bad
+ *     line stops nobody's login and is never silently lost.
  *  3. Network, broadcast, gateway and bridge addresses are never handed
- *     out; no address is ever given to two uids. */
+ *     out; no address is ever given to two uids.
+ *  4. The picker decides only from what its list's view holds: when it
+ *     needs more (a free address, a takeover) it answers -EAGAIN. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -47,17 +49,22 @@ static int keep_bad(struct ns_leases *l, const char *line, size_t len)
 	for (int f = 1; t && f < 3; f++)
 		t = strtok_r(NULL, " \t", &save);
 	struct in_addr a;
-	if (t && inet_pton(AF_INET, t, &a) == 1) {
-		struct in_addr *h = realloc(l->held, (l->n_held + 1) * sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		l->held = h;
-		l->held[l->n_held++] = a;
-	}
+	if (t && inet_pton(AF_INET, t, &a) == 1)
+		return ns_leases_hold(l, a);
 	return 0;
 }
 
-static int push(struct ns_leases *l, const struct ns_lease *e)
+int ns_leases_hold(struct ns_leases *l, struct in_addr a)
+{
+	struct in_addr *h = realloc(l->held, (l->n_held + 1) * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	l->held = h;
+	l->held[l->n_held++] = a;
+	return 0;
+}
+
+int ns_leases_push(struct ns_leases *l, const struct ns_lease *e)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
@@ -73,13 +80,13 @@ static int push(struct ns_leases *l, const struct ns_lease *e)
 
 /* One line, exactly "uid user address last_used[ sid]", single spaces,
  * each field checked whole (no "1003dave" or "4deadbeef"). */
-static int parse_line(const char *raw, size_t len, struct ns_lease *ret)
+int ns_lease_parse_line(const char *raw, size_t len, struct ns_lease *ret)
 {
 	char line[256], sid[16] = "";
 	char *field[6];
 	int f = 0;
 	unsigned long uid, used;
-	if (len >= sizeof(line))
+	if (len == 0 || len >= sizeof(line))
 		return -EINVAL;
 	memcpy(line, raw, len);
 	line[len] = '\0';
@@ -124,13 +131,13 @@ static int parse(const char *text, const char *name, bool lenient, struct ns_lea
 		p += len + (nl ? 1 : 0);
 		if (len == 0)
 			continue;
-		bool bad = parse_line(raw, len, &e) < 0 || duplicate(&l, &e);
+		bool bad = ns_lease_parse_line(raw, len, &e) < 0 || duplicate(&l, &e);
 		if (bad && !lenient) {
 			ns_leases_free(&l);
 			return ns_fail(err, -EINVAL, "%s:%d: corrupt lease entry (refusing to touch the file)", name,
 				       lineno);
 		}
-		if (bad ? keep_bad(&l, raw, len) < 0 : push(&l, &e) < 0) {
+		if (bad ? keep_bad(&l, raw, len) < 0 : ns_leases_push(&l, &e) < 0) {
 			ns_leases_free(&l);
 			return ns_fail(err, -ENOMEM, "%s: out of memory", name);
 		}
@@ -144,10 +151,9 @@ int ns_leases_parse(const char *text, const char *name, struct ns_leases *ret, s
 	return parse(text, name, false, ret, err);
 }
 
-/* The lease file's directory, opened without following a symlink and
- * trusted only when root-owned and closed to group and others (a user who
- * could write there could swap the file). CREATE: make it (root, 0755). */
-static int open_lease_dir(const char *path, bool create, const char **ret_base, struct ns_err *err)
+/* Trusted only when root-owned and closed to group and others: a user who
+ * could write there could swap a lease. */
+int ns_lease_dir_open(const char *path, bool create, const char **ret_base, struct ns_err *err)
 {
 	char dir[256];
 	if (ns_strlcpy(dir, path, sizeof(dir)) < 0)
@@ -184,7 +190,7 @@ int ns_leases_read(const char *path, struct ns_leases *ret, struct ns_err *err)
 {
 	const char *base;
 	memset(ret, 0, sizeof(*ret));
-	_cleanup_close_ int dir = open_lease_dir(path, false, &base, err);
+	_cleanup_close_ int dir = ns_lease_dir_open(path, false, &base, err);
 	if (dir == -ENOENT)
 		return 0;
 	if (dir < 0)
@@ -218,42 +224,13 @@ int ns_leases_read(const char *path, struct ns_leases *ret, struct ns_err *err)
 	return parse(buf, path, true, ret, err);
 }
 
-int ns_leases_write(const char *path, const struct ns_leases *l, struct ns_err *err)
+int ns_lease_format(const struct ns_lease *e, char *buf, size_t size)
 {
-	char tmp[300];
-	const char *base;
-	_cleanup_close_ int dir = open_lease_dir(path, true, &base, err);
-	if (dir < 0)
-		return dir == -ENOENT ? ns_fail(err, -ENOENT, "lease file %s: no directory", path) : dir;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", base);
-	unlinkat(dir, tmp, 0);
-	_cleanup_close_ int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return ns_fail(err, errno, "lease file %s: %s", tmp, strerror(errno));
-	size_t cap = l->n * 96 + l->kept_len + 1, off = 0;
-	_cleanup_free_ char *text = malloc(cap);
-	int r = text ? 0 : -ENOMEM;
-	for (size_t i = 0; r == 0 && i < l->n; i++) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &l->v[i].addr, a, sizeof(a));
-		off += (size_t)snprintf(text + off, cap - off, "%u %s %s %lld%s%s\n", (unsigned)l->v[i].uid,
-					l->v[i].user, a, l->v[i].last_used, l->v[i].sid[0] ? " " : "", l->v[i].sid);
-	}
-	if (r == 0 && l->kept_len) {
-		memcpy(text + off, l->kept, l->kept_len);
-		off += l->kept_len;
-	}
-	if (r == 0)
-		r = ns_fix_owner(fd, 0644);
-	if (r == 0)
-		r = ns_write_all(fd, text ? text : "", off);
-	if (r == 0 && renameat(dir, tmp, dir, base) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlinkat(dir, tmp, 0);
-		return ns_fail(err, r, "lease file %s: %s", path, strerror(-r));
-	}
-	return 0;
+	char a[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &e->addr, a, sizeof(a));
+	int n = snprintf(buf, size, "%u %s %s %lld%s%s\n", (unsigned)e->uid, e->user, a, e->last_used,
+			 e->sid[0] ? " " : "", e->sid);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
 }
 
 static struct ns_lease *find(struct ns_leases *l, uid_t uid, const char *sid)
@@ -269,6 +246,13 @@ void ns_lease_drop(struct ns_leases *l, uid_t uid, const char *sid)
 	struct ns_lease *e = find(l, uid, sid);
 	if (e)
 		*e = l->v[--l->n];
+}
+
+static bool excluded(const struct ns_globals *g, uint32_t a);
+
+bool ns_lease_addr_usable(const struct ns_globals *g, struct in_addr a)
+{
+	return g->pool.family == AF_INET && !excluded(g, ntohl(a.s_addr));
 }
 
 static bool excluded(const struct ns_globals *g, uint32_t a)
@@ -298,7 +282,7 @@ static int add(struct ns_leases *l, uid_t uid, const char *user, const char *sid
 	struct ns_lease e = { .uid = uid, .addr = a, .last_used = now };
 	ns_strlcpy(e.user, user, sizeof(e.user));
 	ns_strlcpy(e.sid, sid ? sid : "", sizeof(e.sid));
-	return push(l, &e) < 0 ? ns_fail(err, -ENOMEM, "leases: out of memory") : 0;
+	return ns_leases_push(l, &e) < 0 ? ns_fail(err, -ENOMEM, "leases: out of memory") : 0;
 }
 
 /* Stage 1: tags of sessions that are gone are free again; a uid reused by
@@ -334,6 +318,9 @@ static int pick_static(struct ns_leases *l, uid_t uid, const char *user, const c
 {
 	if (sid && ops->own_addr_busy && ops->own_addr_busy(want, ops->data))
 		return ns_fail(err, -EADDRINUSE, "static address of %s is in use by another of its sessions", user);
+	for (size_t i = 0; i < l->n_held; i++)
+		if (l->held[i].s_addr == want.s_addr)
+			return ns_fail(err, -EADDRINUSE, "static address of %s is held by a bad lease entry", user);
 	for (size_t i = 0; i < l->n; i++)
 		if ((l->v[i].uid != uid || l->v[i].sid[0]) && l->v[i].addr.s_addr == want.s_addr) {
 			if (l->v[i].uid == uid)   /* a live per-session address of this user */
@@ -360,6 +347,8 @@ static int pick_free(const struct ns_leases *l, const struct ns_globals *g, cons
 		     struct in_addr *ret)
 {
 	uint32_t net = ntohl(g->pool.addr.v4.s_addr), size = 1u << (32 - g->pool.prefix);
+	if (l->view == NS_LEASES_OWN)
+		return -EAGAIN;
 	_cleanup_free_ uint8_t *used = calloc(size / 8 + 1, 1);
 	if (!used)
 		return -ENOMEM;
@@ -428,6 +417,8 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 	int r = pick_free(l, g, &f, ret);
 	if (r == -ENOMEM)
 		return ns_fail(err, -ENOMEM, "leases: out of memory");
+	if (r == -EAGAIN || (r < 0 && l->view != NS_LEASES_ALL))
+		return -EAGAIN;
 	if (r == 0) {
 		*ret_sid_tagged = tag != NULL;
 		return add(l, uid, user, tag, *ret, now, err);

@@ -11,8 +11,13 @@
  *  2. Waiting for the lock is bounded (ns_lock_take); the refusal says so.
  *  3. A session counts as alive while its owner lives or while its user's
  *     login is in progress (the user lock is held, no record yet), so a
- *     concurrent login is never given an address that is still in use. */
+ *     concurrent login is never given an address that is still in use.
+ *  4. A pick loads only what it needs from the store, in three views
+ *     (ns_lease.h): the user's own leases, then the names of every address
+ *     in use, then every lease (a full pool); each view is loaded afresh. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +25,7 @@
 #include <time.h>
 
 #include "ns_detach.h"
+#include "ns_leasestore.h"
 #include "ns_leasework.h"
 #include "ns_names.h"
 #include "ns_netlink.h"
@@ -137,42 +143,72 @@ static bool had_sticky(const struct ns_leases *l, const struct ns_lease_req *q)
 	return false;
 }
 
-/* Pick, and rewrite the file only when something changed (a returning
- * user's login leaves it untouched). */
-static int pick_and_write(struct ns_leases *l, const struct ns_lease_req *q, struct ns_lease_got *got,
-			  struct ns_err *err)
+/* What a view of the store loads for Q: the user's sticky lease, the tag
+ * of this session (a stale one is purged), the static address's file; then,
+ * per view, the names of all addresses or every lease. */
+static int load_view(const struct ns_lease_store *st, const struct ns_lease_req *q, enum ns_lease_view view,
+		     struct ns_leases *l, struct ns_err *err)
+{
+	int r = 0;
+	if (view == NS_LEASES_ALL)
+		return ns_lease_store_load_all(st, l, err);
+	l->view = view;
+	r = ns_lease_store_load_uid(st, q->uid, NULL, l, err);
+	if (r == 0 && q->sid)
+		r = ns_lease_store_load_uid(st, q->uid, q->sid, l, err);
+	if (r == 0 && q->static_addr && q->static_addr->family == AF_INET)
+		r = ns_lease_store_load_addr(st, q->static_addr->addr.v4, l, err);
+	if (r == 0 && view == NS_LEASES_NAMES)
+		r = ns_lease_store_load_names(st, l, err);
+	return r;
+}
+
+/* Pick in one view and apply what changed (a returning user's login
+ * changes nothing, or her last_used once an hour). -EAGAIN: a wider view
+ * is needed. */
+static int pick_in_view(const struct ns_lease_store *st, const struct ns_lease_req *q, enum ns_lease_view view,
+			struct ns_lease_got *got, struct ns_err *err)
 {
 	struct ns_lease_ops ops = { uid_busy, sid_alive, own_addr_busy, (void *)q };
-	size_t n0 = l->n;
-	_cleanup_free_ struct ns_lease *before = n0 ? malloc(n0 * sizeof(*before)) : NULL;
-	if (n0 && !before)
-		return ns_fail(err, -ENOMEM, "leases: out of memory");
-	if (before)
-		memcpy(before, l->v, n0 * sizeof(*before));
-	bool had = had_sticky(l, q);
-	int r = ns_lease_pick(l, q->globals, q->uid, q->user, q->sid, q->static_addr, &ops, (long long)time(NULL),
-			      &got->addr, &got->tagged, err);
-	if (r < 0)
-		return r;
-	got->fresh = !had || got->tagged;
-	if (l->n == n0 && (!n0 || memcmp(before, l->v, n0 * sizeof(*before)) == 0))
-		return 0;
-	find_victim(before, n0, l, q->uid, got);
-	return ns_leases_write(q->globals->lease_file, l, err);
+	struct ns_leases l = { 0 };
+	_cleanup_free_ struct ns_lease *before = NULL;
+	int r = load_view(st, q, view, &l, err);
+	size_t n0 = l.n;
+	if (r == 0 && n0 && !(before = malloc(n0 * sizeof(*before))))
+		r = ns_fail(err, -ENOMEM, "leases: out of memory");
+	if (r == 0 && n0)
+		memcpy(before, l.v, n0 * sizeof(*before));
+	bool had = r == 0 && had_sticky(&l, q);
+	if (r == 0)
+		r = ns_lease_pick(&l, q->globals, q->uid, q->user, q->sid, q->static_addr, &ops,
+				  (long long)time(NULL), &got->addr, &got->tagged, err);
+	if (r == 0) {
+		got->fresh = !had || got->tagged;
+		find_victim(before, n0, &l, q->uid, got);
+		r = ns_lease_store_apply(st, before, n0, &l, err);
+	}
+	ns_leases_free(&l);
+	return r;
 }
 
 static int take_job(const void *arg, struct job *j)
 {
 	const struct ns_lease_req *q = arg;
 	struct ns_err err = { 0 };
+	struct ns_lease_store st;
 	_cleanup_close_ int lock = ns_lock_take(q->globals->state_dir, "leases", LOCK_TIMEOUT_MS, &err);
-	struct ns_leases l = { 0 };
 	if (lock >= 0)
 		ns_fault("leases-locked");
-	int r = lock < 0 ? lock : ns_leases_read(q->globals->lease_file, &l, &err);
-	if (r == 0)
-		r = pick_and_write(&l, q, &j->got, &err);
-	ns_leases_free(&l);
+	int r = lock < 0 ? lock : ns_lease_store_open(q->globals->lease_file, &st, &err);
+	if (r == 0) {
+		enum ns_lease_view views[] = { NS_LEASES_OWN, NS_LEASES_NAMES, NS_LEASES_ALL };
+		r = -EAGAIN;
+		for (size_t v = 0; r == -EAGAIN && v < ARRAY_SIZE(views); v++) {
+			memset(&j->got, 0, sizeof(j->got));
+			r = pick_in_view(&st, q, views[v], &j->got, &err);
+		}
+		ns_lease_store_close(&st);
+	}
 	memcpy(j->msg, err.msg, sizeof(j->msg));
 	return r;
 }
@@ -189,29 +225,42 @@ static int restore_lease(struct ns_leases *l, const struct ns_lease *restore)
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].addr.s_addr == restore->addr.s_addr || (l->v[i].uid == restore->uid && !l->v[i].sid[0]))
 			return 0;
-	struct ns_lease *v = realloc(l->v, (l->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	l->v = v;
-	l->v[l->n++] = *restore;
-	l->cap = l->n;
-	return 0;
+	for (size_t i = 0; i < l->n_held; i++)
+		if (l->held[i].s_addr == restore->addr.s_addr)
+			return 0;
+	return ns_leases_push(l, restore);
 }
 
 static int give_back_job(const void *arg, struct job *j)
 {
 	const struct give_back_args *d = arg;
 	struct ns_err e = { 0 };
+	struct ns_lease_store st;
+	struct ns_leases l = { .view = NS_LEASES_OWN };
+	_cleanup_free_ struct ns_lease *before = NULL;
 	_cleanup_close_ int lock = ns_lock_take(d->state_dir, "leases", LOCK_TIMEOUT_MS, &e);
-	struct ns_leases l = { 0 };
-	int r = lock < 0 ? lock : ns_leases_read(d->lease_file, &l, &e);
+	int r = lock < 0 ? lock : ns_lease_store_open(d->lease_file, &st, &e);
+	if (r < 0)
+		goto out;
+	r = ns_lease_store_load_uid(&st, d->uid, d->sid, &l, &e);
+	if (r == 0 && d->restore)
+		r = ns_lease_store_load_uid(&st, d->restore->uid, NULL, &l, &e);
+	if (r == 0 && d->restore)
+		r = ns_lease_store_load_addr(&st, d->restore->addr, &l, &e);
+	if (r == 0 && l.n && !(before = malloc(l.n * sizeof(*before))))
+		r = -ENOMEM;
+	size_t n0 = l.n;
+	if (r == 0 && n0)
+		memcpy(before, l.v, n0 * sizeof(*before));
 	if (r == 0) {
 		ns_lease_drop(&l, d->uid, d->sid);
 		if (d->restore)
 			r = restore_lease(&l, d->restore);
-		if (r == 0)
-			r = ns_leases_write(d->lease_file, &l, &e);
 	}
+	if (r == 0)
+		r = ns_lease_store_apply(&st, before, n0, &l, &e);
+	ns_lease_store_close(&st);
+out:
 	ns_leases_free(&l);
 	memcpy(j->msg, e.msg, sizeof(j->msg));
 	return r;
@@ -287,4 +336,27 @@ void ns_lease_give_back(const char *state_dir, const char *lease_file, uid_t uid
 	struct give_back_args d = { state_dir, lease_file, uid, sid, restore };
 	struct job j;
 	run_detached(give_back_job, &d, &j);
+}
+
+static int by_address(const void *a, const void *b)
+{
+	uint32_t x = ntohl(((const struct ns_lease *)a)->addr.s_addr), y = ntohl(((const struct ns_lease *)b)->addr.s_addr);
+	return x < y ? -1 : x > y;
+}
+
+int ns_leases_list(const struct ns_globals *g, struct ns_leases *ret, struct ns_err *err)
+{
+	struct ns_lease_store st;
+	memset(ret, 0, sizeof(*ret));
+	_cleanup_close_ int lock = ns_lock_take(g->state_dir, "leases", LOCK_TIMEOUT_MS, err);
+	int r = lock < 0 ? lock : ns_lease_store_open(g->lease_file, &st, err);
+	if (r < 0)
+		return r;
+	r = ns_lease_store_load_all(&st, ret, err);
+	ns_lease_store_close(&st);
+	if (r < 0)
+		ns_leases_free(ret);
+	else if (ret->n)
+		qsort(ret->v, ret->n, sizeof(*ret->v), by_address);
+	return r;
 }

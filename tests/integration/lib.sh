@@ -11,13 +11,13 @@
 # share on top of it. Helper programs are real files in bin/ (copied to
 # $SB/bin/ when this file is sourced, readable by the test users); attack/
 # holds the attack tests' own programs. Sections:
-#   paths and ids    SESS STATE LEASES NETNS_DIR NSCTL NSH PY NL X PUB PWFILE
+#   paths and ids    SESS STATE LEASES LEASE_DIR NETNS_DIR NSCTL NSH PY NL X PUB PWFILE
 #                    HOSTNET HOSTPID HOLD_DIR ATT
 #   waiting          wait_until wait_file settle link_absent link_present
 #                    no_ns_links no_user_procs uid_procs no_uid_procs
 #                    ms_since median
 #   state            kv rec sids_of n_sids_of n_records has_n_records_of
-#                    has_record_of lease_of sticky_of
+#                    has_record_of lease_lines lease_of sticky_of
 #   processes        netns_of_pid pidns_of_pid pids_in_netns procs_in_netns
 #                    status_of stat_field limit_of
 #   commands         run (OUT ERR RC MS), nsh, check_rc, check_run, check_login
@@ -42,7 +42,8 @@
 STATE=/run/ns-shell                 # $(state_dir)
 SESS=$STATE/sessions                # session records
 NETNS_DIR=$STATE/netns              # per-namespace files (resolv.conf, dhcp pid)
-LEASES=/var/lib/ns-shell/leases
+LEASES=/var/lib/ns-shell/leases     # $(lease_file): the old single file (migrated)
+LEASE_DIR=$LEASES.d                 # the lease store: one file per address, by-uid/
 NSCTL=$NS_BUILD/nsctl
 NSH=$SB/bin/ns-shell                # after sandbox_install_ns_shell
 PY=$SB_PYTHON
@@ -112,15 +113,22 @@ n_sids_of() { sids_of "$1" | wc -l; }
 has_n_records_of() { [[ $(n_sids_of "$1") == "$2" ]]; }   # UID N
 has_record_of() { [[ -n $(sids_of "$1") ]]; }             # UID
 n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
+# lease_lines [DIR] : every lease of the store, one "uid user address
+# last_used[ sid]" line per address file (what the old lease file held),
+# sorted by address
+lease_lines() {
+    local d=${1:-$LEASE_DIR}
+    find "$d" -maxdepth 1 -type f -name '[0-9]*' -exec cat {} + 2>/dev/null | sort -t' ' -k3,3V
+}
 # lease_of [-s] NAME : the address(es) leased to NAME (-s: the sticky lease,
 # the 4-field line, only)
 lease_of() {
     local nf=0
     [[ $1 == -s ]] && { nf=4; shift; }
-    awk -v u="$1" -v nf="$nf" '$2 == u && (nf == 0 || NF == nf) { print $3 }' "$LEASES" 2>/dev/null
+    lease_lines | awk -v u="$1" -v nf="$nf" '$2 == u && (nf == 0 || NF == nf) { print $3 }'
 }
 # sticky_of NAME : NAME's sticky lease line (per-user, no session tag)
-sticky_of() { awk -v u="$1" '$2 == u && NF == 4' "$LEASES"; }
+sticky_of() { lease_lines | awk -v u="$1" '$2 == u && NF == 4'; }
 
 # -------------------------------------------------------------- processes ---
 netns_of_pid() { stat -L -c %i "/proc/$1/ns/net"; }

@@ -51,9 +51,9 @@ check_eq "the record names the user, uid, namespace and veth" \
 addr=$(lease_of alice)
 check_match "alice has a lease from the pool" '^10\.213\.[0-9]+\.[0-9]+$' "$addr"
 check_eq "the lease file line is 'uid user address last_used'" "2001 alice $addr" \
-    "$(awk '$2 == "alice" { print $1, $2, $3 }' "$LEASES")"
+    "$(awk '$2 == "alice" { print $1, $2, $3 }' <(lease_lines))"
 check_match "the lease's last_used is a unix time" '^2001 alice [0-9.]+ [0-9]{10}$' \
-    "$(grep ' alice ' "$LEASES")"
+    "$(grep ' alice ' <(lease_lines))"
 check_eq "the record's address is the lease" "$addr/16" "$(kv address "$out")"
 check_match "eth0 inside holds the leased address" "eth0(@[a-z0-9]+)? +UP +$addr/16" "$out"
 check_match "the default route inside goes via 10.213.0.1 on eth0" \
