@@ -164,16 +164,21 @@ $(B)/ns-bench: bench/ns-bench.c $(B)/libns.a
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(PIE_LD) $(ALL_LDFLAGS) -o $@ $< $(B)/libns.a $(PKG_LIBS) -lpam
 
 # Login latency table (root; runs in a throwaway sandbox). QUICK=1: N = 0 and 100 only.
+# bench/run.sh keeps the tables in build/bench.txt and draws them in
+# build/bench.svg (bench/plot.py).
 bench: deps
 	$(MAKE) all $(B)/ns-bench
 	bash bench/run.sh $(if $(QUICK),--quick)
 
-# make check's smoke step: the quick table must be produced (timings are
-# not asserted).
+# make check's smoke step: the quick table and its plot must be produced
+# (timings are not asserted), the plot well-formed XML.
 bench-smoke: all $(B)/ns-bench
-	@bash bench/run.sh --quick > $(B)/bench-quick.txt 2>&1; rc=$$?; cat $(B)/bench-quick.txt; \
+	@rm -f $(B)/bench.svg; bash bench/run.sh --quick > $(B)/bench-quick.txt 2>&1; rc=$$?; cat $(B)/bench-quick.txt; \
 	if [ $$rc -eq 0 ] && grep -q "ratios of medians" $(B)/bench-quick.txt; then \
-	    echo "bench-smoke: the table was produced"; else echo "bench-smoke: FAILED (no table)"; exit 1; fi
+	    echo "bench-smoke: the table was produced"; else echo "bench-smoke: FAILED (no table or no plot)"; exit 1; fi
+	@if python3 -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' $(B)/bench.svg; then \
+	    echo "bench-smoke: $(B)/bench.svg is well-formed"; \
+	else echo "bench-smoke: FAILED ($(B)/bench.svg missing or not well-formed XML)"; exit 1; fi
 
 # The Debian package (debian/): dpkg-buildpackage -us -uc -b in a clean copy
 # of the working tree (without build/ and .git) in build/deb/src; the .deb

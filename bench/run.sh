@@ -12,7 +12,8 @@
 # the bench user and the holders u0..u999, writes ns.conf and a PAM service
 # file in a directory of its own, installs ns-shell setuid as the users'
 # shell, and runs build/ns-bench, which prints one table (stdout) and its
-# progress (stderr).
+# progress (stderr). The tables are also kept in build/bench.txt and drawn
+# by bench/plot.py in build/bench.svg (README's docs/bench.svg is one).
 #
 #   full:   bridge: N = 0, 100, 1000 sessions held, then
 #           routed: N = 0, 1000, 5000;          M = 40 round trips each
@@ -29,7 +30,7 @@ QUICK=0
 for a in "$@"; do
     case $a in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
     esac
 done
@@ -43,6 +44,22 @@ for f in "$NS_BENCH" "$NS_BUILD/ns-shell" "$PAM_NS_SO"; do
         exit 1
     fi
 done
+
+# Outside the sandbox (it writes nothing to the real disk), once: run the
+# bench as a child, keep its stdout — the tables — in $NS_BUILD/bench.txt
+# while showing it, then draw them (bench/plot.py) in $NS_BUILD/bench.svg.
+# The child, marked by NS_BENCH_CHILD, goes on to sandbox_enter below.
+if [[ ${NS_SB_INNER:-} != 1 && ${NS_BENCH_CHILD:-} != 1 ]]; then
+    rm -f "$NS_BUILD/bench.txt" "$NS_BUILD/bench.svg"
+    NS_BENCH_CHILD=1 "$BASH" "$0" "$@" | tee "$NS_BUILD/bench.txt"
+    st=("${PIPESTATUS[@]}")
+    (( st[0] == 0 )) || exit 1
+    (( st[1] == 0 )) || { echo "bench: cannot write $NS_BUILD/bench.txt" >&2; exit 1; }
+    py=$SB_PYTHON; [[ -x $py ]] || py=python3
+    "$py" "$NS_REPO/bench/plot.py" "$NS_BUILD/bench.txt" -o "$NS_BUILD/bench.svg" || exit 1
+    echo "bench: tables in $NS_BUILD/bench.txt, plot in $NS_BUILD/bench.svg" >&2
+    exit 0
+fi
 sandbox_enter "$0" "$@"
 
 # The bench is not a TAP test: report setup failures plainly.
