@@ -64,8 +64,16 @@ int ns_proc_start_time(pid_t pid, unsigned long long *ret);
  * named by $NS_FAULT_POINT. */
 #ifdef NS_FAULT_INJECTION
 void ns_fault(const char *point);
+/* Step timing of the same test build (make bench-steps): with
+ * $NS_FAULT_TRACE set, every fault point and every ns_trace() point is
+ * timed (CLOCK_MONOTONIC, in memory); ns_trace_flush() appends
+ * "POINT MICROSECONDS-SINCE-THE-FIRST" lines and a "--" line to that file. */
+void ns_trace(const char *point);
+void ns_trace_flush(void);
 #else
 static inline void ns_fault(const char *point) { (void)point; }
+static inline void ns_trace(const char *point) { (void)point; }
+static inline void ns_trace_flush(void) { }
 /* Is the caller in the initial user namespace (uid_map "0 0 4294967295")? */
 bool ns_initial_userns(void);
 

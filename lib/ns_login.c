@@ -222,12 +222,16 @@ static int new_netns(struct login_ctx *ctx, struct ns_err *err)
 	r = ctx->netns_fd < 0 ? ns_fail(err, errno, "opening the new namespace: %s", strerror(errno)) : 0;
 	if (r == 0 && (r = ipv6_policy_here(ctx->globals->pool6.family != 0)) < 0)
 		ns_fail(err, r, "setting IPv6 up in the new namespace: %s", strerror(-r));
+	ns_trace("ipv6 sysctls");
 	if (r == 0)
 		r = ns_nl_open(&ctx->inner_nl, err);
+	ns_trace("inner netlink socket");
 	if (r == 0)     /* anti-spoofing and DHCP guard, while still inside (ns_nft.h) */
 		r = ns_nft_guard_here(err);
+	ns_trace("nft guard");
 	if (setns(ctx->orig_fd, CLONE_NEWNET) < 0)
 		return ns_fail(err, errno, "returning to the caller's namespace: %s", strerror(errno));
+	ns_trace("setns back");
 	return r;
 }
 
@@ -428,16 +432,20 @@ static int plug(struct login_ctx *ctx, struct ns_err *err)
 	bool routed = ctx->policy.network == NS_NET_ROUTED;
 	struct ns_cidr addr = { 0 };
 	int r = ns_nl_open(&ctx->host_nl, err);
+	ns_trace("host netlink socket");
 	if (r == 0)
 		r = routed ? ensure_block_routes(ctx, err) : ensure_bridge(ctx, err);
+	ns_trace(routed ? "block routes" : "bridge");
 	if (r == 0 && ctx->policy.address != NS_ADDR_DHCP)   /* dhcp: never routed */
 		r = take_address(ctx, &addr, err);
 	if (r == 0)
 		r = make_veth(ctx, err);
 	if (r == 0)
 		r = routed ? setup_routed(ctx, &addr, err) : setup_inside(ctx, &addr, err);
+	ns_trace(routed ? "routes, neighbours, inside" : "inside (eth0, address, routes)");
 	if (r == 0 && !routed)
 		r = bridge_neigh(ctx, &addr, err);
+	ns_trace("bridge neighbour");
 	if (r == 0)
 		r = shape(ctx, err);
 	ns_fault("inner");
@@ -529,6 +537,7 @@ static int build_netns(struct login_ctx *ctx, struct ns_err *err)
 		r = ns_nl_deny(ctx->inner_nl, ctx->policy.deny, ctx->policy.n_deny, err);
 	if (r == 0)
 		r = ns_netns_resolv_write(ctx->globals->state_dir, ctx->rec.netns, ctx->policy.dns, ctx->policy.n_dns, err);
+	ns_trace("deny, resolv.conf");
 	return r;
 }
 
@@ -559,12 +568,14 @@ static int enter_and_publish(struct login_ctx *ctx, struct ns_err *err)
 	int r = ns_seccomp_no_tiocsti(err);
 	if (r < 0)
 		return r;
+	ns_trace("seccomp");
 	if (ctx->before_enter) {
 		struct ns_login view = { .orig_netns_fd = -1, .uid = ctx->who->uid };
 		memcpy(view.sid, ctx->rec.sid, sizeof(view.sid));
 		memcpy(view.netns, ctx->rec.netns, sizeof(view.netns));
 		ctx->before_enter(&view, ctx->data);
 	}
+	ns_trace("syslog line");
 	if (setns(ctx->netns_fd, CLONE_NEWNET) < 0)
 		return ns_fail(err, errno, "entering the namespace: %s", strerror(errno));
 	ctx->undo.moved = true;
@@ -578,14 +589,18 @@ static int enter_and_publish(struct login_ctx *ctx, struct ns_err *err)
 
 static int open_locked(struct login_ctx *ctx, struct ns_err *err)
 {
+	ns_trace("user lock");
 	int r = claim_session(ctx, err);
 	if (r < 0)
 		return r;
+	ns_trace("claim (own records)");
 	join_live(ctx);
+	ns_trace("join_live");
 	if (ctx->netns_fd < 0 && (r = build_netns(ctx, err)) < 0)
 		return r;
 	if ((r = fill_record(ctx, err)) < 0)
 		return r;
+	ns_trace("fill_record");
 	return enter_and_publish(ctx, err);
 }
 
@@ -646,8 +661,10 @@ static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 	/* -1 and its 16-bit form mean "no change" to set*id(): never a user. */
 	if (w->uid == (uid_t)-1 || w->uid == (uid_t)(uint16_t)-1)
 		return ns_fail(err, -EINVAL, "uid %u of %s is not a usable uid", (unsigned)w->uid, w->user);
+	ns_trace("policy");
 	if ((r = ns_host_check(ctx.globals->state_dir, err)) < 0 || (r = ns_state_prepare(ctx.globals->state_dir, err)) < 0)
 		return r;
+	ns_trace("host+state dirs");
 	snprintf(lockname, sizeof(lockname), "user-%u", (unsigned)w->uid);
 	_cleanup_close_ int lock = ns_lock_take(ctx.globals->state_dir, lockname, LOCK_TIMEOUT_MS, err);
 	if (lock < 0)

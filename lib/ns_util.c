@@ -108,9 +108,41 @@ int ns_proc_start_time(pid_t pid, unsigned long long *ret)
 
 #ifdef NS_FAULT_INJECTION
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
+
+static struct {
+	const char *point;
+	long long ns;
+} trace_v[64];
+static size_t trace_n;
+
+void ns_trace(const char *point)
+{
+	struct timespec t;
+	if (!getenv("NS_FAULT_TRACE") || trace_n == ARRAY_SIZE(trace_v))   /* test builds only */
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	trace_v[trace_n].point = point;
+	trace_v[trace_n++].ns = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+void ns_trace_flush(void)
+{
+	const char *path = getenv("NS_FAULT_TRACE");
+	FILE *f = path && trace_n ? fopen(path, "ae") : NULL;
+	for (size_t i = 0; f && i < trace_n; i++)
+		fprintf(f, "%s %.1f\n", trace_v[i].point, (double)(trace_v[i].ns - trace_v[0].ns) / 1000.0);
+	if (f) {
+		fputs("--\n", f);
+		fclose(f);
+	}
+	trace_n = 0;
+}
+
 void ns_fault(const char *point)
 {
+	ns_trace(point);
 	const char *want = getenv("NS_FAULT_POINT");   /* test builds only */
 	if (want && strcmp(want, point) == 0)
 		raise(SIGKILL);

@@ -146,6 +146,7 @@ static int open_login(pam_handle_t *pamh, const struct args *a, const char *user
 	_cleanup_config_ struct ns_config *cfg = NULL;
 	_cleanup_user_policy_ struct ns_user_policy up = { 0 };
 	int r = load_for(pamh, a, user, pw, &cfg, &up);
+	ns_trace("config+groups");
 	if (r < 0)
 		return r;
 	struct ns_login_who who = { pw->pw_name, pw->pw_uid, pw->pw_gid, (const char *const *)up.groups,
@@ -186,9 +187,11 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	const char *user = NULL;
 	struct ns_login *s = NULL;
 	(void)flags;
+	ns_trace("open");
 	parse_args(argc, argv, &a);
 
 	struct passwd *pw = session_user(pamh, &user);
+	ns_trace("passwd");
 	if (!pw)
 		return PAM_SESSION_ERR;
 	if (pw->pw_uid == 0)
@@ -203,7 +206,10 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 		free(s);
 		return r == NS_LOGIN_IGNORED ? PAM_IGNORE : PAM_SESSION_ERR;
 	}
-	return store_session(pamh, user, s);
+	r = store_session(pamh, user, s);
+	ns_trace("open-end");
+	ns_trace_flush();
+	return r;
 }
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -220,7 +226,10 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 	struct ns_err err = { 0 };
 	char sid[sizeof(s->sid)];
 	memcpy(sid, s->sid, sizeof(sid));
+	ns_trace("close");
 	int r = ns_login_close(s, &err);
+	ns_trace("close-end");
+	ns_trace_flush();
 	pam_set_data(pamh, DATA_KEY, NULL, NULL);   /* runs cleanup_session: frees s */
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "closing session %s: %s", sid, err.msg);
