@@ -74,6 +74,7 @@ struct login_ctx {
 	struct ns_nl *host_nl, *inner_nl;
 	int host_ifindex;           /* the veth's host side */
 	uint8_t host_mac[6], peer_mac[6];
+	uint8_t machine_id[16];     /* read once per login (plug) */
 	struct ns_session_rec rec;
 	struct undo undo;
 	size_t n_live;              /* the user's live records (sessions and reapers) */
@@ -259,10 +260,9 @@ static int take_lease(struct login_ctx *ctx, struct in_addr *ret, struct ns_err 
 static int ensure_bridge(struct login_ctx *ctx, struct ns_err *err)
 {
 	const struct ns_globals *g = ctx->globals;
-	uint8_t mid[16], brmac[6];
+	uint8_t brmac[6];
 	int r;
-	ns_machine_id(mid);
-	ns_mac_for_uid(mid, (uid_t)-1, g->bridge, 2, brmac);
+	ns_mac_for_uid(ctx->machine_id, (uid_t)-1, g->bridge, 2, brmac);
 	if ((r = ns_nl_bridge_ensure(ctx->host_nl, g->bridge, g->create_bridge, &g->bridge_address, brmac,
 				     err, &ctx->undo.bridge)) < 0)
 		return r;
@@ -310,10 +310,8 @@ static int replace_stale_veth(struct login_ctx *ctx, const struct ns_veth_spec *
 /* Veth step: the pair, its peer created inside as eth0, on the bridge. */
 static int make_veth(struct login_ctx *ctx, struct ns_err *err)
 {
-	uint8_t mid[16];
 	char alias[96];
 	const char *msid = ctx->policy.netns == NS_NETNS_SESSION ? ctx->rec.sid : NULL;
-	ns_machine_id(mid);
 	ns_veth_name(ctx->who->uid, msid, ctx->rec.veth);
 	snprintf(alias, sizeof(alias), "ns-shell user=%s uid=%u", ctx->who->user, (unsigned)ctx->who->uid);
 	bool routed = ctx->policy.network == NS_NET_ROUTED;
@@ -321,8 +319,8 @@ static int make_veth(struct login_ctx *ctx, struct ns_err *err)
 		.host_name = ctx->rec.veth, .alias = alias, .bridge = routed ? NULL : ctx->globals->bridge,
 		.netns_fd = ctx->netns_fd, .mtu = ctx->globals->mtu, .isolated = !routed && ctx->globals->isolate_ports,
 	};
-	ns_mac_for_uid(mid, ctx->who->uid, msid, 0, spec.host_mac);
-	ns_mac_for_uid(mid, ctx->who->uid, msid, 1, spec.peer_mac);
+	ns_mac_for_uid(ctx->machine_id, ctx->who->uid, msid, 0, spec.host_mac);
+	ns_mac_for_uid(ctx->machine_id, ctx->who->uid, msid, 1, spec.peer_mac);
 	memcpy(ctx->host_mac, spec.host_mac, 6);
 	memcpy(ctx->peer_mac, spec.peer_mac, 6);
 	int r = ns_nl_veth_create(ctx->host_nl, &spec, &ctx->host_ifindex, err);
@@ -432,6 +430,7 @@ static int plug(struct login_ctx *ctx, struct ns_err *err)
 	bool routed = ctx->policy.network == NS_NET_ROUTED;
 	struct ns_cidr addr = { 0 };
 	int r = ns_nl_open(&ctx->host_nl, err);
+	ns_machine_id(ctx->machine_id);
 	ns_trace("host netlink socket");
 	if (r == 0)
 		r = routed ? ensure_block_routes(ctx, err) : ensure_bridge(ctx, err);
@@ -515,9 +514,16 @@ static void join_live(struct login_ctx *ctx)
 {
 	struct ns_session_rec live;
 	struct live_find f = { ctx->who->uid, ctx->rec.netns, &live };
-	if (ctx->policy.netns != NS_NETNS_USER ||
-	    ns_session_foreach_uid(ctx->globals->state_dir, ctx->who->uid, live_match, &f) != 1 ||
-	    (ctx->netns_fd = ns_session_open_netns(&live)) < 0)
+	bool found = false;
+	if (ctx->policy.netns != NS_NETNS_USER)
+		return;
+	/* claim_session kept the live records (checked under this lock): a
+	 * second scan only when there were more than it keeps. */
+	for (size_t i = 0; i < ctx->n_live && i < ARRAY_SIZE(ctx->live) && !found; i++)
+		found = live_match(&ctx->live[i], &f) == 1;
+	if (!found && ctx->n_live > ARRAY_SIZE(ctx->live))
+		found = ns_session_foreach_uid(ctx->globals->state_dir, ctx->who->uid, live_match, &f) == 1;
+	if (!found || (ctx->netns_fd = ns_session_open_netns(&live)) < 0)
 		return;
 	memcpy(ctx->rec.veth, live.veth, sizeof(live.veth));
 	memcpy(ctx->rec.address, live.address, sizeof(live.address));
