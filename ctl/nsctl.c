@@ -664,31 +664,34 @@ static pid_t parent_of(pid_t pid)
  * checked through a pidfd, so a recycled pid is never hit), and wait, at
  * most 2 s, for it and for its parent (the outer ns-shell, which exits
  * with it): after that nothing of the login holds its namespace. */
-static bool kill_recorded(pid_t pid, unsigned long long start_rec)
+static int kill_recorded(pid_t pid, unsigned long long start_rec)
 {
 	unsigned long long start;
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd < 0)
-		return false;
+		return errno == ESRCH ? 0 : -1;
 	pid_t parent = parent_of(pid);
 	int ppfd = parent > 1 ? (int)syscall(SYS_pidfd_open, parent, 0) : -1;
-	bool ok = ns_proc_start_time(pid, &start) == 0 && start == start_rec &&
-		  syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0;
+	int r = ns_proc_start_time(pid, &start) < 0 || start != start_rec ? 0   /* gone, or another process */
+		: syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0 ? 1
+		: errno == ESRCH ? 0 : -1;
 	struct pollfd w[2] = { { .fd = pfd, .events = POLLIN }, { .fd = ppfd, .events = POLLIN } };
-	if (ok)
+	if (r == 1)
 		poll(&w[0], 1, 2000);
-	if (ok && ppfd >= 0)
+	if (r == 1 && ppfd >= 0)
 		poll(&w[1], 1, 1000);
 	close(pfd);
 	if (ppfd >= 0)
 		close(ppfd);
-	return ok;
+	return r;
 }
 
 /* A login of a linger = false user whose PAM session is gone (sshd killed,
  * say): what still runs there should have ended at logout. End it: its
  * reaper is PID 1 of the login's PID namespace. linger = true logins are
- * left alone (they are what linger means). */
+ * left alone (they are what linger means). A reaper that ends by itself
+ * meanwhile (a logout's last steps: the session record goes a moment
+ * before the reaper) is not a failure and not reported. */
 static int gc_login(const struct ns_session_rec *r, void *data)
 {
 	struct gc_ctx *x = data;
@@ -697,17 +700,19 @@ static int gc_login(const struct ns_session_rec *r, void *data)
 	    r->owner_pidns != ns_pidns_self() ||
 	    (ns_session_read(x->g->state_dir, r->session, &sess) == 0 && ns_session_owner_alive(&sess)))
 		return 0;
-	printf("%s login %s of %s: linger = false and its session %s is gone\n", x->dry ? "would end" : "ended",
-	       r->sid, r->user, r->session);
-	x->removed++;
-	if (x->dry)
+	int k = x->dry ? 1 : kill_recorded(r->owner_pid, r->owner_start);
+	if (k == 0)
 		return 0;
-	if (!kill_recorded(r->owner_pid, r->owner_start)) {
-		fprintf(stderr, "nsctl: cannot end login %s (pid %d)\n", r->sid, (int)r->owner_pid);
+	if (k < 0) {
+		fprintf(stderr, "nsctl: cannot end login %s (pid %d): %s\n", r->sid, (int)r->owner_pid, strerror(errno));
 		x->failed++;
 		return 0;
 	}
-	ns_session_remove(x->g->state_dir, r->uid, r->sid);
+	printf("%s login %s of %s: linger = false and its session %s is gone\n", x->dry ? "would end" : "ended",
+	       r->sid, r->user, r->session);
+	x->removed++;
+	if (!x->dry)
+		ns_session_remove(x->g->state_dir, r->uid, r->sid);
 	return 0;
 }
 
