@@ -922,6 +922,29 @@ static void gc_neigh(const struct ns_cidr *addr, const uint8_t mac[6], void *dat
 	}
 }
 
+static void lease_freed(const struct ns_lease *e, void *data)
+{
+	struct gc_ctx *x = data;
+	char a[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &e->addr, a, sizeof(a));
+	printf("%s address %s of %s: its session %s is gone\n", x->dry ? "would free" : "freed", a, e->user, e->sid);
+	x->removed++;
+}
+
+/* The lease store: tags of sessions that are gone, and the index. */
+static void gc_leases(struct gc_ctx *x)
+{
+	struct ns_err err;
+	size_t fixed = 0;
+	if (ns_leases_gc(x->g, x->dry, lease_freed, x, &fixed, &err) < 0) {
+		fprintf(stderr, "nsctl: %s\n", err.msg);
+		x->failed++;
+	} else if (fixed) {
+		printf("pointed the lease index at %zu lease%s it did not name\n", fixed, fixed == 1 ? "" : "s");
+		x->removed++;
+	}
+}
+
 static int cmd_gc(const struct ns_globals *g, bool dry, bool kill_strays)
 {
 	int rc = gc_preflight(g);
@@ -936,6 +959,7 @@ static int cmd_gc(const struct ns_globals *g, bool dry, bool kill_strays)
 	}
 	ns_session_foreach(g->state_dir, gc_record, &x);
 	ns_session_foreach(g->state_dir, gc_login, &x);
+	gc_leases(&x);
 	if (ns_nl_open(&x.nl, &err) < 0) {
 		fprintf(stderr, "nsctl: %s\n", err.msg);
 		return 1;

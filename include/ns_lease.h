@@ -43,7 +43,7 @@ struct ns_leases {
 	size_t kept_len;
 	size_t n_kept;
 	struct in_addr *held;
-	size_t n_held;
+	size_t n_held, cap_held;
 };
 
 void ns_leases_free(struct ns_leases *l);

@@ -36,7 +36,8 @@ int ns_lease_store_load_addr(const struct ns_lease_store *s, struct in_addr a, s
  * no file opened); L's view becomes NS_LEASES_NAMES. */
 int ns_lease_store_load_names(const struct ns_lease_store *s, struct ns_leases *l, struct ns_err *err);
 /* Read every address file into the empty L (bad ones held, counted in
- * n_kept); L's view becomes NS_LEASES_ALL. */
+ * n_kept; of two leases of one uid and tag the one the index names is
+ * kept, the other held as bad); L's view becomes NS_LEASES_ALL. */
 int ns_lease_store_load_all(const struct ns_lease_store *s, struct ns_leases *l, struct ns_err *err);
 
 /* Make the store hold AFTER where it held BEFORE (N0 leases: what was
@@ -44,5 +45,10 @@ int ns_lease_store_load_all(const struct ns_lease_store *s, struct ns_leases *l,
  * address files, each replaced atomically. */
 int ns_lease_store_apply(const struct ns_lease_store *s, const struct ns_lease *before, size_t n0,
 			 const struct ns_leases *after, struct ns_err *err);
+
+/* Point the index at every lease of L (an ALL view) whose entry does not
+ * name it (lost in a power cut, removed by hand); *RET_FIXED counts them. */
+int ns_lease_store_fix_index(const struct ns_lease_store *s, const struct ns_leases *l, size_t *ret_fixed,
+			     struct ns_err *err);
 
 #endif

@@ -45,4 +45,10 @@ void ns_lease_give_back(const char *state_dir, const char *lease_file, uid_t uid
  * lock: for nsctl. Bad files' addresses are in RET's held (n_kept). */
 int ns_leases_list(const struct ns_globals *g, struct ns_leases *ret, struct ns_err *err);
 
+/* nsctl gc: free the tagged leases whose session is gone (FREED is told
+ * each), and point the index at every lease it does not name (*RET_FIXED).
+ * DRY: report only, change nothing. */
+int ns_leases_gc(const struct ns_globals *g, bool dry, void (*freed)(const struct ns_lease *e, void *data),
+		 void *data, size_t *ret_fixed, struct ns_err *err);
+
 #endif

@@ -56,10 +56,14 @@ static int keep_bad(struct ns_leases *l, const char *line, size_t len)
 
 int ns_leases_hold(struct ns_leases *l, struct in_addr a)
 {
-	struct in_addr *h = realloc(l->held, (l->n_held + 1) * sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	l->held = h;
+	if (l->n_held == l->cap_held) {
+		size_t cap = l->cap_held ? l->cap_held * 2 : 64;
+		struct in_addr *h = realloc(l->held, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		l->held = h;
+		l->cap_held = cap;
+	}
 	l->held[l->n_held++] = a;
 	return 0;
 }
@@ -373,17 +377,32 @@ static int pick_free(const struct ns_leases *l, const struct ns_globals *g, cons
 	return -EADDRNOTAVAIL;
 }
 
-/* Stage 5: the least recently used sticky lease of a user not logged in. */
-static struct ns_lease *pick_lru(struct ns_leases *l, const struct ns_globals *g, uid_t uid,
-				 const struct ns_lease_ops *ops)
+static int by_last_used(const void *a, const void *b)
 {
-	struct ns_lease *lru = NULL;
-	for (size_t i = 0; i < l->n; i++)
-		if (!l->v[i].sid[0] && l->v[i].uid != uid && !excluded(g, ntohl(l->v[i].addr.s_addr)) &&
-		    (!lru || l->v[i].last_used < lru->last_used) &&
-		    !(ops->uid_busy && ops->uid_busy(l->v[i].uid, ops->data)))
-			lru = &l->v[i];
-	return lru;
+	const struct ns_lease *p = *(struct ns_lease *const *)a, *q = *(struct ns_lease *const *)b;
+	if (p->last_used != q->last_used)
+		return p->last_used < q->last_used ? -1 : 1;
+	return p < q ? -1 : p > q;   /* ties: the first in the list, as before */
+}
+
+/* Stage 5: the least recently used sticky lease of a user not logged in
+ * (candidates in order of last_used: uid_busy is asked until one is not,
+ * not once per lease). -ENOMEM in *ret_err. */
+static struct ns_lease *pick_lru(struct ns_leases *l, const struct ns_globals *g, uid_t uid,
+				 const struct ns_lease_ops *ops, int *ret_err)
+{
+	_cleanup_free_ struct ns_lease **c = l->n ? malloc(l->n * sizeof(*c)) : NULL;
+	size_t n = 0;
+	*ret_err = l->n && !c ? -ENOMEM : 0;
+	for (size_t i = 0; c && i < l->n; i++)
+		if (!l->v[i].sid[0] && l->v[i].uid != uid && !excluded(g, ntohl(l->v[i].addr.s_addr)))
+			c[n++] = &l->v[i];
+	if (n)
+		qsort(c, n, sizeof(*c), by_last_used);
+	for (size_t i = 0; i < n; i++)
+		if (!(ops->uid_busy && ops->uid_busy(c[i]->uid, ops->data)))
+			return c[i];
+	return NULL;
 }
 
 int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, const char *user,
@@ -423,7 +442,9 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 		*ret_sid_tagged = tag != NULL;
 		return add(l, uid, user, tag, *ret, now, err);
 	}
-	struct ns_lease *lru = pick_lru(l, g, uid, ops);
+	struct ns_lease *lru = pick_lru(l, g, uid, ops, &r);
+	if (r == -ENOMEM)
+		return ns_fail(err, -ENOMEM, "leases: out of memory");
 	if (!lru) {
 		ns_cidr_format(&g->pool, true, pool, sizeof(pool));
 		return ns_fail(err, -EADDRNOTAVAIL, "address pool %s exhausted", pool);

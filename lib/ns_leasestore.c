@@ -85,8 +85,20 @@ static int open_sub(int at, const char *name, const char *path, struct ns_err *e
 
 /* The lease in address file NAME: 1 (in *E), 0 when there is no file,
  * -EBADMSG for a bad file, another negative errno (with message) on error. */
+static bool trusted_file(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH)) &&
+	       st->st_size <= LINE_MAX_LEN;
+}
+
 static int read_addr(const struct ns_lease_store *s, const char *name, struct ns_lease *e, struct ns_err *err)
 {
+	struct stat st, st2;
+	/* Looked at before it is opened: a device node is never opened. */
+	if (fstatat(s->dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : ns_fail(err, -errno, "lease %s/%s: %s", s->path, name, strerror(errno));
+	if (!trusted_file(&st))
+		return -EBADMSG;
 	_cleanup_close_ int fd = openat(s->dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -95,11 +107,9 @@ static int read_addr(const struct ns_lease_store *s, const char *name, struct ns
 			return -EBADMSG;
 		return ns_fail(err, -errno, "lease %s/%s: %s", s->path, name, strerror(errno));
 	}
-	struct stat st;
 	char buf[LINE_MAX_LEN + 1];
 	struct in_addr a;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
-	    st.st_size > LINE_MAX_LEN)
+	if (fstat(fd, &st2) < 0 || !trusted_file(&st2) || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev)
 		return -EBADMSG;
 	ssize_t n = pread(fd, buf, LINE_MAX_LEN, 0);
 	if (n < 0)
@@ -181,9 +191,11 @@ static int for_each_addr(const struct ns_lease_store *s, entry_fn fn, struct ns_
 	int r = 0;
 	struct dirent *de;
 	struct in_addr a;
-	while (r == 0 && (de = readdir(d)))
+	for (errno = 0; r == 0 && (de = readdir(d)); errno = 0)
 		if (addr_name(de->d_name, &a))
 			r = fn(s, de->d_name, a, l, err);
+	if (r == 0 && errno)   /* a partial list would make addresses in use look free */
+		r = ns_fail(err, -errno, "lease store %s: reading it: %s", s->path, strerror(errno));
 	closedir(d);
 	return r;
 }
@@ -192,8 +204,9 @@ static int hold_name(const struct ns_lease_store *s, const char *name, struct in
 		     struct ns_err *err)
 {
 	(void)name;
-	if (holds(l, a))
-		return 0;
+	for (size_t i = 0; i < l->n; i++)   /* names in a directory are unique: only the loaded leases */
+		if (l->v[i].addr.s_addr == a.s_addr)
+			return 0;
 	return ns_leases_hold(l, a) < 0 ? oom(s, err) : 0;
 }
 
@@ -203,33 +216,74 @@ int ns_lease_store_load_names(const struct ns_lease_store *s, struct ns_leases *
 	return for_each_addr(s, hold_name, l, err);
 }
 
-/* A second lease of one (uid, tag) is bad, as in the old file. */
-static bool same_key(const struct ns_leases *l, const struct ns_lease *e)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].uid == e->uid && strcmp(l->v[i].sid, e->sid) == 0)
-			return true;
-	return false;
-}
-
 static int read_one(const struct ns_lease_store *s, const char *name, struct in_addr a, struct ns_leases *l,
 		    struct ns_err *err)
 {
 	struct ns_lease e;
 	int r = read_addr(s, name, &e, err);
-	if (r == 1 && !same_key(l, &e))
+	if (r == 1)
 		return ns_leases_push(l, &e) < 0 ? oom(s, err) : 0;
-	if (r == 1 || r == -EBADMSG) {
+	if (r == -EBADMSG) {
 		l->n_kept++;
 		return ns_leases_hold(l, a) < 0 ? oom(s, err) : 0;
 	}
 	return r;
 }
 
+static int by_key(const void *a, const void *b)
+{
+	const struct ns_lease *x = a, *y = b;
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	int c = strcmp(x->sid, y->sid);
+	if (c)
+		return c;
+	return ntohl(x->addr.s_addr) < ntohl(y->addr.s_addr) ? -1 : ntohl(x->addr.s_addr) > ntohl(y->addr.s_addr);
+}
+
+static bool index_names(const struct ns_lease_store *s, const struct ns_lease *e)
+{
+	char name[32], cur[INET_ADDRSTRLEN + 1], a[INET_ADDRSTRLEN];
+	index_name(e->uid, e->sid, name);
+	inet_ntop(AF_INET, &e->addr, a, sizeof(a));
+	ssize_t n = readlinkat(s->index, name, cur, sizeof(cur) - 1);
+	return n > 0 && (size_t)n == strlen(a) && memcmp(cur, a, (size_t)n) == 0;
+}
+
+/* A second lease of one (uid, tag) is a bad file, as a second line was in
+ * the old file: the one the index names is kept (else the lowest address).
+ * Sorting makes this O(N log N) for a full pool. */
+static int drop_duplicates(const struct ns_lease_store *s, struct ns_leases *l, struct ns_err *err)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), by_key);
+	size_t out = 0;
+	for (size_t i = 0; i < l->n;) {
+		size_t k = i + 1, keep = i;
+		while (k < l->n && l->v[k].uid == l->v[i].uid && strcmp(l->v[k].sid, l->v[i].sid) == 0)
+			k++;
+		for (size_t j = i; k - i > 1 && j < k; j++)
+			if (index_names(s, &l->v[j]))
+				keep = j;
+		for (size_t j = i; j < k; j++) {
+			if (j == keep)
+				continue;
+			l->n_kept++;
+			if (ns_leases_hold(l, l->v[j].addr) < 0)
+				return oom(s, err);
+		}
+		l->v[out++] = l->v[keep];
+		i = k;
+	}
+	l->n = out;
+	return 0;
+}
+
 int ns_lease_store_load_all(const struct ns_lease_store *s, struct ns_leases *l, struct ns_err *err)
 {
 	l->view = NS_LEASES_ALL;
-	return for_each_addr(s, read_one, l, err);
+	int r = for_each_addr(s, read_one, l, err);
+	return r < 0 ? r : drop_duplicates(s, l, err);
 }
 
 /* -------------------------------------------------------------- apply -- */
@@ -240,12 +294,30 @@ static bool same_lease(const struct ns_lease *a, const struct ns_lease *b)
 	       strcmp(a->user, b->user) == 0 && strcmp(a->sid, b->sid) == 0;
 }
 
+static int by_addr(const void *a, const void *b)
+{
+	uint32_t x = ntohl(((const struct ns_lease *)a)->addr.s_addr);
+	uint32_t y = ntohl(((const struct ns_lease *)b)->addr.s_addr);
+	return x < y ? -1 : x > y;
+}
+
+/* The lease at address A in V (N leases, sorted by address). */
 static const struct ns_lease *at_addr(const struct ns_lease *v, size_t n, struct in_addr a)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i].addr.s_addr == a.s_addr)
-			return &v[i];
-	return NULL;
+	struct ns_lease key = { .addr = a };
+	return n ? bsearch(&key, v, n, sizeof(*v), by_addr) : NULL;
+}
+
+/* A copy of V sorted by address (NULL and *ret_err = -ENOMEM on failure). */
+static struct ns_lease *sorted_copy(const struct ns_lease *v, size_t n, int *ret_err)
+{
+	struct ns_lease *c = n ? malloc(n * sizeof(*c)) : NULL;
+	*ret_err = n && !c ? -ENOMEM : 0;
+	if (c) {
+		memcpy(c, v, n * sizeof(*c));
+		qsort(c, n, sizeof(*c), by_addr);
+	}
+	return c;
 }
 
 static int set_index(const struct ns_lease_store *s, const struct ns_lease *e, struct ns_err *err)
@@ -269,11 +341,9 @@ static int set_index(const struct ns_lease_store *s, const struct ns_lease *e, s
 /* The index entry of E, when it still names E's address. */
 static void drop_index(const struct ns_lease_store *s, const struct ns_lease *e)
 {
-	char name[32], cur[INET_ADDRSTRLEN + 1], a[INET_ADDRSTRLEN];
+	char name[32];
 	index_name(e->uid, e->sid, name);
-	inet_ntop(AF_INET, &e->addr, a, sizeof(a));
-	ssize_t n = readlinkat(s->index, name, cur, sizeof(cur) - 1);
-	if (n > 0 && (size_t)n == strlen(a) && memcmp(cur, a, (size_t)n) == 0)
+	if (index_names(s, e))
 		unlinkat(s->index, name, 0);
 }
 
@@ -302,35 +372,68 @@ static int write_addr(const struct ns_lease_store *s, const struct ns_lease *e, 
 int ns_lease_store_apply(const struct ns_lease_store *s, const struct ns_lease *before, size_t n0,
 			 const struct ns_leases *after, struct ns_err *err)
 {
-	int r = 0;
+	int r, r2;
+	_cleanup_free_ struct ns_lease *b = sorted_copy(before, n0, &r);
+	_cleanup_free_ struct ns_lease *a = sorted_copy(after->v, after->n, &r2);
+	if (r < 0 || r2 < 0)
+		return oom(s, err);
 	for (size_t i = 0; i < n0; i++) {
-		if (at_addr(after->v, after->n, before[i].addr))
+		if (at_addr(a, after->n, b[i].addr))
 			continue;
 		char name[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &before[i].addr, name, sizeof(name));
+		inet_ntop(AF_INET, &b[i].addr, name, sizeof(name));
 		if (unlinkat(s->dir, name, 0) < 0 && errno != ENOENT)
 			return ns_fail(err, -errno, "lease %s/%s: %s", s->path, name, strerror(errno));
-		drop_index(s, &before[i]);
+		drop_index(s, &b[i]);
 	}
 	ns_fault("lease-removed");
 	for (size_t i = 0; r == 0 && i < after->n; i++) {
-		const struct ns_lease *old = at_addr(before, n0, after->v[i].addr);
-		if (!old || old->uid != after->v[i].uid || strcmp(old->sid, after->v[i].sid) != 0)
-			r = set_index(s, &after->v[i], err);
+		const struct ns_lease *old = at_addr(b, n0, a[i].addr);
+		if (!old || old->uid != a[i].uid || strcmp(old->sid, a[i].sid) != 0)
+			r = set_index(s, &a[i], err);
 	}
 	ns_fault("lease-indexed");
 	for (size_t i = 0; r == 0 && i < after->n; i++) {
-		const struct ns_lease *old = at_addr(before, n0, after->v[i].addr);
-		if (!old || !same_lease(old, &after->v[i]))
-			r = write_addr(s, &after->v[i], err);
+		const struct ns_lease *old = at_addr(b, n0, a[i].addr);
+		if (!old || !same_lease(old, &a[i]))
+			r = write_addr(s, &a[i], err);
 	}
+	return r;
+}
+
+int ns_lease_store_fix_index(const struct ns_lease_store *s, const struct ns_leases *l, size_t *ret_fixed,
+			     struct ns_err *err)
+{
+	int r = 0;
+	*ret_fixed = 0;
+	for (size_t i = 0; r == 0 && i < l->n; i++)
+		if (!index_names(s, &l->v[i]) && (r = set_index(s, &l->v[i], err)) == 0)
+			(*ret_fixed)++;
 	return r;
 }
 
 /* ---------------------------------------------------------- migration -- */
 
+/* Append LINE to "unparsed" (root's to mend). */
+static int append_unparsed(const struct ns_lease_store *s, const char *line, size_t len, struct ns_err *err)
+{
+	struct stat st;
+	_cleanup_close_ int fd = openat(s->dir, "unparsed",
+					O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	int r = fd < 0 || fstat(fd, &st) < 0 ? -errno : 0;
+	if (r == 0 && (!S_ISREG(st.st_mode) || (st.st_size == 0 && ns_fix_owner(fd, 0644) < 0) || st.st_uid != 0))
+		r = -EPERM;
+	if (r == 0)
+		r = ns_write_all(fd, line, len);
+	if (r == 0)
+		r = ns_write_all(fd, "\n", 1);
+	return r < 0 ? ns_fail(err, r, "lease store %s/unparsed: %s", s->path, strerror(-r)) : 0;
+}
+
 /* A bad line of the old file: into the store as a bad file at the address
- * of its third field (held, as before), else appended to "unparsed". */
+ * of its third field (held, as before), else appended to "unparsed". A
+ * line that parses (a second lease of one uid and tag) is written as
+ * "#duplicate LINE", which does not: it must not become a lease. */
 static int migrate_bad(const struct ns_lease_store *s, const char *line, size_t len, struct ns_err *err)
 {
 	char copy[LINE_MAX_LEN], *save = NULL, *t;
@@ -339,15 +442,17 @@ static int migrate_bad(const struct ns_lease_store *s, const char *line, size_t 
 	for (int f = 1; t && f < 3; f++)
 		t = strtok_r(NULL, " \t", &save);
 	struct in_addr a;
-	bool at = t && inet_pton(AF_INET, t, &a) == 1;
-	char name[INET_ADDRSTRLEN] = "unparsed";
-	if (at)
-		inet_ntop(AF_INET, &a, name, sizeof(name));
-	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (at ? O_EXCL : O_APPEND);
-	_cleanup_close_ int fd = openat(s->dir, name, flags, 0644);
+	struct ns_lease e;
+	if (!t || inet_pton(AF_INET, t, &a) != 1)
+		return append_unparsed(s, line, len, err);
+	char name[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, name, sizeof(name));
+	_cleanup_close_ int fd = openat(s->dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == EEXIST)
-		return 0;   /* that address has a file already: it is held anyway */
+		return append_unparsed(s, line, len, err);   /* that address is someone's (or held) already */
 	int r = fd < 0 ? -errno : ns_fix_owner(fd, 0644);
+	if (r == 0 && ns_lease_parse_line(line, len, &e) == 0)
+		r = ns_write_all(fd, "#duplicate ", 11);
 	if (r == 0)
 		r = ns_write_all(fd, line, len);
 	if (r == 0)
@@ -360,9 +465,14 @@ static int migrate(struct ns_lease_store *s, int parent, const char *base, const
 {
 	struct ns_leases old = { 0 }, fresh = { 0 };
 	int r = ns_leases_read(lease_file, &old, err);
+	/* Skipped: an address that has a file, a uid (and tag) that has a
+	 * lease in the store already (an old file that reappeared must not
+	 * move anybody). */
 	for (size_t i = 0; r == 0 && i < old.n; i++) {
 		struct ns_leases probe = { 0 };
 		r = ns_lease_store_load_addr(s, old.v[i].addr, &probe, err);
+		if (r == 0 && probe.n == 0 && probe.n_held == 0)
+			r = ns_lease_store_load_uid(s, old.v[i].uid, old.v[i].sid, &probe, err);
 		if (r == 0 && probe.n == 0 && probe.n_held == 0 && ns_leases_push(&fresh, &old.v[i]) < 0)
 			r = oom(s, err);
 		ns_leases_free(&probe);

@@ -117,22 +117,34 @@ struct job {
 
 /* The sticky lease of another user that is gone after a pick (the pool was
  * full, or a static address displaced it): a failed login gives it back. */
-static void find_victim(const struct ns_lease *before, size_t n0, const struct ns_leases *l, uid_t uid,
-			struct ns_lease_got *got)
+static int by_address(const void *a, const void *b)
 {
+	uint32_t x = ntohl(((const struct ns_lease *)a)->addr.s_addr);
+	uint32_t y = ntohl(((const struct ns_lease *)b)->addr.s_addr);
+	return x < y ? -1 : x > y;
+}
+
+static int find_victim(const struct ns_lease *before, size_t n0, const struct ns_leases *l, uid_t uid,
+		       struct ns_lease_got *got)
+{
+	_cleanup_free_ struct ns_lease *after = l->n ? malloc(l->n * sizeof(*after)) : NULL;
+	if (l->n && !after)
+		return -ENOMEM;
+	if (after) {
+		memcpy(after, l->v, l->n * sizeof(*after));
+		qsort(after, l->n, sizeof(*after), by_address);
+	}
 	for (size_t i = 0; before && i < n0; i++) {
 		if (before[i].uid == uid || before[i].sid[0])
 			continue;
-		bool kept = false;
-		for (size_t k = 0; k < l->n && !kept; k++)
-			kept = l->v[k].uid == before[i].uid && l->v[k].addr.s_addr == before[i].addr.s_addr &&
-			       strcmp(l->v[k].user, before[i].user) == 0;
-		if (!kept) {
+		const struct ns_lease *k = l->n ? bsearch(&before[i], after, l->n, sizeof(*after), by_address) : NULL;
+		if (!k || k->uid != before[i].uid || strcmp(k->user, before[i].user) != 0) {
 			got->has_victim = true;
 			got->victim = before[i];
-			return;
+			break;
 		}
 	}
+	return 0;
 }
 
 static bool had_sticky(const struct ns_leases *l, const struct ns_lease_req *q)
@@ -150,8 +162,11 @@ static int load_view(const struct ns_lease_store *st, const struct ns_lease_req 
 		     struct ns_leases *l, struct ns_err *err)
 {
 	int r = 0;
-	if (view == NS_LEASES_ALL)
-		return ns_lease_store_load_all(st, l, err);
+	size_t fixed;
+	if (view == NS_LEASES_ALL) {   /* a full pool: every lease read, so mend the index on the way */
+		r = ns_lease_store_load_all(st, l, err);
+		return r < 0 ? r : ns_lease_store_fix_index(st, l, &fixed, err);
+	}
 	l->view = view;
 	r = ns_lease_store_load_uid(st, q->uid, NULL, l, err);
 	if (r == 0 && q->sid)
@@ -182,9 +197,12 @@ static int pick_in_view(const struct ns_lease_store *st, const struct ns_lease_r
 	if (r == 0)
 		r = ns_lease_pick(&l, q->globals, q->uid, q->user, q->sid, q->static_addr, &ops,
 				  (long long)time(NULL), &got->addr, &got->tagged, err);
+	if (r == 0 && find_victim(before, n0, &l, q->uid, got) < 0)
+		r = ns_fail(err, -ENOMEM, "leases: out of memory");
 	if (r == 0) {
-		got->fresh = !had || got->tagged;
-		find_victim(before, n0, &l, q->uid, got);
+		/* what a failed login gives back: its own new lease, and a lease
+		 * it took over from another user (also when it had one before) */
+		got->fresh = !had || got->tagged || got->has_victim;
 		r = ns_lease_store_apply(st, before, n0, &l, err);
 	}
 	ns_leases_free(&l);
@@ -338,12 +356,6 @@ void ns_lease_give_back(const char *state_dir, const char *lease_file, uid_t uid
 	run_detached(give_back_job, &d, &j);
 }
 
-static int by_address(const void *a, const void *b)
-{
-	uint32_t x = ntohl(((const struct ns_lease *)a)->addr.s_addr), y = ntohl(((const struct ns_lease *)b)->addr.s_addr);
-	return x < y ? -1 : x > y;
-}
-
 int ns_leases_list(const struct ns_globals *g, struct ns_leases *ret, struct ns_err *err)
 {
 	struct ns_lease_store st;
@@ -358,5 +370,42 @@ int ns_leases_list(const struct ns_globals *g, struct ns_leases *ret, struct ns_
 		ns_leases_free(ret);
 	else if (ret->n)
 		qsort(ret->v, ret->n, sizeof(*ret->v), by_address);
+	return r;
+}
+
+int ns_leases_gc(const struct ns_globals *g, bool dry, void (*freed)(const struct ns_lease *e, void *data),
+		 void *data, size_t *ret_fixed, struct ns_err *err)
+{
+	struct ns_lease_req q = { .globals = g };
+	struct ns_lease_store st;
+	struct ns_leases l = { 0 };
+	_cleanup_free_ struct ns_lease *before = NULL;
+	*ret_fixed = 0;
+	_cleanup_close_ int lock = ns_lock_take(g->state_dir, "leases", LOCK_TIMEOUT_MS, err);
+	int r = lock < 0 ? lock : ns_lease_store_open(g->lease_file, &st, err);
+	if (r < 0)
+		return r;
+	r = ns_lease_store_load_all(&st, &l, err);
+	if (r == 0 && !dry)
+		r = ns_lease_store_fix_index(&st, &l, ret_fixed, err);
+	size_t n0 = l.n;
+	if (r == 0 && n0 && !(before = malloc(n0 * sizeof(*before))))
+		r = ns_fail(err, -ENOMEM, "leases: out of memory");
+	if (r == 0 && n0)
+		memcpy(before, l.v, n0 * sizeof(*before));
+	/* Tags of sessions that are gone (a killed su, a login whose reaper
+	 * outlived it): their addresses are free again. */
+	for (size_t i = 0; r == 0 && i < l.n;) {
+		if (l.v[i].sid[0] && !sid_alive(l.v[i].uid, l.v[i].sid, &q)) {
+			freed(&l.v[i], data);
+			l.v[i] = l.v[--l.n];
+		} else {
+			i++;
+		}
+	}
+	if (r == 0 && !dry)
+		r = ns_lease_store_apply(&st, before, n0, &l, err);
+	ns_lease_store_close(&st);
+	ns_leases_free(&l);
 	return r;
 }

@@ -731,8 +731,8 @@ int ns_login_close(struct ns_login *s, struct ns_err *err)
 	if (have)
 		release_netns(s->state_dir, &rec);
 	/* The extra address of a concurrent per-session login, unless what the
-	 * login started still runs in its namespace (then a later login frees
-	 * it, once the reaper is gone). */
+	 * login started still runs in its namespace (then nsctl gc, or a pick
+	 * that finds the pool full, frees it once the reaper is gone). */
 	struct reaper_find rf = { s->state_dir, s->sid, false };
 	ns_session_foreach_uid(s->state_dir, s->uid, reapers_of, &rf);
 	if (s->tagged_lease && !rf.live)
