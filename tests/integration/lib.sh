@@ -17,7 +17,8 @@
 #                    no_ns_links no_user_procs uid_procs no_uid_procs
 #                    ms_since median
 #   state            kv rec sids_of n_sids_of n_records has_n_records_of
-#                    has_record_of lease_lines lease_of sticky_of
+#                    has_record_of lease_lines lease_of sticky_of lease_seed
+#                    lease_problems lease_store_state
 #   processes        netns_of_pid pidns_of_pid pids_in_netns procs_in_netns
 #                    status_of stat_field limit_of
 #   commands         run (OUT ERR RC MS), nsh, check_rc, check_run, check_login
@@ -58,7 +59,7 @@ mkdir -p -m 1777 "$X" "$HOLD_DIR" && mkdir -p -m 0755 "$PUB" &&
     printf '%s\n' "$SB_USER_PASSWORD" >"$PWFILE" && chmod 0644 "$PWFILE" ||
     sandbox_die "lib.sh: cannot make $X, $PUB, $HOLD_DIR"
 # bin/*.py: banner.py probe.py expect.py pamdrv.py ptysu.py udp.py resolve.py
-# xfer.py; attack/*.py: the attack tests' (each file says what it does). All
+# xfer.py leasestore.py; attack/*.py: the attack tests' (each file says what it does). All
 # run as "$PY $SB/bin/NAME.py"; attack/*.c are compiled by their tests.
 ATT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/attack
 install -m 0644 "$ATT"/../bin/*.py "$SB/bin/" && install -m 0755 "$ATT"/*.py "$SB/bin/" ||
@@ -113,13 +114,12 @@ n_sids_of() { sids_of "$1" | wc -l; }
 has_n_records_of() { [[ $(n_sids_of "$1") == "$2" ]]; }   # UID N
 has_record_of() { [[ -n $(sids_of "$1") ]]; }             # UID
 n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
-# lease_lines [DIR] : every lease of the store, one "uid user address
+# lease_lines [DIR] : every good lease of the store, one "uid user address
 # last_used[ sid]" line per address file (what the old lease file held),
-# sorted by address
-lease_lines() {
-    local d=${1:-$LEASE_DIR}
-    find "$d" -maxdepth 1 -type f -name '[0-9]*' -exec cat {} + 2>/dev/null | sort -t' ' -k3,3V
-}
+# sorted by address; a bad file (one pam_ns holds and never uses: not
+# root's, writable by others, not regular, a symlink, huge, not one line
+# naming its own address) is left out (bin/leasestore.py)
+lease_lines() { "$PY" -I "$SB/bin/leasestore.py" leases "${1:-$LEASE_DIR}"; }
 # lease_of [-s] NAME : the address(es) leased to NAME (-s: the sticky lease,
 # the 4-field line, only)
 lease_of() {
@@ -129,6 +129,27 @@ lease_of() {
 }
 # sticky_of NAME : NAME's sticky lease line (per-user, no session tag)
 sticky_of() { lease_lines | awk -v u="$1" '$2 == u && NF == 4'; }
+# lease_seed [-d DIR] [LINE...] : put leases into the store (DIR, default
+# $LEASE_DIR) as pam_ns writes them: for each "uid user address last_used[
+# sid]" line (the arguments, else stdin) the address file DIR/<address>
+# (root 0644, the line) and the index entry DIR/by-uid/<uid>[.<sid>] ->
+# address (bin/leasestore.py: 2,000 leases in well under a second)
+lease_seed() {
+    local d=$LEASE_DIR
+    [[ ${1:-} == -d ]] && { d=$2; shift 2; }
+    if (( $# )); then printf '%s\n' "$@"; else cat; fi | "$PY" -I "$SB/bin/leasestore.py" seed "$d"
+}
+# lease_problems [DIR] : what is inconsistent in the store, one line each
+# (nothing: consistent): an address file that is not a root-owned 0644
+# regular file holding one lease line naming its own address, a lease whose
+# index entry by-uid/<uid>[.<sid>] does not name its file, a uid with two
+# sticky leases (or two of one tag). (An index entry naming a file that
+# holds someone else is stale, ignored by design: not a problem.)
+lease_problems() { "$PY" -I "$SB/bin/leasestore.py" problems "${1:-$LEASE_DIR}"; }
+# lease_store_state [DIR] : every name in the store with its type, owner,
+# mode, inode and content or symlink target, sorted: equal before and after
+# means nothing in the store was written, replaced or removed
+lease_store_state() { "$PY" -I "$SB/bin/leasestore.py" state "${1:-$LEASE_DIR}"; }
 
 # -------------------------------------------------------------- processes ---
 netns_of_pid() { stat -L -c %i "/proc/$1/ns/net"; }

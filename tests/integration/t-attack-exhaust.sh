@@ -98,7 +98,7 @@ check_eq "alice logs in again" "0 IN-alice" "$T_RC $T_OUT"
 check "... within 3 s (${T_MS} ms)" test "$T_MS" -lt 3000
 check "... and then nothing of hers is left: no veth within 2 s" wait_until 2 no_ns_links
 check_eq "... no record of hers" "" "$(grep -lx uid=3001 "$SESS"/* 2>/dev/null)"
-check_eq "... one lease of hers, no session-tagged extra" "1" "$(awk '$2 == "alice"' "$LEASES" | wc -l)"
+check_eq "... one lease of hers, no session-tagged extra" "1" "$(lease_lines | awk '$2 == "alice"' | wc -l)"
 
 # ===================================== class 13: a fork bomb under ulimit -u ===
 cat >"$PUB/bomb.py" <<'EOF'
@@ -143,7 +143,7 @@ check_eq "... no session record is left" 0 "$(n_records)"
 check "... no veth is left after 2 s" wait_until 2 no_ns_links
 check_eq "... no temp file is left in the state directories" "" \
     "$(find /run/ns-shell /var/lib/ns-shell -name '*tmp*' 2>/dev/null)"
-check_eq "... one lease per user" "3" "$(awk 'NF == 4' "$LEASES" | wc -l)"
+check_eq "... one lease per user" "3" "$(lease_lines | awk 'NF == 4' | wc -l)"
 check_eq "... no process holds a flock" "" "$(grep FLOCK /proc/locks)"
 
 # ================================================ class 14: names and ids ===
@@ -198,7 +198,7 @@ check_fail "a 33-byte user name is not let in un-isolated (the session is refuse
 
 # ============================ class 14: a uid reused by another user name ===
 wait_until 2 no_ns_links
-rm -f "$LEASES"
+rm -rf "$LEASE_DIR" "$LEASES"
 add_raw olduser 3100 3100
 timed_login olduser
 old_addr=$(lease_of -s olduser)

@@ -12,9 +12,13 @@
 #     displaced by a static address;
 #  c) uids 4294967295 and 65535 are refused before any state is made, and
 #     the other users' logins still work;
-#  d) bad lines in the lease file (garbage, a duplicate address, the
-#     uid 4294967295 line an older version wrote) stop nobody's login, are
-#     kept verbatim, and the address in their third field is not handed out;
+#  d) bad files in the lease store (garbage, a line naming another address,
+#     a second lease of a uid, the uid 4294967295 line an older version
+#     wrote; a symlink to a root-only file, a file alice owns, a 0666 file,
+#     a FIFO, a 100 MB file, a NUL byte) stop nobody's login (nor block it),
+#     are left as they are (a symlink is never followed), their addresses
+#     are not handed out, an index entry naming one is ignored, and nsctl
+#     leases warns about each;
 #  e) exempt_uid_below: uid 999 is not namespaced by default; with
 #     exempt_uid_below = 0 it is (and root never is).
 # shellcheck disable=SC2016,SC2034,SC2119,SC2153,SC2174,SC2317  # single-quoted login commands; LEASES etc. from the libs; helpers via check/wait_until
@@ -30,10 +34,10 @@ pam_with_ns su su-l
 pam_ns_alone nstest debug
 FAULT_SO=$NS_BUILD/fault/pam_ns.so
 
-lines_of() { awk -v u="$1" '$2 == u' "$LEASES" 2>/dev/null; }
+lines_of() { lease_lines | awk -v u="$1" '$2 == u'; }
 n_lines_of() { lines_of "$1" | grep -c .; }
-# put_leases < TEXT : the lease file as an admin (or an older version) left it
-put_leases() { cat >"$LEASES"; chown root:root "$LEASES"; chmod 0644 "$LEASES"; }
+# put_leases < TEXT : the lease store holding just these leases
+put_leases() { rm -rf "$LEASE_DIR" "$LEASES"; lease_seed; }
 
 # ========================================= (a) max_sessions = 2 ===
 sandbox_conf <<'EOF'
@@ -117,20 +121,20 @@ check_fail "(b) full /29: frank's login fails after the takeover (nsu3006 is tak
 check "(b) ... the log says why" sandbox_log_wait 'session of frank refused: veth nsu3006 exists and is not one of ours' 2
 check_eq "(b) ... alice's sticky lease is back, same address" "3001 alice 10.213.0.2 1000" "$(sticky_of alice)"
 check_eq "(b) ... frank has no lease" "" "$(lines_of frank)"
-check_eq "(b) ... the lease file holds exactly the 5 leases it had" "$(sorted "$FULL")" "$(sort "$LEASES")"
+check_eq "(b) ... the lease store holds exactly the 5 leases it had" "$(sorted "$FULL")" "$(lease_lines | sort)"
 check_eq "(b) ... no record is left" 0 "$(n_records)"
 check "(b) ... the admin's nsu3006 is untouched" bash -c "ip -d link show dev nsu3006 | grep -q \"alias admin's link\""
 as_user frank 'echo IN'
 check_fail "(b) the same with su - frank: refused" test "$AS_RC" = 0
 check_eq "(b) ... alice's lease is back again" "3001 alice 10.213.0.2 1000" "$(sticky_of alice)"
-check_eq "(b) ... the file holds exactly the 5 leases" "$(sorted "$FULL")" "$(sort "$LEASES")"
+check_eq "(b) ... the store holds exactly the 5 leases" "$(sorted "$FULL")" "$(lease_lines | sort)"
 # bob (not root) runs su frank, typing frank's password: pam_ns's lease
 # work then runs in its detached worker (su keeps bob's real uid)
 run setpriv --reuid=bob --regid=bob --init-groups "$PY" -I "$SB/bin/ptysu.py" "$PWFILE" su frank -c 'echo IN-$USER'
 check_fail "(b) bob runs su frank (password on a pty): refused" grep -q IN-frank <<<"$OUT"
 check_match "(b) ... at the session, after the password" 'cannot open session.*rc=[1-9]' "$OUT"
 check_eq "(b) ... alice's lease is back again" "3001 alice 10.213.0.2 1000" "$(sticky_of alice)"
-check_eq "(b) ... the file holds exactly the 5 leases" "$(sorted "$FULL")" "$(sort "$LEASES")"
+check_eq "(b) ... the store holds exactly the 5 leases" "$(sorted "$FULL")" "$(lease_lines | sort)"
 # a static address that displaces another user's lease, then fails
 sandbox_conf <<'EOF'
 pool           = "10.213.0.0/29"
@@ -140,7 +144,7 @@ EOF
 run pamtester nstest frank open_session close_session
 check_fail "(b) frank with a static .4 (carol's lease): his login fails at the veth" test "$RC" = 0
 check_eq "(b) ... carol's sticky lease is back, same address" "3003 carol 10.213.0.4 3000" "$(sticky_of carol)"
-check_eq "(b) ... the file holds exactly the 5 leases" "$(sorted "$FULL")" "$(sort "$LEASES")"
+check_eq "(b) ... the store holds exactly the 5 leases" "$(sorted "$FULL")" "$(lease_lines | sort)"
 ip link del nsu3006
 as_user frank 'ip -br -4 addr show dev eth0'
 check_login "(b) with the link gone frank logs in (static .4)"
@@ -151,7 +155,7 @@ wait_until 3 no_ns_links
 # ===================================== (c) uids 4294967295 and 65535 ===
 : | sandbox_conf
 ip link del nsbr0 2>/dev/null
-rm -f "$LEASES"
+rm -rf "$LEASE_DIR" "$LEASES"
 add_raw maxuid 4294967295 3990
 add_raw u65535 65535 3991
 check_eq "(c) control: the system resolves uid 4294967295 and 65535" "maxuid u65535" \
@@ -166,64 +170,102 @@ for spec in maxuid:4294967295 u65535:65535; do
     check_fail "(c) ... su $u is refused too" grep -qx IN <<<"$OUT"
     check "(c) ... (the log says so for su)" sandbox_log_wait "pam_ns\(su:session\): session of $u refused: uid $id of $u is not a usable uid" 2
     check_eq "(c) ... no lease line for $u, no record, no veth nsu$id" "0 0 absent" \
-        "$(grep -c " $u " "$LEASES") $(n_records) $(link_absent "nsu$id" && echo absent)"
+        "$(lease_lines | grep -c " $u ") $(n_records) $(link_absent "nsu$id" && echo absent)"
 done
-check_eq "(c) the lease file has only bob's line" "3002 bob" "$(cut -d' ' -f1,2 "$LEASES" | xargs)"
+check_eq "(c) the lease store has only bob's lease" "3002 bob" "$(lease_lines | cut -d' ' -f1,2 | xargs)"
 as_user alice 'ip -br -4 addr show dev eth0'
 check_login "(c) afterwards alice logs in (su)"
 check_match "(c) ... with an address" "eth0(@[^ ]*)? +UP +$(sticky_of alice | cut -d' ' -f3 | sed 's/\./\\./g')/16" "$AS_OUT"
 run pamtester nstest bob open_session close_session
 check_eq "(c) ... bob logs in (pamtester)" 0 "$RC"
-check_eq "(c) ... the lease file has alice's and bob's lines only" "3001 alice${NL}3002 bob" \
-    "$(cut -d' ' -f1,2 "$LEASES" | sort)"
+check_eq "(c) ... the lease store has alice's and bob's leases only" "3001 alice${NL}3002 bob" \
+    "$(lease_lines | cut -d' ' -f1,2 | sort)"
 wait_until 3 no_ns_links
 
-# ========================================= (d) bad lines in the file ===
-BAD=('this line is not a lease'
-     'garbage x 10.213.0.3 notanumber'
-     '3003 carol 10.213.0.4 1000'
+# ================================ (d) bad files in the lease store ===
+# Each bad address file is what a bad line of the old lease file was (and
+# more: a file pam_ns must not trust). None stops a login, each is left as
+# it is, and its address is never handed out:
+#   .3  garbage naming .3            .5  the uid 4294967295 line an older version wrote
+#   .6  a double space (erin's)      .7  carol's line naming bob's .4 (another address)
+#   .8  a second sticky lease of bob .9  no lease at all
+#   .10 a symlink to a root-only file holding "3004 dave 10.213.0.10 1000"
+#   .11 dave's line, owned by alice  .12 dave's line, root but mode 0666
+#   .13 a FIFO                       .14 a 100 MB sparse file
+#   .15 dave's line with a NUL byte  (and "notes", a name that is no address)
+# dave's index entry names .11 (a file alice could have written).
+rm -rf "$LEASE_DIR" "$LEASES"
+lease_seed '3001 alice 10.213.0.2 1000' '3002 bob 10.213.0.4 1000'
+BAD=('garbage x 10.213.0.3 notanumber'
      '4294967295 maxuid 10.213.0.5 1000'
-     '3005  erin 10.213.0.6 1000')
-put_leases <<EOF
-3001 alice 10.213.0.2 1000
-${BAD[0]}
-${BAD[1]}
-3002 bob 10.213.0.4 1000
-${BAD[2]}
-${BAD[3]}
-${BAD[4]}
-EOF
-printf '%s\n' "${BAD[@]}" >"$SB/tmp/bad-lines"
-# the bad lines: garbage; garbage naming .3; a second line for .4 (bob's);
-# the uid 4294967295 line an older version wrote (.5); a double space (.6)
+     '3005  erin 10.213.0.6 1000'
+     '3003 carol 10.213.0.4 1000'
+     '3002 bob 10.213.0.8 1000'
+     'this line is not a lease')
+BAD_AT=(3 5 6 7 8 9)
+for i in "${!BAD[@]}"; do printf '%s\n' "${BAD[i]}" >"$LEASE_DIR/10.213.0.${BAD_AT[i]}"; done
+printf 'notes of an admin, not a lease\n' >"$LEASE_DIR/notes"
+BAIT=$SB/bait-lease                 # root-only: an open of it is a privileged one
+mkdir -m 0700 "$BAIT"
+printf '3004 dave 10.213.0.10 1000\n' >"$BAIT/lease"; chmod 0600 "$BAIT/lease"
+ln -s "$BAIT/lease" "$LEASE_DIR/10.213.0.10"
+printf '3004 dave 10.213.0.11 1000\n' >"$LEASE_DIR/10.213.0.11"; chown alice "$LEASE_DIR/10.213.0.11"
+printf '3004 dave 10.213.0.12 1000\n' >"$LEASE_DIR/10.213.0.12"; chmod 0666 "$LEASE_DIR/10.213.0.12"
+mkfifo -m 0644 "$LEASE_DIR/10.213.0.13"
+truncate -s 100M "$LEASE_DIR/10.213.0.14"
+printf '3004 dave 10.213.0.15 1000\0\n' >"$LEASE_DIR/10.213.0.15"
+ln -sfn 10.213.0.11 "$LEASE_DIR/by-uid/3004"
+HELD='^10\.213\.0\.([2-9]|1[0-5])$'   # .2 .4 leased, the rest bad
+# bad_state : the bad files (and the stray one) as they are now
+bad_state() { lease_store_state | grep -E '^(10\.213\.0\.(3|[5-9]|1[0-5])|notes)[ :]'; }
+bad_before=$(bad_state)
+bait_watch "$BAIT" "$BAIT/lease"
+t0=$EPOCHREALTIME
 as_user alice 'ip -br -4 addr show dev eth0'
-check_login "(d) with 5 bad lines in the lease file alice logs in"
+ms=$(ms_since "$t0")
+check_login "(d) with 12 bad address files in the lease store alice logs in"
 check_match "(d) ... and keeps her .2" "eth0(@[^ ]*)? +UP +10\.213\.0\.2/16" "$AS_OUT"
+check "(d) ... within 3 s (the FIFO, the 100 MB file: nothing blocks) ($ms ms)" test "$ms" -lt 3000
 run pamtester nstest bob open_session close_session
 check_eq "(d) bob logs in (pamtester)" 0 "$RC"
-check_eq "(d) ... keeping his .4" "3002 bob 10.213.0.4" "$(sticky_of bob | cut -d' ' -f1-3)"
-as_user dave 'ip -br -4 addr show dev eth0'
-check_login "(d) dave, a new user, logs in"
-d_addr=$(sticky_of dave | cut -d' ' -f3)
-check_match "(d) ... with a new address, none of .2-.6 (.3, .5, .6 are named by bad lines)" \
-    '^10\.213\.0\.([7-9]|[1-9][0-9]+)$' "$d_addr"
-check_match "(d) ... on eth0" "eth0(@[^ ]*)? +UP +${d_addr//./\\.}/16" "$AS_OUT"
+check_eq "(d) ... keeping his .4 (his second sticky lease .8 is a bad file)" "3002 bob 10.213.0.4" \
+    "$(sticky_of bob | grep -v 10.213.0.8 | cut -d' ' -f1-3)"
+RUN_TIMEOUT=10 run su dave -c 'ip -br -4 addr show dev eth0'
+check_eq "(d) dave, whose index names a file alice owns, logs in" 0 "$RC"
+d_addr=$(lease_of -s dave)
+check_fail "(d) ... with an address none of the bad files names (.3 .5-.15): $d_addr" \
+    grep -qE "$HELD" <<<"$d_addr"
+check_match "(d) ... a pool address, on eth0" "eth0(@[^ ]*)? +UP +${d_addr//./\\.}/16" "$OUT"
+check_eq "(d) ... his index names his new file" "$d_addr" "$(readlink "$LEASE_DIR/by-uid/3004")"
 as_user carol 'ip -br -4 addr show dev eth0'
-check_login "(d) carol (whose only line is the bad duplicate of .4) logs in"
-c_addr=$(sticky_of carol | grep -vxF -f "$SB/tmp/bad-lines" | cut -d' ' -f3)
-check_match "(d) ... with a fresh address, not bob's .4 nor any held one" \
-    '^10\.213\.0\.([7-9]|[1-9][0-9]+)$' "$c_addr"
+check_login "(d) carol (whose only line is the bad .7, naming bob's .4) logs in"
+c_addr=$(lease_of -s carol)
+check_fail "(d) ... with a fresh address, not bob's .4 nor any held one: $c_addr" grep -qE "$HELD" <<<"$c_addr"
+check_match "(d) ... a pool address" '^10\.213\.[0-9]+\.[0-9]+$' "$c_addr"
 check_fail "(d) ... distinct from dave's" test "$c_addr" = "$d_addr"
 as_user erin 'echo IN'
 check_login "(d) erin (only a double-spaced bad line) logs in"
-check_fail "(d) ... not with .6" test "$(sticky_of erin | cut -d' ' -f3)" = 10.213.0.6
+check_fail "(d) ... not with .6" grep -qE "$HELD" <<<"$(lease_of -s erin)"
+bait_sync
+check_eq "(d) the symlink .10 was never followed: its root-only target was not opened" "" "$(bait_events | sort -u)"
+kill "$BAIT_PID" 2>/dev/null
+check_eq "(d) ... nor changed" "3004 dave 10.213.0.10 1000" "$(cat "$BAIT/lease")"
 kept=0
-for b in "${BAD[@]}"; do grep -qxF -- "$b" "$LEASES" && kept=$((kept + 1)); done
-check_eq "(d) all 5 bad lines are still in the file, verbatim" 5 "$kept"
-check_eq "(d) ... once each" "${#BAD[@]}" "$(grep -cxF -f "$SB/tmp/bad-lines" "$LEASES")"
-check_eq "(d) no address is leased twice among the other lines" "" \
-    "$(grep -vxF -f "$SB/tmp/bad-lines" "$LEASES" | awk '{ print $3 }' | sort | uniq -d)"
+for i in "${!BAD[@]}"; do [[ $(cat "$LEASE_DIR/10.213.0.${BAD_AT[i]}") == "${BAD[i]}" ]] && kept=$((kept + 1)); done
+check_eq "(d) all 6 bad lines are still in their files, verbatim" 6 "$kept"
+check_eq "(d) ... once each: every bad file (and the stray one) is as it was: name, type, owner, mode, inode, content" \
+    "$bad_before" "$(bad_state)"
+check_eq "(d) the untrusted files are as they were (symlink, alice's, 0666, FIFO, 100 MB)" \
+    "symbolic link root 777|regular file alice 644|regular file root 666|fifo root 644|regular file root 644 104857600" \
+    "$(stat -c '%F %U %a' "$LEASE_DIR"/10.213.0.1[0-3] | paste -sd'|')|$(stat -c '%F %U %a %s' "$LEASE_DIR/10.213.0.14")"
+check_eq "(d) no address is leased twice, nobody holds two sticky leases among the good files" "" \
+    "$(lease_lines | grep -vxF -f <(printf '%s\n' "${BAD[@]}") | awk '{ print "a " $3; print "u " $1 " " $5 }' | sort | uniq -d)"
 check_eq "(d) no record is left" 0 "$(n_records)"
+run "$NSCTL" leases
+check_eq "(d) nsctl leases: exit 0, one row per good lease (alice, bob, carol, dave, erin)" \
+    "0 alice bob carol dave erin" "$RC $(tail -n +2 <<<"$OUT" | awk '{ print $2 }' | sort | xargs)"
+check_eq "(d) ... and a warning per bad address file on stderr (12: .3 and .5-.15, or .4 for bob's duplicate .8)" 12 \
+    "$(grep -cE "^nsctl: $LEASE_DIR/10\.213\.0\.[0-9]+: a bad lease entry" <<<"$ERR")"
 wait_until 3 no_ns_links
 
 # ======================================== (e) exempt_uid_below ===
@@ -231,7 +273,7 @@ wait_until 3 no_ns_links
 # is dropped from it)
 c=$(awk -F: '$3 != 999' "$SB/etc/passwd"); printf '%s\n' "$c" >"$SB/etc/passwd"
 add_raw sysu 999 999
-rm -f "$LEASES"
+rm -rf "$LEASE_DIR" "$LEASES"
 : | sandbox_conf
 INFO='echo "net=$(stat -L -c %i /proc/self/ns/net) sid=$NS_SHELL_SESSION host=$(hostname) recs=$(grep -lx uid=999 /run/ns-shell/sessions/* 2>/dev/null | wc -l)"'
 as_user sysu "$INFO"

@@ -62,21 +62,21 @@ EOF
 chmod 0644 "$PUB/alice-login.sh"
 
 n_refused() { grep -c 'nested logins are refused' "$SB_SYSLOG"; }
-lease_sha() { sha256sum <"$LEASES" | cut -d' ' -f1; }
+lease_sha() { lease_store_state | sha256sum | cut -d' ' -f1; }
 links_in() { nsenter -t "$1" -n ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | xargs; }
 host_links() { ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | xargs; }
 all_records() { local f; for f in "$SESS"/*; do [[ -f $f ]] && { echo "== ${f##*/}"; cat "$f"; }; done; }
 
 # snapshot : the state no nested attempt may change
 snapshot() {
-    S_RECS=$(all_records) S_SHA=$(lease_sha) S_LEASES=$(cat "$LEASES")
+    S_RECS=$(all_records) S_SHA=$(lease_sha) S_LEASES=$(lease_lines) S_STORE=$(lease_store_state)
     S_IN=$(links_in "$APID") S_HOST=$(host_links) S_REFUSED=$(n_refused)
 }
 # unchanged WHAT : the state is still the snapshot's
 unchanged() {
     check_eq "$1: every session record is unchanged (alice's outer one $ASID included)" "$S_RECS" "$(all_records)"
-    check_eq "$1: the lease file is unchanged (sha256)" "$S_SHA" "$(lease_sha)"
-    [[ $S_SHA == "$(lease_sha)" ]] || diff <(echo "$S_LEASES") "$LEASES" | sed 's/^/#   /'
+    check_eq "$1: the lease store is unchanged (sha256 of every name, inode and content)" "$S_SHA" "$(lease_sha)"
+    [[ $S_SHA == "$(lease_sha)" ]] || diff <(echo "$S_STORE") <(lease_store_state) | sed 's/^/#   /'
     check_eq "$1: inside alice's network namespace still only eth0 and lo (no bridge, no veth)" \
         "eth0 lo" "$(links_in "$APID")"
     check_eq "$1: the host's links are unchanged" "$S_HOST" "$(host_links)"
@@ -162,7 +162,7 @@ hold B1 bob
 wait_until 10 has_n_records_of 3002 1
 hold B2 bob
 check "bob has two sessions (netns = session)" wait_until 10 has_n_records_of 3002 2
-btag=$(awk '$2 == "bob" && NF == 5' "$LEASES")
+btag=$(lease_lines | awk '$2 == "bob" && NF == 5')
 check_match "... the second holds a per-session lease ($btag)" '^3002 bob 10\.213\.0\.[0-9]+ [0-9]+ [0-9a-f]{8}$' "$btag"
 snapshot
 run nsenter -t "$APID" -a pamtester nstest carol open_session close_session
@@ -172,12 +172,12 @@ check_fail "... su - dave runs no shell" grep -q NESTED-IN <<<"$OUT"
 run "$NSCTL" exec alice -- pamtester nstest carol open_session close_session
 check_fail "... nsctl exec alice -- pamtester carol fails" test "$RC" = 0
 check_eq "... each refused as nested (3)" 3 $(( $(n_refused) - S_REFUSED ))
-check "bob's live per-session lease is still in the file" grep -qxF -- "$btag" "$LEASES"
+check "bob's live per-session lease is still in the store" grep -qxF -- "$btag" <(lease_lines)
 unchanged "netns = session, after the nested attempts"
 release B1 B2
 wait_until 5 has_n_records_of 3002 0
 check_eq "control: bob's per-session lease goes when his session closes" "" \
-    "$(awk '$2 == "bob" && NF == 5' "$LEASES")"
+    "$(lease_lines | awk '$2 == "bob" && NF == 5')"
 
 # ============== 5. a full /29: no logged-in user's sticky lease is taken ===
 conf_user
@@ -185,7 +185,7 @@ for u in bob carol dave erin; do hold "F$u" "$u"; done
 for i in 1 2 3 4; do wait_until 10 has_n_records_of $((3001 + i)) 1; done
 check_eq "the /29 is full: alice, bob, carol, dave, erin hold .2-.6 and are logged in" \
     "10.213.0.2 10.213.0.3 10.213.0.4 10.213.0.5 10.213.0.6" \
-    "$(awk 'NF == 4 { print $3 }' "$LEASES" | sort -t. -k4 -n | xargs)"
+    "$(lease_lines | awk 'NF == 4 { print $3 }' | sort -t. -k4 -n | xargs)"
 check_eq "... 5 live sessions" 5 "$(n_records)"
 snapshot
 run pamtester nstest frank open_session close_session
@@ -201,7 +201,7 @@ check_eq "... each refused as nested (3)" 3 $(( $(n_refused) - S_REFUSED ))
 for u in alice bob carol dave erin; do
     check_eq "$u keeps her/his sticky lease" "$(grep " $u " <<<"$S_LEASES")" "$(sticky_of "$u")"
 done
-check_eq "frank has no lease" "" "$(awk '$2 == "frank"' "$LEASES")"
+check_eq "frank has no lease" "" "$(lease_lines | awk '$2 == "frank"')"
 unchanged "full pool, after the nested attempts"
 
 # =================================== 6. afterwards: ordinary logins ===
@@ -220,7 +220,8 @@ as_ssh alice 'ip -br -4 addr show dev eth0'
 check_login "an ordinary ssh login of alice works"
 check_match "... with an address of the /29 (frank has taken over hers, the least recently used)" \
     "eth0(@[^ ]*)? +UP +10\.213\.0\.[2-6]/29" "$AS_OUT"
-check_eq "no address is leased twice" "$(wc -l <"$LEASES")" "$(awk '{ print $3 }' "$LEASES" | sort -u | wc -l)"
+check_eq "no address is leased twice" "$(lease_lines | wc -l)" "$(lease_lines | awk '{ print $3 }' | sort -u | wc -l)"
+check_eq "... nobody holds two sticky leases, each lease file is indexed" "" "$(lease_problems)"
 check "no record is left" wait_until 5 bash -c "[[ \$(find $SESS -type f | wc -l) == 0 ]]"
 
 sandbox_finish

@@ -6,9 +6,10 @@
 # and pam_ns in under 1 s, with a line that says why); ${VAR} in the
 # config with the variables set in su's environment; squatted state paths
 # (/run/ns-shell a symlink or a user's directory, sessions/ or lock/ a
-# user's, lock files and the lease file as symlinks or FIFOs, a planted
-# leases.tmp symlink, a user-owned lease directory) never followed, with a
-# clear log line; fixed modes and owners whatever the umask; nothing in
+# user's, lock files and the old lease file as symlinks or FIFOs, the lease
+# store leases.d/ or its by-uid/ a symlink, a user's or world-writable,
+# planted temp-file symlinks in the store, a user-owned lease directory)
+# never followed, with a clear log line; fixed modes and owners whatever the umask; nothing in
 # $HOME opened as root (root-only bait behind symlinks, watched by inotify).
 # shellcheck disable=SC2016,SC2012,SC2015,SC2088,SC2119,SC2174,SC2317  # single-quoted login commands; helpers via check; ls of /proc
 # shellcheck source=sandbox.sh
@@ -145,27 +146,62 @@ squat "lock file user-3001 a FIFO" "lock|user-3001" \
     bash -c "mkdir -m 0755 $STATE && mkdir -m 0700 $STATE/lock && mkfifo -m 0600 $STATE/lock/user-3001"
 squat "lock file leases a symlink to a root-only file" "lock|leases" \
     bash -c "mkdir -m 0755 $STATE && mkdir -m 0700 $STATE/lock && ln -s $SHADOW $STATE/lock/leases"
-squat "the lease file a symlink to a root-only file" "lease" ln -s "$SHADOW" "$LEASES"
-squat "the lease file a FIFO" "lease" mkfifo -m 0600 "$LEASES"
-# A planted leases.tmp symlink: the login works, the target is untouched.
+# the old single lease file (imported by the first login) as a symlink or FIFO
+squat "the old lease file a symlink to a root-only file" "lease" ln -s "$SHADOW" "$LEASES"
+squat "the old lease file a FIFO" "lease" mkfifo -m 0600 "$LEASES"
+# the lease store and its index: a symlink, a user's, world-writable
+ROOTDIR=$SB/rootonly-leases             # a root-only directory with a lease of alice in it
+mkdir -m 0700 "$ROOTDIR" "$ROOTDIR/by-uid"
+printf '3001 alice 10.213.0.77 1\n' >"$ROOTDIR/10.213.0.77"
+ln -s 10.213.0.77 "$ROOTDIR/by-uid/3001"
+RFP=$(lease_store_state "$ROOTDIR")
+squat "the lease store a symlink to a root-only directory holding a lease of alice" "$LEASE_DIR" \
+    bash -c "mkdir -m 0755 -p /var/lib/ns-shell && ln -s $ROOTDIR $LEASE_DIR"
+check_eq "... that directory was not touched" "$RFP" "$(lease_store_state "$ROOTDIR")"
+squat "the lease store a symlink to alice's directory" "$LEASE_DIR" ln -s "$X/evil" "$LEASE_DIR"
+check_eq "... nothing was created in alice's directory" "" "$(ls -A "$X/evil")"
+squat "the lease store owned by alice" "$LEASE_DIR: not a root-owned directory" \
+    bash -c "mkdir -m 0755 $LEASE_DIR && chown alice $LEASE_DIR"
+squat "the lease store world-writable (root, 0777)" "$LEASE_DIR: not a root-owned directory" \
+    bash -c "mkdir -m 0777 $LEASE_DIR"
+squat "the lease store group-writable (root, 0775)" "$LEASE_DIR: not a root-owned directory" \
+    bash -c "mkdir -m 0775 $LEASE_DIR"
+# (DESIGN, "Trust": refused "with a message naming the path": the path of
+# by-uid/ when it is the untrusted one, not only the store's)
+squat "the store's by-uid/ a symlink to alice's directory" "$LEASE_DIR/by-uid" \
+    bash -c "mkdir -m 0755 $LEASE_DIR && ln -s $X/evil $LEASE_DIR/by-uid"
+check_eq "... nothing was created in alice's directory" "" "$(ls -A "$X/evil")"
+squat "the store's by-uid/ owned by alice" "$LEASE_DIR/by-uid" \
+    bash -c "mkdir -m 0755 $LEASE_DIR $LEASE_DIR/by-uid && chown alice $LEASE_DIR/by-uid"
+squat "the store's by-uid/ world-writable (root, 0777)" "$LEASE_DIR/by-uid" \
+    bash -c "mkdir -m 0755 $LEASE_DIR && mkdir -m 0777 $LEASE_DIR/by-uid"
+# Planted temp-file symlinks (the old leases.tmp, the store's .<address>.tmp
+# and by-uid/.tmp-index): the login works, the targets are untouched.
 reset_state
+mkdir -m 0755 "$LEASE_DIR" "$LEASE_DIR/by-uid"
 ln -s "$SHADOW" "$LEASES.tmp"
+ln -s "$SHADOW" "$LEASE_DIR/.10.213.0.2.tmp"
+ln -s "$SHADOW" "$LEASE_DIR/by-uid/.tmp-index"
 run pamtester nstest alice open_session close_session
-check_eq "a planted leases.tmp symlink: the session still opens" 0 "$RC"
-check_eq "... and the symlink's target is untouched" "$FP" "$(fingerprint "$SHADOW")"
-check_match "... the lease file is a real root-owned file" '^regular file root 644$' \
-    "$(stat -c '%F %U %a' "$LEASES")"
+check_eq "planted temp-file symlinks (leases.tmp, leases.d/.10.213.0.2.tmp, by-uid/.tmp-index): the session still opens" 0 "$RC"
+check_eq "... and the symlinks' target is untouched" "$FP" "$(fingerprint "$SHADOW")"
+check_match "... alice's lease is a real root-owned file 10.213.0.2" '^regular file root 644 3001 alice 10\.213\.0\.2 ' \
+    "$(stat -c '%F %U %a' "$LEASE_DIR/10.213.0.2") $(cat "$LEASE_DIR/10.213.0.2")"
+check_eq "... her index entry a symlink to the bare address" "symbolic link 10.213.0.2" \
+    "$(stat -c %F "$LEASE_DIR/by-uid/3001") $(readlink "$LEASE_DIR/by-uid/3001")"
 
 # A lease directory the user owns (handed to her by mistake after bob
 # logged in): she can delete the lease file and be handed the address of a
 # user who is logged in right now.
 reset_state
 hold bob bob
-wait_until 10 grep -qs ' bob ' "$LEASES"
-bob_addr=$(awk '$2 == "bob" { print $3 }' "$LEASES")
+bob_leased() { [[ -n $(lease_of bob) ]]; }
+wait_until 10 bob_leased
+bob_addr=$(lease_of bob)
 check "control: bob is logged in with an address ($bob_addr)" test -n "$bob_addr"
 chown alice /var/lib/ns-shell
-run "${SP_ALICE[@]}" rm -f "$LEASES"
+run "${SP_ALICE[@]}" mv "$LEASE_DIR" "$LEASE_DIR.gone"
+check_eq "(alice moved the store away: she owns its parent)" 0 "$RC"
 log_mark
 run su alice -c 'ip -br -4 addr show dev eth0'
 alice_addr=$(grep -oE '10\.[0-9.]+' <<<"$OUT" | head -n 1)
@@ -206,7 +242,9 @@ for um in 000 077; do
     wait_until 10 bash -c "ls $STATE/sessions/???????? >/dev/null 2>&1"
     rec=$(ls "$STATE"/sessions/???????? 2>/dev/null | head -n 1)
     got=$(stat -c '%n %a' "$STATE" "$STATE/sessions" "$STATE/lock" "$STATE"/lock/* \
-          "$rec" /var/lib/ns-shell/new /var/lib/ns-shell/new/leases 2>&1 | sed "s|$STATE/sessions/[0-9a-f]*|RECORD|")
+          "$rec" /var/lib/ns-shell/new /var/lib/ns-shell/new/leases.d /var/lib/ns-shell/new/leases.d/by-uid \
+          /var/lib/ns-shell/new/leases.d/[0-9]* 2>&1 |
+          sed -e "s|$STATE/sessions/[0-9a-f]*|RECORD|" -e 's|leases\.d/[0-9.]* |leases.d/ADDRESS |')
     check_eq "umask $um in alice's su: state modes are fixed (dirs 0755, lock dir 0700, files 0644, locks 0600)" \
         "$STATE 755
 $STATE/sessions 755
@@ -215,7 +253,9 @@ $STATE/lock/leases 600
 $STATE/lock/user-3001 600
 RECORD 644
 /var/lib/ns-shell/new 755
-/var/lib/ns-shell/new/leases 644" "$got"
+/var/lib/ns-shell/new/leases.d 755
+/var/lib/ns-shell/new/leases.d/by-uid 755
+/var/lib/ns-shell/new/leases.d/ADDRESS 644" "$got"
     check_eq "umask $um in alice's su: the state pam_ns made belongs to root:root (not to alice's group)" "" \
         "$(find "$STATE" /var/lib/ns-shell/new ! -group root -printf '%p %u:%g\n' | sed "s|$STATE/sessions/[0-9a-f]*$|RECORD|")"
     release "u$um"

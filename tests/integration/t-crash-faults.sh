@@ -36,8 +36,7 @@ wait_until 2 n_veths_is 0
 # bob holds the first pool address, so alice's is not simply the first one
 run su bob -c true
 check_match "bob has a lease" '^10\.213\.' "$(lease_of bob)"
-rm -f "$LEASES.alice-only"
-awk '$2 != "alice"' "$LEASES" >"$SB/tmp/leases.bob"
+BOB_LEASE=$(sticky_of bob)
 wait_until 2 n_veths_is 0
 
 # expected state right after the crash: records veths lease(yes/no)
@@ -49,7 +48,8 @@ SUMMARY=()
 for p in locked unshared bridge lease veth inner moved record; do
     # a fresh start for each point: bob's lease only, no records, no veths,
     # no bridge (the crashed attempt makes it, or not)
-    cat "$SB/tmp/leases.bob" >"$LEASES"
+    rm -rf "$LEASE_DIR" "$LEASES"
+    lease_seed "$BOB_LEASE"
     rm -f "$SESS"/* 2>/dev/null
     ip link del nsbr0 2>/dev/null
 
@@ -62,9 +62,10 @@ for p in locked unshared bridge lease veth inner moved record; do
     check_eq "fault $p: records, nsu veths and alice's lease are as expected" \
         "${WANT[$p]}" "$recs $veths $lease"
     check_eq "fault $p: no half-written record (.tmp) is left" 0 "$(n_tmp_records)"
-    check_eq "fault $p: no temp lease file is left" "leases" "$(find /var/lib/ns-shell -mindepth 1 -printf '%f\n' | sort | xargs)"
-    check_eq "fault $p: bob's lease is intact" "$(awk '$2 == "bob"' "$SB/tmp/leases.bob")" \
-        "$(awk '$2 == "bob"' "$LEASES")"
+    check_eq "fault $p: no temp lease file is left (nor an old lease file)" "" \
+        "$(find /var/lib/ns-shell -mindepth 1 \( -name '*tmp*' -o -name leases \) -printf '%P\n')"
+    check_eq "fault $p: bob's lease is intact" "$BOB_LEASE" "$(sticky_of bob)"
+    check_eq "fault $p: the lease store is consistent (each lease indexed, nobody's twice)" "" "$(lease_problems)"
     if [[ -e /run/ns-shell/lock/user-2001 ]]; then
         check "fault $p: alice's lock is not held by anyone (flock died with the process)" \
             flock -n /run/ns-shell/lock/user-2001 true

@@ -127,15 +127,15 @@ kill -KILL "${HOLD_PID[a3]}"
 wait "${HOLD_PID[a3]}" 2>/dev/null
 kill_all_of "$old_ino"
 wait_until 2 link_absent nsu2001
-leases_before=$(cat "$LEASES")
+leases_before=$(lease_lines)
 rm -rf /run/ns-shell
 next_login as_user alice "$addr_alice" "after a reboot (empty /run/ns-shell, leases kept) alice logs in" \
     "she keeps her address and reaches the gateway"
 check_eq "the state directories are made again, root-owned, closed to others" \
     "/run/ns-shell 755 root /run/ns-shell/lock 700 root /run/ns-shell/sessions 755 root" \
     "$(stat -c '%n %a %U' /run/ns-shell /run/ns-shell/lock /run/ns-shell/sessions | xargs)"
-check_eq "the lease file kept every lease (only last-used times move)" \
-    "$(awk '{ print $1, $2, $3 }' <<<"$leases_before")" "$(awk '{ print $1, $2, $3 }' "$LEASES")"
+check_eq "the lease store kept every lease (only last-used times move)" \
+    "$(awk '{ print $1, $2, $3 }' <<<"$leases_before")" "$(lease_lines | awk '{ print $1, $2, $3 }')"
 check_eq "no record is left" 0 "$(n_records)"
 wait_until 2 link_absent nsu2001
 

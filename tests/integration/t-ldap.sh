@@ -259,7 +259,7 @@ check_match "default policy: /tmp is shared (the host's marker is there)" \
 addr=$(fact addr "$AS_OUT")
 check_match "default policy: a pool address, not the block's" '^10\.213\.[0-9]+\.[0-9]+/16$' "$addr"
 check "... (not $STAFF_ADDR)" test "$addr" != "$STAFF_ADDR/16"
-check_eq "... the lease is filed under uid 882200002" "${addr%/*}" "$(awk -v u="$UID_O" '$1 == u {print $3}' "$LEASES")"
+check_eq "... the lease is filed under uid 882200002" "${addr%/*}" "$(lease_lines | awk -v u="$UID_O" '$1 == u {print $3}')"
 check "ldother's login leaves nothing either" wait_until 5 has_n_records_of "$UID_O" 0
 settle "$UID_O"
 

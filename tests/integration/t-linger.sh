@@ -123,7 +123,7 @@ check_match "... with an extra address of its own" '^10\.213\.' "$addr2"
 pkill -9 -P "$kpid" -x ssh     # the client itself, not the timeout(1) around it
 check "kill -9 of that ssh client: its PAM session record goes" wait_until 10 has_n_records_of 2601 1
 check "... but sleep 603 lives on (linger)" pgrep -u alice -fx 'sleep 603'
-check "... and alice's lease file line for it stays" grep -q " ${addr2%/*} .* [0-9a-f]\{8\}$" "$LEASES"
+check "... and alice's lease for it (tagged with that session) stays" grep -q " ${addr2%/*} .* [0-9a-f]\{8\}$" <(lease_lines)
 as_ssh alice 'true'
 check "a third login of alice is refused: the lingering one counts (max_sessions = 2)" test "$AS_RC" != 0
 check "... and the log names max_sessions" sandbox_log_wait 'alice has 2 open sessions \(max_sessions = 2\)' 3

@@ -21,7 +21,7 @@ state() {
     for f in "$SESS"/*; do [[ -f $f ]] && { echo "== $f"; cat "$f"; }; done
     ip -o link show | awk -F': ' '{ print $2 }' | sort
     for p in ${STRAYS:-}; do kill -0 "$p" 2>/dev/null && echo "alive $p"; done
-    cat "$LEASES" 2>/dev/null
+    lease_lines
 }
 dead_pid() { sleep 0 & wait $!; echo $!; }   # a pid that no longer exists
 # stable_pids INODE : the pids in that network namespace, once two looks

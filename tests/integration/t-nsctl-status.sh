@@ -123,8 +123,8 @@ check "status --json: bob's object has every field right" \
 # ---------------------------------------------------------------- leases ---
 run "$NSCTL" leases
 check_eq "leases: exit 0" 0 "$RC"
-t_lu_a=$(awk '$2 == "alice" { print $4 }' "$LEASES")
-t_lu_b=$(awk '$2 == "bob" { print $4 }' "$LEASES")
+t_lu_a=$(lease_lines | awk '$2 == "alice" { print $4 }')
+t_lu_b=$(lease_lines | awk '$2 == "bob" { print $4 }')
 lu_a=$(iso "$t_lu_a") lu_b=$(iso "$t_lu_b")
 check_eq "leases: a header and one row per lease" 3 "$(wc -l <<<"$OUT")"
 check_eq "leases row of alice: address user uid last-used in-use sid" \
@@ -151,9 +151,8 @@ print("ok")' "${addr_a%/*}" "${addr_b%/*}" "$t_lu_a" "$t_lu_b" <<<"$OUT" 2>&1)"
 
 # The extra address of a concurrent per-session login carries its session
 # id (5th field): in use while that very session is open.
-cp -p "$LEASES" "$SB/tmp/leases.saved"
-printf '2001 alice 10.213.7.7 %s %s\n2001 alice 10.213.7.8 %s deadbeef\n' \
-    "$t_lu_a" "$sid_a" "$t_lu_a" >>"$LEASES"
+saved=$(lease_store_state)
+lease_seed "2001 alice 10.213.7.7 $t_lu_a $sid_a" "2001 alice 10.213.7.8 $t_lu_a deadbeef"
 run "$NSCTL" leases
 check_eq "leases: a session's extra address, with its sid, in use while it is open" \
     "10.213.7.7 alice 2001 $lu_a yes $sid_a" "$(awk '$1 == "10.213.7.7"' <<<"$OUT" | xargs)"
@@ -166,7 +165,17 @@ import json, sys
 for l in json.load(sys.stdin)["leases"]:
     if l["address"].startswith("10.213.7."):
         print(l["address"], l["session"], l["in_use"], end=" ")' <<<"$OUT" 2>&1 | xargs)"
-cat "$SB/tmp/leases.saved" >"$LEASES"
+# ... listed in address order (10.213.0.x before 10.213.7.7 before
+# 10.213.7.8, numerically), the same in the JSON array
+run "$NSCTL" leases
+check_eq "leases: rows sorted by address" "$(tail -n +2 <<<"$OUT" | awk '{ print $1 }' | sort -V | xargs)" \
+    "$(tail -n +2 <<<"$OUT" | awk '{ print $1 }' | xargs)"
+run "$NSCTL" leases --json
+check_eq "leases --json: the array sorted by address" "$(printf '%s\n' ${addr_a%/*} ${addr_b%/*} 10.213.7.7 10.213.7.8 | sort -V | xargs)" \
+    "$("$PY" -c 'import json, sys
+print(" ".join(l["address"] for l in json.load(sys.stdin)["leases"]))' <<<"$OUT" 2>&1)"
+rm -f "$LEASE_DIR/10.213.7.7" "$LEASE_DIR/10.213.7.8" "$LEASE_DIR/by-uid/2001.$sid_a" "$LEASE_DIR/by-uid/2001.deadbeef"
+check_eq "(the store is as before the two extra leases)" "$saved" "$(lease_store_state)"
 
 # ------------------------------------------------------------------ exec ---
 run "$NSCTL" exec alice -- ip -br addr

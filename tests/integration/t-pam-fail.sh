@@ -29,9 +29,10 @@ nothing_of() {
 refused() {
     check "$2" sandbox_log_wait "^authpriv\.err [a-zA-Z0-9_.-]+(\[[0-9]+\])?: pam_ns\([a-z-]+:session\): $1" 3
 }
-# fresh : no lease file, no bridge (each case below starts from nothing)
+# fresh : no lease store (nor old lease file), no bridge (each case below
+# starts from nothing)
 fresh() {
-    rm -f "$LEASES"
+    rm -rf "$LEASE_DIR" "$LEASES" "$LEASES.migrated"
     ip link del nsbr0 2>/dev/null
     return 0
 }
@@ -135,8 +136,8 @@ check "pam_ns conf=PATH: the session opens with the other config" \
 check "... the bridge altbr0 was made with 10.77.0.1/24" \
     bash -c 'ip -br addr show dev altbr0 | grep -q "10.77.0.1/24"'
 check_match "... nsu2001 is on altbr0" 'master altbr0' "$(ip -o link show dev nsu2001 2>&1)"
-check_match "... the lease is in the other lease file" '^2001 alice 10\.77\.0\.[0-9]+ ' \
-    "$(cat /var/lib/ns-shell/alt-leases 2>&1)"
+check_match "... the lease is in the other lease store (alt-leases.d)" '^2001 alice 10\.77\.0\.[0-9]+ ' \
+    "$(lease_lines /var/lib/ns-shell/alt-leases.d)"
 rm -f /tmp/hold-alt
 wait "$alt"
 settle 2001
@@ -182,8 +183,8 @@ settle 2001
 as_user bob "ip -br -4 addr show dev eth0"
 check_login "once alice is logged out, bob logs in"
 check_match "... taking over the least recently used lease (10.213.0.2)" 'UP +10\.213\.0\.2/30' "$AS_OUT"
-check_eq "... the lease file now gives 10.213.0.2 to bob only" "2002 bob 10.213.0.2" \
-    "$(awk '{ print $1, $2, $3 }' "$LEASES")"
+check_eq "... the lease store now gives 10.213.0.2 to bob only" "2002 bob 10.213.0.2" \
+    "$(lease_lines | awk '{ print $1, $2, $3 }')"
 settle 2002
 hold B bob
 wait_until 10 has_n_records_of 2002 1
@@ -198,34 +199,61 @@ settle 2002
 ip link del nsbr0
 ip link add nsu2003 type veth peer name fx2003
 : >"$SB_SYSLOG"
-before=$(cat "$LEASES")
+before=$(lease_lines)
 out=$(su carol -c 'echo ran' </dev/null 2>&1)
 check_fail "carol is denied when an interface nsu2003 not made by pam_ns exists" \
     grep -qx ran <<<"$out"
 refused 'session of carol refused: veth nsu2003 exists and is not one of ours$' \
     "the log says nsu2003 is not one of ours"
 check_match "the foreign nsu2003 is left alone" 'nsu2003@fx2003' "$(ip -o link show dev nsu2003 2>&1)"
-check_eq "the lease carol was given is rolled back" "$before" "$(cat "$LEASES")"
+check_eq "the lease carol was given is rolled back" "$before" "$(lease_lines)"
+check_eq "... her index entry too" "" "$(ls "$LEASE_DIR/by-uid" | grep '^2003')"
 check_eq "no record of carol" "" "$(sids_of 2003)"
 check "the bridge made by the failed login is removed again" link_absent nsbr0
 ip link del nsu2003
 
-# ------------------------------------------------ a corrupt lease file ---
-# A bad line stops nobody: it is kept verbatim, and the address in its
-# third field is never handed out.
-printf 'this is not a lease\n2 bad 10.213.0.2 x\n' >"$LEASES"
+# ----------------------------------------------- a corrupt lease store ---
+# A bad address file stops nobody: it is left as it is, and its address is
+# never handed out; a name that is no address is not a lease at all.
+fresh
+mkdir -p -m 0755 "$LEASE_DIR/by-uid"
+printf 'this is not a lease\n' >"$LEASE_DIR/notes"
+printf '2 bad 10.213.0.2 x\n' >"$LEASE_DIR/10.213.0.2"
 : >"$SB_SYSLOG"
-check "a lease file with bad lines: alice still logs in" pamtester nstest alice open_session close_session
-check_eq "... both bad lines are still in the file, verbatim" "this is not a lease
-2 bad 10.213.0.2 x" "$(grep -v '^2001 ' "$LEASES")"
-check_match "... alice got an address, not the one a bad line names" '^2001 alice 10\.213\.0\.([3-9]|[1-9][0-9]+) ' \
-    "$(grep '^2001 ' "$LEASES")"
+check "a lease store with a bad address file (and a stray file): alice still logs in" \
+    pamtester nstest alice open_session close_session
+check_eq "... both files are still there, verbatim" "this is not a lease
+2 bad 10.213.0.2 x" "$(cat "$LEASE_DIR/notes" "$LEASE_DIR/10.213.0.2")"
+check_match "... alice got an address, not the one the bad file holds" '^2001 alice 10\.213\.0\.([3-9]|[1-9][0-9]+) ' \
+    "$(sticky_of alice)"
 settle 2001
 check_eq "no record left" 0 "$(n_records)"
 ip link del nsbr0 2>/dev/null
-chown alice "$LEASES"
+# An address file alice owns (her index names it) is never used: her login
+# works and does not get that address; the file is left as it is.
+fresh
+lease_seed "2001 alice 10.213.0.9 1"
+chown alice "$LEASE_DIR/10.213.0.9"
+check "an address file owned by alice (named by her index): her login still works" \
+    pamtester nstest alice open_session close_session
+check_fail "... not with the address of that file (10.213.0.9)" test "$(sticky_of alice | cut -d' ' -f3)" = 10.213.0.9
+check_eq "... which is left as it was, alice's" "alice 2001 alice 10.213.0.9 1" \
+    "$(stat -c %U "$LEASE_DIR/10.213.0.9") $(cat "$LEASE_DIR/10.213.0.9")"
+settle 2001
+ip link del nsbr0 2>/dev/null
+# A store directory alice owns is not trusted: every login is refused.
+fresh
+lease_seed "2001 alice 10.213.0.9 1"
+chown alice "$LEASE_DIR"
+check_fail "a lease store directory not owned by root denies the login" \
+    pamtester nstest alice open_session close_session
+refused "session of alice refused: lease store $LEASE_DIR: not a root-owned directory closed to others" "... and says so, naming it"
+fresh
+# The old single lease file, when it is still there, is imported at the
+# first login; one not owned by root is refused, as before.
 printf '2001 alice 10.213.0.9 1\n' >"$LEASES"
-check_fail "a lease file not owned by root denies the login" \
+chown alice "$LEASES"
+check_fail "an old lease file not owned by root (to import) denies the login" \
     pamtester nstest alice open_session close_session
 refused "session of alice refused: lease file $LEASES: not a root-owned regular file" "... and says so"
 rm -f "$LEASES"

@@ -46,7 +46,8 @@ check_eq "no login was refused while they raced to make the bridge" "" \
     "$(grep 'refused' "$SB_SYSLOG")"
 check_match "the bridge was made once, with 10.213.0.1/16" '^nsbr0 +UP +10\.213\.0\.1/16' \
     "$(ip -br addr show dev nsbr0 2>&1)"
-check_eq "no address is leased twice" "$(wc -l <"$LEASES")" "$(awk '{ print $3 }' "$LEASES" | sort -u | wc -l)"
+check_eq "no address is leased twice" "$(lease_lines | wc -l)" "$(lease_lines | awk '{ print $3 }' | sort -u | wc -l)"
+check_eq "... no uid holds two leases, every lease file is indexed (the store is consistent)" "" "$(lease_problems)"
 # A bridge without a MAC address of its own takes the smallest MAC of its
 # ports, and changes it as they come and go: which port lent it, if any?
 bmac=$(cat /sys/class/net/nsbr0/address)
@@ -72,7 +73,7 @@ release "${tags[@]}"
 check_eq "after the 20 users log out no record is left" 0 "$(n_records)"
 check "their veths are gone within 2 s" \
     wait_until 2 bash -c '! ip -o link show | grep -q " nsu"'
-check_eq "the leases stay (20 users)" 20 "$(wc -l <"$LEASES")"
+check_eq "the leases stay (20 users)" 20 "$(lease_lines | wc -l)"
 
 # ------------------------------------------------- two users at once ---
 rm -f /tmp/ready-alice
@@ -158,7 +159,7 @@ check_eq "nothing is left but leases: no nsu/nss link" "" \
     "$(ip -o link show | awk -F': ' '{ print $2 }' | grep '^ns[us]')"
 check_eq "... no leftover temp file in the state dirs" "" \
     "$(find /run/ns-shell /var/lib/ns-shell -name '*.tmp*')"
-check_eq "... 22 leases" 22 "$(wc -l <"$LEASES")"
+check_eq "... 22 leases" 22 "$(lease_lines | wc -l)"
 
 # ---------------------------------------- back-to-back pamtester runs ---
 fails=0
