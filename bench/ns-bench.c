@@ -795,10 +795,12 @@ static void parts_block(struct level *L)
 		struct ns_leases l = { .view = NS_LEASES_OWN };
 		struct ns_lease_store st;
 		struct ns_err err;
-		if (ns_lease_store_open(G->lease_file, &st, &err) < 0 ||
+		int lock = ns_lock_take(G->state_dir, "leases", 10000, &err);   /* as a login does */
+		if (lock < 0 || ns_lease_store_open(G->lease_file, &st, &err) < 0 ||
 		    ns_lease_store_load_uid(&st, pw->pw_uid, NULL, &l, &err) < 0)
 			die("%s", err.msg);
 		ns_lease_store_close(&st);
+		close(lock);
 		if (l.n != 1)
 			die("the lease store has no lease of %s", O->user);
 		ns_leases_free(&l);
@@ -1024,7 +1026,7 @@ static const struct row ROWS[] = {
 	ROW("  config load (ns_config_load)", cfg),
 	ROW("  passwd + groups (NSS)", nss),
 	ROW("  session records of the user", scan),
-	ROW("  lease store: own lease", lease),
+	ROW("  lease store: lock + own lease", lease),
 	{ NULL, 2 },
 	ROW("  veth gone after ours' close", gone_ours),
 	ROW("  veth gone after floor's close", gone_floor),
