@@ -1,47 +1,43 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_lease.c — lease file text through ns_leases_parse, then
- * ns_lease_pick on what was parsed.
+ * ns_lease_pick on what was parsed, as a view of the store would hold it.
  *
- * Input: 10 header bytes choosing the pool, the caller (uid, user, session
- * id, static address) and which sessions, uids and addresses the picker is
- * told are live; then the lease file text (no NUL: ns_leases_read refuses
- * those).
+ * Input: 10 header bytes choosing the pool, the view (ns_lease.h), the
+ * caller (uid, user, session id, static address) and which sessions, uids
+ * and addresses the picker is told are live; then the lease file text (no
+ * NUL: ns_leases_read refuses those).
  *
- * Properties (ns_lease.c invariants 2 and 3):
+ * Properties (ns_lease.c invariants 2 to 4):
  *  1. A parsed list never has two entries with the same uid and tag, nor
  *     two with the same address; user names and tags are valid.
- *  2. Write then parse again gives the same list (ns_leases_write's text is
- *     what the next login reads).
+ *  2. Every entry, as ns_lease_format writes it in its address file, is one
+ *     line that ns_lease_parse_line (without the newline) reads back as the
+ *     same entry: what the store writes is what the next login reads.
  *  3. After a successful pick the caller has exactly one entry with the
  *     returned address and the tag *ret_sid_tagged says; still no address
  *     twice; a pool address is inside the pool and not the network,
  *     broadcast, gateway or bridge address; a static address is the one
- *     asked for; no tag of a session reported dead survives. */
+ *     asked for; no tag of a session reported dead survives; property 2
+ *     holds for the list left.
+ *  4. The list is narrowed as the store's views load it (NS_LEASES_OWN: the
+ *     caller's sticky lease and the static address's; NS_LEASES_NAMES: the
+ *     same, every other address held). -EAGAIN comes only from a view
+ *     other than NS_LEASES_ALL, without a message, and "exhausted" only
+ *     from NS_LEASES_ALL; a held address is never handed out nor leased;
+ *     in NS_LEASES_OWN a pool address is only the caller's own lease, in
+ *     NS_LEASES_NAMES never another user's. */
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fuzz.h"
 #include "ns_lease.h"
 #include "ns_names.h"
 
 #define MAX_INPUT (64 * 1024)
-
-static char tmpdir[64];
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ns-fuzz-lease.XXXXXX");
-	if (!mkdtemp(tmpdir))
-		abort();
-	return 0;
-}
 
 static void check_unique(const struct ns_leases *l, const char *what)
 {
@@ -59,40 +55,53 @@ static void check_unique(const struct ns_leases *l, const char *what)
 	}
 }
 
-static bool same_list(const struct ns_leases *a, const struct ns_leases *b)
+static void format_round_trip(const struct ns_leases *l, const char *what)
 {
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].uid != b->v[i].uid || strcmp(a->v[i].user, b->v[i].user) != 0 ||
-		    a->v[i].addr.s_addr != b->v[i].addr.s_addr || a->v[i].last_used != b->v[i].last_used ||
-		    strcmp(a->v[i].sid, b->v[i].sid) != 0)
-			return false;
-	return true;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ns_lease *a = &l->v[i];
+		char line[256];
+		struct ns_lease b;
+		int n = ns_lease_format(a, line, sizeof(line));
+		FUZZ_CHECK(n > 1, "%s: format of uid %u: %d", what, (unsigned)a->uid, n);
+		FUZZ_CHECK(line[n - 1] == '\n' && !memchr(line, '\n', (size_t)n - 1),
+			   "%s: \"%s\" is not one line", what, line);
+		FUZZ_CHECK(ns_lease_parse_line(line, (size_t)n - 1, &b) == 0,
+			   "%s: \"%.*s\" does not parse", what, n - 1, line);
+		FUZZ_CHECK(a->uid == b.uid && strcmp(a->user, b.user) == 0 &&
+			   a->addr.s_addr == b.addr.s_addr && a->last_used == b.last_used &&
+			   strcmp(a->sid, b.sid) == 0,
+			   "%s: \"%.*s\" read back as %u %s %s %lld \"%s\"", what, n - 1, line,
+			   (unsigned)b.uid, b.user, inet_ntoa(b.addr), b.last_used, b.sid);
+	}
 }
 
-static void write_read_back(const struct ns_leases *l)
+static bool held(const struct ns_leases *l, struct in_addr a)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "%s/leases", tmpdir);
-	struct ns_err err = { 0 };
-	FUZZ_CHECK(ns_leases_write(path, l, &err) == 0, "write: %s", err.msg);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	FUZZ_CHECK(fd >= 0, "open %s", path);
-	struct stat st;
-	FUZZ_CHECK(fstat(fd, &st) == 0, "fstat");
-	char *buf = malloc((size_t)st.st_size + 1);
-	FUZZ_CHECK(buf && read(fd, buf, (size_t)st.st_size) == st.st_size, "read");
-	buf[st.st_size] = '\0';
-	close(fd);
-	struct ns_leases back;
-	FUZZ_CHECK(ns_leases_parse(buf, path, &back, &err) == 0, "written file does not parse: %s\n%s",
-		   err.msg, buf);
-	FUZZ_CHECK(same_list(l, &back), "write/parse round trip changed the list\n%s", buf);
-	ns_leases_free(&back);
-	free(buf);
+	for (size_t i = 0; i < l->n_held; i++)
+		if (l->held[i].s_addr == a.s_addr)
+			return true;
+	return false;
 }
 
+/* L as the store's VIEW loads it for UID (and the static address ST):
+ * NS_LEASES_OWN keeps the caller's sticky lease and the lease at ST;
+ * NS_LEASES_NAMES keeps those and holds every other address. */
+static void narrow(struct ns_leases *l, enum ns_lease_view view, uid_t uid,
+		   const struct ns_cidr *st)
+{
+	l->view = view;
+	if (view == NS_LEASES_ALL)
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ns_lease *e = &l->v[i];
+		if ((e->uid == uid && !e->sid[0]) || (st && e->addr.s_addr == st->addr.v4.s_addr))
+			l->v[k++] = *e;
+		else if (view == NS_LEASES_NAMES)
+			FUZZ_CHECK(ns_leases_hold(l, e->addr) == 0, "out of memory");
+	}
+	l->n = k;
+}
 /* What the picker is told about live sessions: a hash of the question
  * and one seed byte each, so the fuzzer can steer every answer. */
 static uint8_t seed_uid, seed_sid, seed_addr;
@@ -127,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check_unique(&l, "parse");
-	write_read_back(&l);
+	format_round_trip(&l, "parse");
 
 	/* The pool as the config allows it (prefix 8-30, host bits zero),
 	 * kept to /20 or smaller so that one pick stays cheap. */
@@ -186,9 +195,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		stp = &st;
 	}
 
+	/* The view: bits 2-3 of h[3] (0 and 3: every lease). */
+	static const enum ns_lease_view views[] = { NS_LEASES_ALL, NS_LEASES_NAMES, NS_LEASES_OWN,
+						    NS_LEASES_ALL };
+	enum ns_lease_view view = views[(h[3] >> 2) & 3];
+	narrow(&l, view, uid, stp);
+	struct in_addr own = { 0 };
+	bool had_own = false;
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].uid == uid && !l.v[i].sid[0]) {
+			own = l.v[i].addr;
+			had_own = true;
+		}
+
 	struct in_addr got = { 0 };
 	bool tagged = true;
 	r = ns_lease_pick(&l, &g, uid, user, sid, stp, &ops, 1700000000, &got, &tagged, &err);
+	if (r == 0) {
+		FUZZ_CHECK(!held(&l, got), "view %d: handed out %s, a held address", (int)view,
+			   inet_ntoa(got));
+		for (size_t i = 0; i < l.n; i++)
+			FUZZ_CHECK(!held(&l, l.v[i].addr), "view %d: a lease at held %s", (int)view,
+				   inet_ntoa(l.v[i].addr));
+		if (!stp && view == NS_LEASES_OWN)
+			FUZZ_CHECK(had_own && got.s_addr == own.s_addr,
+				   "view own: gave %s, not her own lease", inet_ntoa(got));
+	}
 	if (r == 0) {
 		check_unique(&l, "pick");
 		const char *tag = tagged ? sid : "";
@@ -219,9 +251,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(!g.bridge_address.family || got.s_addr != g.bridge_address.addr.v4.s_addr,
 				   "picked bridge address");
 		}
-		write_read_back(&l);
+		format_round_trip(&l, "pick");
+	} else if (r == -EAGAIN) {
+		FUZZ_CHECK(view != NS_LEASES_ALL, "-EAGAIN with every lease loaded");
+		FUZZ_CHECK(err.code == 0 && !err.msg[0], "-EAGAIN with a message: %s", err.msg);
 	} else {
 		FUZZ_CHECK(r == -EADDRINUSE || r == -EADDRNOTAVAIL || r == -ENOMEM, "pick r=%d", r);
+		FUZZ_CHECK(r != -EADDRNOTAVAIL || view == NS_LEASES_ALL,
+			   "view %d: pool exhausted without every lease loaded", (int)view);
 	}
 	ns_leases_free(&l);
 	free(text);
