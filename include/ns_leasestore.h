@@ -32,8 +32,9 @@ int ns_lease_store_load_uid(const struct ns_lease_store *s, uid_t uid, const cha
 /* Add to L the lease in the file of address A (a bad file: A held). */
 int ns_lease_store_load_addr(const struct ns_lease_store *s, struct in_addr a, struct ns_leases *l,
 			     struct ns_err *err);
-/* Hold every address with a file that L does not hold already (names only,
- * no file opened); L's view becomes NS_LEASES_NAMES. */
+/* Hold every address with a file that none of L's leases has (names only,
+ * no file opened; an address already held may be held twice, which the
+ * picker does not mind); L's view becomes NS_LEASES_NAMES. */
 int ns_lease_store_load_names(const struct ns_lease_store *s, struct ns_leases *l, struct ns_err *err);
 /* Read every address file into the empty L (bad ones held, counted in
  * n_kept; of two leases of one uid and tag the one the index names is

@@ -90,7 +90,7 @@ int ns_lease_parse_line(const char *raw, size_t len, struct ns_lease *ret)
 	char *field[6];
 	int f = 0;
 	unsigned long uid, used;
-	if (len == 0 || len >= sizeof(line))
+	if (len == 0 || len >= sizeof(line) || memchr(raw, '\0', len))
 		return -EINVAL;
 	memcpy(line, raw, len);
 	line[len] = '\0';

@@ -507,9 +507,11 @@ int ns_lease_store_open(const char *lease_file, struct ns_lease_store *s, struct
 	if (parent < 0)
 		return parent == -ENOENT ? ns_fail(err, -ENOENT, "lease file %s: no directory", lease_file) : parent;
 	snprintf(sub, sizeof(sub), "%s.d", base);
+	char index_path[sizeof(s->path) + 8];
+	snprintf(index_path, sizeof(index_path), "%s/by-uid", s->path);
 	s->dir = open_sub(parent, sub, s->path, err);
 	if (s->dir >= 0)
-		s->index = open_sub(s->dir, "by-uid", s->path, err);
+		s->index = open_sub(s->dir, "by-uid", index_path, err);
 	if (s->index < 0) {
 		int r = s->dir < 0 ? s->dir : s->index;
 		ns_lease_store_close(s);

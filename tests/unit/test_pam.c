@@ -356,7 +356,7 @@ static void test_dlopen_now(void **state)
 	static const char *const hidden[] = {
 		"pam_sm_authenticate", "pam_sm_setcred", "pam_sm_acct_mgmt", "pam_sm_chauthtok",
 		"ns_config_load", "ns_config_load_string", "ns_config_free", "ns_login_open", "ns_login_close",
-		"ns_lease_pick", "ns_leases_write", "ns_session_write", "ns_lock_take", "ns_fail",
+		"ns_lease_pick", "ns_lease_store_apply", "ns_session_write", "ns_lock_take", "ns_fail",
 		"ns_proc_start_time", "ns_sid_random", "parse_args", "cleanup_session", "log_before_enter",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(hidden); i++)
