@@ -635,6 +635,20 @@ int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
 	return r;
 }
 
+/* What close_session needs of an opened login (the caller's namespace fd
+ * is handed over with it). */
+static void hand_over(const struct login_ctx *ctx, struct ns_login *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->sid, ctx->rec.sid, sizeof(ret->sid));
+	memcpy(ret->netns, ctx->rec.netns, sizeof(ret->netns));
+	ns_strlcpy(ret->state_dir, ctx->globals->state_dir, sizeof(ret->state_dir));
+	ret->uid = ctx->who->uid;
+	ret->orig_netns_fd = ctx->orig_fd;
+	ret->tagged_lease = ctx->undo.lease_tag;
+	ns_strlcpy(ret->lease_file, ctx->globals->lease_file, sizeof(ret->lease_file));
+}
+
 static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 		  void (*before_enter)(const struct ns_login *s, void *data), void *data,
 		  struct ns_login *ret, const char **why, struct ns_err *err)
@@ -684,14 +698,7 @@ static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 		undo(&ctx);
 		close(ctx.orig_fd);
 	} else {
-		memset(ret, 0, sizeof(*ret));
-		memcpy(ret->sid, ctx.rec.sid, sizeof(ret->sid));
-		memcpy(ret->netns, ctx.rec.netns, sizeof(ret->netns));
-		ns_strlcpy(ret->state_dir, ctx.globals->state_dir, sizeof(ret->state_dir));
-		ret->uid = w->uid;
-		ret->orig_netns_fd = ctx.orig_fd;
-		ret->tagged_lease = ctx.undo.lease_tag;
-		ns_strlcpy(ret->lease_file, ctx.globals->lease_file, sizeof(ret->lease_file));
+		hand_over(&ctx, ret);
 	}
 	if (ctx.netns_fd >= 0)
 		close(ctx.netns_fd);
