@@ -20,9 +20,10 @@
 #     recently used lease of a full /29, and a static address that moves a
 #     user onto another (logged out) user's address: afterwards every
 #     address file parses and is indexed, nobody has two sticky leases,
-#     each user has her old lease or her new one, the victim keeps her
-#     address, nsctl leases agrees and warns of nothing; then a normal
-#     login works and leaves a consistent store;
+#     each user has her old lease or her new one (none while her own lease
+#     moves, never both), the victim keeps her address, nsctl leases agrees
+#     and warns of nothing; then a normal login works and leaves a
+#     consistent store;
 #  d) nsctl leases over the store: rows sorted by address (numerically),
 #     --json with the same schema as before (schema 1; address, user, uid,
 #     last_used, in_use, session).
