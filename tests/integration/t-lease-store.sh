@@ -15,6 +15,8 @@
 #     login opens the same few files of the store (strace -y: at most 3
 #     opens, 1 readlink, no getdents64 on the store); a new user's first
 #     login lists the directory but opens at most 3 address files;
+#  e) nsctl gc frees a per-session address whose session is gone and
+#     mends a lost index entry (--dry-run only reports);
 #  c) crash safety (fault build, SIGKILL at leases-locked, lease-removed,
 #     lease-indexed) for a new user's first login, a takeover of the least
 #     recently used lease of a full /29, and a static address that moves a
@@ -191,6 +193,36 @@ for l, w in zip(d["leases"], want):
     assert [l["address"], l["user"], str(l["uid"])] == w[:3], (l, w)
     assert l["in_use"] is False and l["session"] == "", l
 print("ok")' <(tail -n +2 <<<"$TABLE" | awk '{ print $1, $2, $3 }') <<<"$OUT" 2>&1)"
+
+# ============================================ (e) nsctl gc on the store ===
+# A per-session address whose session is gone (a killed su leaves one) is
+# freed by gc; a lease whose index entry was lost (a power cut, an admin)
+# gets it back; --dry-run only reports.
+fresh_store
+lease_seed <<'EOF'
+2001 alice 10.213.0.2 1000
+2001 alice 10.213.0.7 1000 0000abcd
+2002 bob 10.213.0.3 1000
+EOF
+rm -f "$LEASE_DIR/by-uid/2002"
+before=$(lease_store_state)
+run "$NSCTL" gc --dry-run
+check_match "(e) gc --dry-run: would free alice's address of the dead session 0000abcd" \
+    'would free address 10\.213\.0\.7 of alice: its session 0000abcd is gone' "$OUT"
+check_eq "(e) ... and changes nothing in the store" "$before" "$(lease_store_state)"
+run "$NSCTL" gc
+check_eq "(e) gc: exit 0, nothing on stderr" "0|" "$RC|$ERR"
+check_match "(e) gc frees alice's address of the dead session 0000abcd" \
+    'freed address 10\.213\.0\.7 of alice: its session 0000abcd is gone' "$OUT"
+check_match "(e) gc points the index at bob's lease again" 'pointed the lease index at 1 lease it did not name' "$OUT"
+check_eq "(e) ... the store: alice's and bob's sticky leases, consistent" \
+    "alice 10.213.0.2|bob 10.213.0.3|" "$(leases_of_users | tr '\n' '|')$(lease_problems)"
+check_eq "(e) ... bob's index names his address" "10.213.0.3" "$(readlink "$LEASE_DIR/by-uid/2002")"
+login bob
+check_eq "(e) bob's next login keeps 10.213.0.3 (found through the index)" "0 10.213.0.3" "$RC $(lease_of -s bob)"
+run "$NSCTL" gc
+check_eq "(e) a second gc frees no address and mends no index entry (bob's neighbour entry may go: his login ended)" \
+    "0|" "$RC|$(grep -E 'freed address|would free|lease index' <<<"$OUT")"
 
 # ================================================= (c) crash safety ===
 # Each case: a fresh store as seeded, then pamtester (fault build) killed at
