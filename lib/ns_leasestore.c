@@ -83,14 +83,14 @@ static int open_sub(int at, const char *name, const char *path, struct ns_err *e
 	return fd;
 }
 
-/* The lease in address file NAME: 1 (in *E), 0 when there is no file,
- * -EBADMSG for a bad file, another negative errno (with message) on error. */
 static bool trusted_file(const struct stat *st)
 {
 	return S_ISREG(st->st_mode) && st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH)) &&
 	       st->st_size <= LINE_MAX_LEN;
 }
 
+/* The lease in address file NAME: 1 (in *E), 0 when there is no file,
+ * -EBADMSG for a bad file, another negative errno (with message) on error. */
 static int read_addr(const struct ns_lease_store *s, const char *name, struct ns_lease *e, struct ns_err *err)
 {
 	struct stat st, st2;
