@@ -9,6 +9,7 @@
 #ifndef NS_TEST_FIXTURES_H
 #define NS_TEST_FIXTURES_H
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,6 +40,24 @@ static inline int tmpdir_remove(void)
 }
 
 /* BUF = tmpdir/NAME */
+/* An IPv4 address from text (the test fails on a bad one), and back. */
+static inline struct in_addr ip(const char *s)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, s, &a) != 1)
+		fail_msg("bad test address %s", s);
+	return a;
+}
+
+static inline const char *ipstr(struct in_addr a)
+{
+	static char buf[4][INET_ADDRSTRLEN];
+	static int i;
+	i = (i + 1) % 4;
+	inet_ntop(AF_INET, &a, buf[i], sizeof(buf[i]));
+	return buf[i];
+}
+
 static inline void path_of(char *buf, size_t size, const char *name)
 {
 	snprintf(buf, size, "%s/%s", tmpdir, name);

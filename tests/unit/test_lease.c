@@ -29,23 +29,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static struct in_addr ip(const char *s)
-{
-	struct in_addr a;
-	if (inet_pton(AF_INET, s, &a) != 1)
-		fail_msg("bad test address %s", s);
-	return a;
-}
-
-static const char *ipstr(struct in_addr a)
-{
-	static char buf[4][INET_ADDRSTRLEN];
-	static int i;
-	i = (i + 1) % 4;
-	inet_ntop(AF_INET, &a, buf[i], sizeof(buf[i]));
-	return buf[i];
-}
-
 #define assert_ip(a, s) do {                                                          \
 		struct in_addr _a = (a);                                              \
 		if (_a.s_addr != ip(s).s_addr)                                        \

@@ -43,23 +43,6 @@ static bool is_root;
 
 /* ---------------------------------------------------------------- helpers */
 
-static struct in_addr ip(const char *s)
-{
-	struct in_addr a;
-	if (inet_pton(AF_INET, s, &a) != 1)
-		fail_msg("bad test address %s", s);
-	return a;
-}
-
-static const char *ipstr(struct in_addr a)
-{
-	static char buf[4][INET_ADDRSTRLEN];
-	static int i;
-	i = (i + 1) % 4;
-	inet_ntop(AF_INET, &a, buf[i], sizeof(buf[i]));
-	return buf[i];
-}
-
 /* BUF (PATH bytes) = the format's output; a path that does not fit fails
  * the test. */
 __attribute__((format(printf, 2, 3)))
