@@ -11,10 +11,12 @@
 # network (bridge, routed): M (default 40) round trips of pamtester
 # open_session/close_session for one returning user (the first, untimed,
 # makes her lease), each after her previous veth is gone. Prints, per step,
-# the median of its duration (from the previous point) in microseconds and
-# its share of the median total; kernel work is what the floor of
-# `make bench` also does (namespace, nft table, veth, addresses, routes,
-# setns), the rest is our bookkeeping.
+# the median of its duration (from the previous point) in microseconds, its
+# share of the median total, and the median CPU time of the calling thread
+# in that step (user + kernel; what a loaded machine does not inflate: wall
+# minus CPU is time spent off the CPU, sleeping in the kernel or waiting for
+# it); kernel work is what the floor of `make bench` also does (namespace,
+# nft table, veth, addresses, routes, setns), the rest is our bookkeeping.
 set -u -o pipefail
 M=${1:-40}
 [[ $M =~ ^[0-9]+$ ]] && (( M >= 5 )) || { echo "usage: bench/steps.sh [M >= 5]" >&2; exit 2; }
@@ -27,12 +29,17 @@ sandbox_enter "$0" "$@"
 # shellcheck source=../tests/integration/lib.sh
 . "$(dirname "$0")/../tests/integration/lib.sh" || exit 1
 
-add_users 2001 alice
+sandbox_install_ns_shell "$NS_BUILD/ns-shell"
+add_users 2001 alice bob
 PAM_NS_MODULE=$FAULT_SO pam_ns_alone nssteps
+PAM_NS_ARGS='' pam_with_ns su    # bob's held login (shipped pam_ns.so)
 TRACE=$SB/tmp/steps.trace
 
-# One network: M traced round trips, then the table.
-steps_of() { # NETWORK
+# One network: M traced round trips, then the table. With "held", bob's
+# login (su) stays open meanwhile: the kernel's netfilter hooks are then in
+# use already, as on any host with a firewall or one other login (the first
+# guard table of the machine switches them on: kernel code patching).
+steps_of() { # NETWORK [held]
     sandbox_conf <<EOF
 bridge         = "nsbr0"
 create_bridge  = true
@@ -46,6 +53,11 @@ default {
 EOF
     [[ $1 == routed ]] && sysctl -qw net.ipv4.ip_forward=1
     : >"$TRACE"
+    if [[ ${2:-} == held ]]; then
+        hold other bob
+        wait_until 20 held other ||
+            { echo "bench-steps: bob's login did not start: $(cat "$SB/tmp/hold-other.out")" >&2; return 1; }
+    fi
     local i
     for (( i = 0; i <= M; i++ )); do
         wait_until 3 link_absent nsu2001 || { echo "bench-steps: nsu2001 stays" >&2; return 1; }
@@ -55,7 +67,8 @@ EOF
             NS_FAULT_TRACE=$TRACE pamtester nssteps alice open_session close_session >/dev/null 2>&1
         fi || { echo "bench-steps: pamtester failed ($1)" >&2; tail -n 5 "$SB_SYSLOG" >&2; return 1; }
     done
-    echo "network = $1; microseconds, median of $M round trips of a returning user"
+    [[ ${2:-} == held ]] && release other
+    echo "network = $1${2:+, with the login of another user held open}; microseconds, median of $M round trips of a returning user"
     "$PY" - "$TRACE" <<'PYEOF'
 import statistics, sys
 calls = {"open": [], "close": []}
@@ -67,29 +80,29 @@ for line in open(sys.argv[1]):
             calls["open" if cur[0][0] == "open" else "close"].append(cur)
         cur = []
         continue
-    point, us = line.rsplit(" ", 1)
-    cur.append((point, float(us)))
+    point, wall, cpu = line.rsplit(" ", 2)
+    cur.append((point, float(wall), float(cpu)))
 for kind in ("open", "close"):
     runs = calls[kind]
     if not runs:
         sys.exit("bench-steps: no traced %s_session" % kind)
-    names = [p for p, _ in runs[0]]
-    steps = {}
-    for run in runs:
-        if [p for p, _ in run] != names:
-            continue   # another path (should not happen for a returning user)
-        for k in range(1, len(run)):
-            steps.setdefault(k, []).append(run[k][1] - run[k - 1][1])
+    names = [r[0] for r in runs[0]]
+    runs = [run for run in runs if [r[0] for r in run] == names]   # one path only
     total = statistics.median(run[-1][1] for run in runs)
-    print("  %s_session: total %.0f us" % (kind, total))
-    for k in sorted(steps):
-        med = statistics.median(steps[k])
-        print("    %-34s %8.0f  %5.1f%%" % (names[k], med, 100.0 * med / total if total else 0))
+    total_cpu = statistics.median(run[-1][2] for run in runs)
+    print("  %s_session: total %.0f us wall, %.0f us CPU (%d runs)" % (kind, total, total_cpu, len(runs)))
+    print("    %-34s %8s %6s %8s" % ("step (from the previous point)", "wall", "share", "CPU"))
+    for k in range(1, len(names)):
+        wall = statistics.median(run[k][1] - run[k - 1][1] for run in runs)
+        cpu = statistics.median(run[k][2] - run[k - 1][2] for run in runs)
+        print("    %-34s %8.0f %5.1f%% %8.0f" % (names[k], wall, 100.0 * wall / total if total else 0, cpu))
 PYEOF
 }
 
 steps_of bridge || exit 1
 echo
-steps_of routed || exit 1
+steps_of bridge held || exit 1
+echo
+steps_of routed held || exit 1
 SB_FINISHED=1
 exit 0

@@ -113,18 +113,24 @@ int ns_proc_start_time(pid_t pid, unsigned long long *ret)
 
 static struct {
 	const char *point;
-	long long ns;
+	long long ns, cpu_ns;
 } trace_v[64];
 static size_t trace_n;
 
-void ns_trace(const char *point)
+static long long clock_ns(clockid_t id)
 {
 	struct timespec t;
+	clock_gettime(id, &t);
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+void ns_trace(const char *point)
+{
 	if (!getenv("NS_FAULT_TRACE") || trace_n == ARRAY_SIZE(trace_v))   /* test builds only */
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t);
 	trace_v[trace_n].point = point;
-	trace_v[trace_n++].ns = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+	trace_v[trace_n].cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	trace_v[trace_n++].ns = clock_ns(CLOCK_MONOTONIC);
 }
 
 void ns_trace_flush(void)
@@ -132,7 +138,8 @@ void ns_trace_flush(void)
 	const char *path = getenv("NS_FAULT_TRACE");
 	FILE *f = path && trace_n ? fopen(path, "ae") : NULL;
 	for (size_t i = 0; f && i < trace_n; i++)
-		fprintf(f, "%s %.1f\n", trace_v[i].point, (double)(trace_v[i].ns - trace_v[0].ns) / 1000.0);
+		fprintf(f, "%s %.1f %.1f\n", trace_v[i].point, (double)(trace_v[i].ns - trace_v[0].ns) / 1000.0,
+			(double)(trace_v[i].cpu_ns - trace_v[0].cpu_ns) / 1000.0);
 	if (f) {
 		fputs("--\n", f);
 		fclose(f);
