@@ -78,6 +78,10 @@ int ns_nl_inner_routed(struct ns_nl *nl, const struct ns_cidr *addr, const struc
 /* Delete link NAME (rollback, stale veths). -ENODEV when absent. */
 int ns_nl_link_delete(struct ns_nl *nl, const char *name, struct ns_err *err);
 
+/* Set link NAME down (cheap: no RCU wait, unlike a delete). -ENODEV when
+ * there is no such link. */
+int ns_nl_link_down(struct ns_nl *nl, const char *name);
+
 /* Read the alias of link NAME into buf ("" when none). */
 int ns_nl_link_alias(struct ns_nl *nl, const char *name, char *buf, size_t size);
 
@@ -109,8 +113,9 @@ void ns_mac_for_uid(const uint8_t machine_id[16], uid_t uid, const char *sid, in
 
 
 
-/* Admin only (nsctl gc), never on a login path: dump the host's links and
- * call FN for each veth whose alias says it is ours. */
+/* Dump the host's links and call FN for each veth whose alias says it is
+ * ours. O(links): nsctl, and a lease pick only when the pool is full or a
+ * static address takes over another user's (once per pick). */
 int ns_nl_foreach_ours(struct ns_nl *nl,
 		       void (*fn)(const char *name, const char *alias, int peer_nsid, void *data),
 		       void *data);

@@ -85,8 +85,12 @@ int ns_session_foreach_uid(const char *state_dir, uid_t uid,
 			   int (*fn)(const struct ns_session_rec *r, void *data), void *data);
 
 /* Find a record of UID whose namespace is (DEV, INO) and whose owner is
- * alive. -ENOENT when none. */
-int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino,
+ * alive. -ENOENT when none. Several PAM sessions of a user share one
+ * namespace (netns = "user"): WANT_SID (or NULL), the id the caller says is
+ * its own, picks among those only (a lie can pick another of the same
+ * user's sessions in the same namespace, nothing else); without it, or
+ * when no such record matches, the first match in directory order. */
+int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino, const char *want_sid,
 			  struct ns_session_rec *ret);
 
 /* Open the network namespace of a live session of the record: through

@@ -66,11 +66,75 @@ static bool veth_of_ours(const struct ns_lease_req *q, uid_t uid, const char *si
 	return r != -ENODEV && (r < 0 || strncmp(alias, "ns-shell ", 9) == 0);
 }
 
+/* What the picker's questions share in one pick: the request, and the uids
+ * that own a veth of ours (one link dump, made the first time a sticky
+ * lease's owner looks idle otherwise: only a full pool or a static address
+ * taking over gets there). */
+struct pick_ctx {
+	const struct ns_lease_req *q;
+	uid_t *veth_uids;
+	size_t n, cap;
+	bool dumped, failed;
+};
+
+/* "ns-shell user=NAME uid=UID" (ns_login.c); names never hold a space. */
+static void note_veth_uid(const char *name, const char *alias, int peer_nsid, void *data)
+{
+	struct pick_ctx *c = data;
+	const char *p = strstr(alias, " uid=");
+	char *end;
+	(void)name;
+	(void)peer_nsid;
+	if (!p || c->failed)
+		return;
+	errno = 0;
+	unsigned long v = strtoul(p + 5, &end, 10);
+	if (errno || end == p + 5 || (*end && *end != ' ') || v > UINT32_MAX)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		uid_t *m = realloc(c->veth_uids, cap * sizeof(*m));
+		if (!m) {
+			c->failed = true;
+			return;
+		}
+		c->veth_uids = m;
+		c->cap = cap;
+	}
+	c->veth_uids[c->n++] = (uid_t)v;
+}
+
+static int by_uid(const void *a, const void *b)
+{
+	uid_t x = *(const uid_t *)a, y = *(const uid_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A namespace of UID with no live record (per-session ones are named
+ * nss<sid>, not nsu<uid>) may still hold her sticky address: a process of
+ * a login without ns-shell that outlived it. Cannot tell: busy. */
+static bool uid_has_veth(struct pick_ctx *c, uid_t uid)
+{
+	if (!c->dumped) {
+		struct ns_err err;
+		struct ns_nl *nl = NULL;
+		c->dumped = true;
+		if (ns_nl_open(&nl, &err) < 0 || ns_nl_foreach_ours(nl, note_veth_uid, c) < 0)
+			c->failed = true;
+		ns_nl_close(nl);
+		if (c->n)
+			qsort(c->veth_uids, c->n, sizeof(*c->veth_uids), by_uid);
+	}
+	return c->failed || (c->n && bsearch(&uid, c->veth_uids, c->n, sizeof(uid), by_uid));
+}
+
 static bool uid_busy(uid_t uid, void *data)
 {
-	const struct ns_lease_req *q = data;
+	struct pick_ctx *c = data;
+	const struct ns_lease_req *q = c->q;
 	return ns_session_foreach_uid(q->globals->state_dir, uid, any_live, NULL) == 1 ||
-	       login_in_progress(q->globals->state_dir, uid) || veth_of_ours(q, uid, NULL);
+	       login_in_progress(q->globals->state_dir, uid) || veth_of_ours(q, uid, NULL) ||
+	       uid_has_veth(c, uid);
 }
 
 struct sid_find {
@@ -86,7 +150,7 @@ static int sid_match(const struct ns_session_rec *r, void *data)
 
 static bool sid_alive(uid_t uid, const char *sid, void *data)
 {
-	const struct ns_lease_req *q = data;
+	const struct ns_lease_req *q = ((struct pick_ctx *)data)->q;
 	struct sid_find f = { sid };
 	return ns_session_foreach_uid(q->globals->state_dir, uid, sid_match, &f) == 1 ||
 	       login_in_progress(q->globals->state_dir, uid) || veth_of_ours(q, uid, sid);
@@ -103,7 +167,7 @@ static int addr_match(const struct ns_session_rec *r, void *data)
 
 static bool own_addr_busy(struct in_addr a, void *data)
 {
-	const struct ns_lease_req *q = data;
+	const struct ns_lease_req *q = ((struct pick_ctx *)data)->q;
 	return ns_session_foreach_uid(q->globals->state_dir, q->uid, addr_match, &a) == 1;
 }
 
@@ -184,7 +248,8 @@ static int load_view(const struct ns_lease_store *st, const struct ns_lease_req 
 static int pick_in_view(const struct ns_lease_store *st, const struct ns_lease_req *q, enum ns_lease_view view,
 			struct ns_lease_got *got, struct ns_err *err)
 {
-	struct ns_lease_ops ops = { uid_busy, sid_alive, own_addr_busy, (void *)q };
+	struct pick_ctx ctx = { .q = q };
+	struct ns_lease_ops ops = { uid_busy, sid_alive, own_addr_busy, &ctx };
 	struct ns_leases l = { 0 };
 	_cleanup_free_ struct ns_lease *before = NULL;
 	int r = load_view(st, q, view, &l, err);
@@ -206,6 +271,7 @@ static int pick_in_view(const struct ns_lease_store *st, const struct ns_lease_r
 		r = ns_lease_store_apply(st, before, n0, &l, err);
 	}
 	ns_leases_free(&l);
+	free(ctx.veth_uids);
 	return r;
 }
 
@@ -377,6 +443,7 @@ int ns_leases_gc(const struct ns_globals *g, bool dry, void (*freed)(const struc
 		 void *data, size_t *ret_fixed, struct ns_err *err)
 {
 	struct ns_lease_req q = { .globals = g };
+	struct pick_ctx ctx = { .q = &q };
 	struct ns_lease_store st;
 	struct ns_leases l = { 0 };
 	_cleanup_free_ struct ns_lease *before = NULL;
@@ -396,7 +463,7 @@ int ns_leases_gc(const struct ns_globals *g, bool dry, void (*freed)(const struc
 	/* Tags of sessions that are gone (a killed su, a login whose reaper
 	 * outlived it): their addresses are free again. */
 	for (size_t i = 0; r == 0 && i < l.n;) {
-		if (l.v[i].sid[0] && !sid_alive(l.v[i].uid, l.v[i].sid, &q)) {
+		if (l.v[i].sid[0] && !sid_alive(l.v[i].uid, l.v[i].sid, &ctx)) {
 			freed(&l.v[i], data);
 			l.v[i] = l.v[--l.n];
 		} else {

@@ -726,6 +726,26 @@ static int reapers_of(const struct ns_session_rec *r, void *data)
 	return 0;
 }
 
+/* Before the address of a closed per-session login goes back to the pool:
+ * whatever still runs in its namespace (a process of a login without
+ * ns-shell, e.g. a cron job's, that outlived it) must not keep using it.
+ * The host side of its veth goes down: the namespace keeps no way out, and
+ * nothing in it can bring the link up again (it is in the host's
+ * namespace). 0 when the link is down or gone; else the address is kept
+ * (nsctl gc, or a pick that finds the pool full, frees it once the
+ * namespace is gone). Called in the host's network namespace. */
+static int cut_leftover(const struct ns_login *s)
+{
+	char name[16];
+	struct ns_nl *nl = NULL;
+	struct ns_err e;
+	if (ns_veth_name(s->uid, s->sid, name) < 0 || ns_nl_open(&nl, &e) < 0)
+		return -EIO;
+	int r = ns_nl_link_down(nl, name);
+	ns_nl_close(nl);
+	return r == -ENODEV ? 0 : r;
+}
+
 int ns_login_close(struct ns_login *s, struct ns_err *err)
 {
 	char lockname[32];
@@ -737,15 +757,16 @@ int ns_login_close(struct ns_login *s, struct ns_err *err)
 	ns_session_remove(s->state_dir, s->uid, s->sid);
 	if (have)
 		release_netns(s->state_dir, &rec);
-	/* The extra address of a concurrent per-session login, unless what the
-	 * login started still runs in its namespace (then nsctl gc, or a pick
-	 * that finds the pool full, frees it once the reaper is gone). */
+	/* The extra address of a concurrent per-session login goes back, unless
+	 * a lingering login (a live reaper) still runs in its namespace (then
+	 * nsctl gc, or a pick that finds the pool full, frees it once the
+	 * reaper is gone); anything else left in there loses its link first. */
 	struct reaper_find rf = { s->state_dir, s->sid, false };
 	ns_session_foreach_uid(s->state_dir, s->uid, reapers_of, &rf);
-	if (s->tagged_lease && !rf.live)
-		ns_lease_give_back(s->state_dir, s->lease_file, s->uid, s->sid, NULL);
 	if (s->orig_netns_fd >= 0 && setns(s->orig_netns_fd, CLONE_NEWNET) < 0)
 		r = ns_fail(err, errno, "returning to the original network namespace: %s", strerror(errno));
+	if (s->tagged_lease && !rf.live && r == 0 && cut_leftover(s) == 0)
+		ns_lease_give_back(s->state_dir, s->lease_file, s->uid, s->sid, NULL);
 	if (lock >= 0)
 		close(lock);
 	ns_login_forget(s);

@@ -317,6 +317,22 @@ int ns_nl_link_delete(struct ns_nl *nl, const char *name, struct ns_err *err)
 	return r;
 }
 
+int ns_nl_link_down(struct ns_nl *nl, const char *name)
+{
+	int ifindex = 0;
+	int r = ns_nl_link_index(nl, name, &ifindex);
+	if (r < 0)
+		return r;
+	_cleanup_link_ struct rtnl_link *orig = rtnl_link_alloc();
+	_cleanup_link_ struct rtnl_link *chg = rtnl_link_alloc();
+	if (!orig || !chg)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(orig, ifindex);
+	rtnl_link_unset_flags(chg, IFF_UP);
+	r = nle_to_errno(rtnl_link_change(nl->sk, orig, chg, 0));
+	return r == -ENOENT ? -ENODEV : r;
+}
+
 int ns_nl_link_alias(struct ns_nl *nl, const char *name, char *buf, size_t size)
 {
 	_cleanup_link_ struct rtnl_link *link = NULL;

@@ -395,7 +395,9 @@ struct find_ctx {
 	uid_t uid;
 	dev_t dev;
 	ino_t ino;
+	const char *want_sid;
 	struct ns_session_rec *out;
+	bool found;
 };
 
 static int match_netns(const struct ns_session_rec *r, void *data)
@@ -407,22 +409,25 @@ static int match_netns(const struct ns_session_rec *r, void *data)
 		return 0;
 	if (!ns_session_owner_alive(r))
 		return 0;
-	*c->out = *r;
-	return 1;
+	bool wanted = c->want_sid && strcmp(r->sid, c->want_sid) == 0;
+	if (!c->found || wanted)
+		*c->out = *r;
+	c->found = true;
+	return wanted || !c->want_sid;   /* stop at the wanted one, or at the first without a wish */
 }
 
-int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino,
+int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino, const char *want_sid,
 			  struct ns_session_rec *ret)
 {
-	struct find_ctx c = { uid, dev, ino, ret };
+	struct find_ctx c = { uid, dev, ino, want_sid, ret, false };
 	int r = ns_session_foreach_uid(state_dir, uid, match_netns, &c);
 	/* Not in the index (a record written by other means): look at all of
 	 * them. Only a refused or unusual login pays for the full scan. */
-	if (r == 0)
+	if (r == 0 && !c.found)
 		r = ns_session_foreach(state_dir, match_netns, &c);
 	if (r < 0)
 		return r;
-	return r == 1 ? 0 : -ENOENT;
+	return c.found ? 0 : -ENOENT;
 }
 
 /* Open /proc/<owner>/ns/<NAME> of the record's owner, accepted only when

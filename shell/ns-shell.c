@@ -62,6 +62,7 @@ struct login {
 	char user[64], home[4096];
 	char **saved_env;                /* allow-listed copies, for the shell */
 	char *ssh_command;               /* SSH_ORIGINAL_COMMAND, verbatim */
+	char said_sid[NS_SID_LEN + 1];   /* NS_SHELL_SESSION of the caller, if well-formed: a hint only */
 	const struct ns_globals *g;
 	struct ns_policy policy;
 	bool exempt;
@@ -145,6 +146,8 @@ static void set_environment_aside(struct login *l)
 			l->saved_env[k++] = strdup(*e);
 		else if (strncmp(*e, "SSH_ORIGINAL_COMMAND=", 21) == 0 && !l->ssh_command)
 			l->ssh_command = strdup(*e + 21);
+		else if (strncmp(*e, "NS_SHELL_SESSION=", 17) == 0 && ns_sid_valid(*e + 17))
+			memcpy(l->said_sid, *e + 17, NS_SID_LEN + 1);
 	}
 	clearenv();
 }
@@ -273,7 +276,10 @@ static void step_network(struct login *l)
 	if (ns_netns_id(0, &dev, &ino) < 0 || ns_netns_id(1, &host_dev, &host_ino) < 0)
 		fail("cannot identify the network namespace");
 	bool in_host = dev == host_dev && ino == host_ino;
-	if (!in_host && ns_session_find_netns(l->g->state_dir, l->uid, dev, ino, &l->rec) == 0)
+	/* The caller's NS_SHELL_SESSION (set by pam_ns, passed on by sshd or
+	 * su) picks its own among the user's sessions in this namespace. */
+	const char *said = l->said_sid[0] ? l->said_sid : NULL;
+	if (!in_host && ns_session_find_netns(l->g->state_dir, l->uid, dev, ino, said, &l->rec) == 0)
 		l->have_rec = true;
 	if (!l->have_rec && (l->policy.network == NS_NET_BRIDGE || l->policy.network == NS_NET_ROUTED)) {
 		if (in_host)
@@ -627,9 +633,14 @@ static void run_reaper(struct login *l, const struct reaper_pipes *rp)
 	char go;
 
 	/* Wait until the outer process has recorded us (it reads our start
-	 * time from the /proc that step_mounts replaces). */
-	while (read(rp->go, &go, 1) < 0 && errno == EINTR)
+	 * time from the /proc that step_mounts replaces). End of file instead
+	 * of the byte: it died first (e.g. killed by the user), so no record
+	 * exists and no login may run unrecorded. */
+	ssize_t got;
+	while ((got = read(rp->go, &go, 1)) < 0 && errno == EINTR)
 		;
+	if (got != 1)
+		_exit(1);
 	close(rp->go);
 	step_mounts(l);
 	if (ns_seccomp_no_tiocsti(&err) < 0)

@@ -8,7 +8,9 @@
 # status lists what lingers, nsctl terminate ends it and the kernel frees
 # the namespace; nsctl gc leaves it alone, also after a kill -9 of sshd.
 # Another user reaches none of it. With linger = false, logout ends every
-# process of the login, and after a kill -9 of sshd nsctl gc ends what runs.
+# process of the login, and after a kill -9 of sshd nsctl gc ends what runs;
+# eight concurrent su logins of one user (one namespace) are each tied to
+# their own PAM session, so one logout and a gc end none of the others.
 # shellcheck disable=SC2016,SC2034,SC2119,SC2317  # remote commands in single quotes; shared helpers
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
@@ -177,5 +179,31 @@ check "... every process of it is gone" wait_until 5 bash -c '[[ -z $(pgrep -u a
 check "... and so is nsu2601" wait_until 5 link_absent nsu2601
 out=$("$NSCTL" gc 2>&1)
 check_no_match "... a second gc finds no login to end" 'ended login' "$out"
+
+# Several logins of one user share her network namespace (netns = "user"):
+# each login is tied to its own PAM session (pam_ns's NS_SHELL_SESSION picks
+# it among the records of that namespace), so gc ends none of them while its
+# own session is open.
+printf 'default {\n    linger = false\n}\n' | sandbox_conf
+pam_with_ns su
+T="c1 c2 c3 c4 c5 c6 c7 c8"
+for t in $T; do hold "$t" bob 'echo "ENV=$NS_SHELL_SESSION"'; done
+for t in $T; do wait_until 15 held "$t" || sandbox_die "bob's login $t did not start"; done
+sid_of_su() { grep -lx "owner_pid=$1" "$STATE"/sessions/* 2>/dev/null | xargs -r -n 1 basename; }
+wrong="" named=""
+for t in $T; do
+    s=$(sid_of_su "${HOLD_PID[$t]}")
+    [[ -n $s && $(sed -n 's/^ENV=//p' "$SB/tmp/hold-$t.out") == "$s" ]] || wrong+=" $t"
+    [[ $(grep -lx "session=$s" "$STATE"/logins/* 2>/dev/null | wc -l) == 1 ]] || named+=" $t"
+done
+check_eq "8 concurrent logins of bob in one namespace: each shell's NS_SHELL_SESSION is its own PAM session" "" "$wrong"
+check_eq "... and each PAM session is named by exactly one login record" "" "$named"
+release c1
+out=$("$NSCTL" gc 2>&1)
+check_no_match "... after one logout, nsctl gc ends none of the other seven" 'ended login' "$out"
+alive=0
+for t in c2 c3 c4 c5 c6 c7 c8; do kill -0 "${HOLD_PID[$t]}" 2>/dev/null && held "$t" && alive=$((alive + 1)); done
+check_eq "... which all still run" 7 "$alive"
+release c2 c3 c4 c5 c6 c7 c8
 
 sandbox_finish

@@ -384,7 +384,7 @@ static void test_state_prepare(void **state)
 		assert_int_equal(ns_session_foreach(sdir, collect, &s), -EPERM);
 		assert_int_equal(ns_session_foreach_uid(sdir, 1000, collect, &s), -EPERM);
 		assert_int_equal(ns_session_remove(sdir, 1000, "0000abcd"), -EPERM);
-		assert_int_equal(ns_session_find_netns(sdir, 1000, 1, 2, &out), -EPERM);
+		assert_int_equal(ns_session_find_netns(sdir, 1000, 1, 2, NULL, &out), -EPERM);
 		assert_int_equal(s.n, 0);
 		return;
 	}
@@ -832,21 +832,21 @@ static void test_find_netns(void **state)
 	write_ok(&other);
 
 	memset(&out, 0, sizeof(out));
-	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino, &out), 0);
+	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino, NULL, &out), 0);
 	assert_string_equal(out.sid, "0000abcd");
 	assert_rec_equal(&out, &r);
 	/* not another uid's, not another namespace */
-	assert_int_equal(ns_session_find_netns(sdir, 1001, r.netns_dev, r.netns_ino, &out), -ENOENT);
-	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino + 1, &out), -ENOENT);
-	assert_int_equal(ns_session_find_netns(sdir, 1001, other.netns_dev, other.netns_ino, &out), -ENOENT);
+	assert_int_equal(ns_session_find_netns(sdir, 1001, r.netns_dev, r.netns_ino, NULL, &out), -ENOENT);
+	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino + 1, NULL, &out), -ENOENT);
+	assert_int_equal(ns_session_find_netns(sdir, 1001, other.netns_dev, other.netns_ino, NULL, &out), -ENOENT);
 	/* a record missing from the index is still found (full scan) */
 	sub(p, sizeof(p), "by-uid/1000/0000abcd");
 	assert_int_equal(unlink(p), 0);
-	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino, &out), 0);
+	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino, NULL, &out), 0);
 	/* an owner that is not the recorded process any more */
 	r.owner_start++;
 	write_ok(&r);
-	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino, &out), -ENOENT);
+	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino, NULL, &out), -ENOENT);
 }
 
 /* ---------------------------------------------------------------- locks */
