@@ -23,6 +23,7 @@
 #include "ns_config.h"
 #include "ns_lease.h"
 #include "ns_leasework.h"
+#include "ns_login.h"
 #include "ns_netlink.h"
 #include "ns_policy.h"
 #include "ns_session.h"
@@ -413,6 +414,29 @@ static void status_lingering(const struct sessions *s, bool json)
 		printf("%s]", shown ? "\n  " : "");
 }
 
+/* The bridge link NAME is a port of, from sysfs: 1 and *ret set ("" when
+ * none), 0 when that cannot be told (no such link in the sysfs we see). */
+static int link_master(const char *name, char *ret, size_t size)
+{
+	char path[96], target[256];
+	struct stat st;
+	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+	if (lstat(path, &st) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/master", name);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		if (errno != ENOENT)
+			return 0;
+		ret[0] = '\0';
+		return 1;
+	}
+	target[n] = '\0';
+	const char *base = strrchr(target, '/');
+	ns_strlcpy(ret, base ? base + 1 : target, size);
+	return 1;
+}
+
 static int cmd_status(const struct ns_globals *g, bool json)
 {
 	struct sessions s;
@@ -429,7 +453,11 @@ static int cmd_status(const struct ns_globals *g, bool json)
 		if (ns_session_is_shell(r))
 			continue;   /* a login's reaper: under "lingering" when its session is gone */
 		int procs = s.alive[i] ? count_procs(r->netns_dev, r->netns_ino) : 0;
-		const char *bridge = r->veth[0] ? g->bridge : "";
+		/* The bridge the veth is a port of, as the kernel says: none for
+		 * a routed login (or a veth that is gone). */
+		char bridge[64] = "";
+		if (!r->veth[0] || !link_master(r->veth, bridge, sizeof(bridge)))
+			bridge[0] = '\0';
 		char opened[48];
 		iso_time(r->opened, opened, sizeof(opened));
 		if (json) {
@@ -642,6 +670,9 @@ static int gc_record(const struct ns_session_rec *r, void *data)
 		x->failed++;
 	}
 	x->removed++;
+	if (r->netns[0] && ns_login_release_netns(x->g->state_dir, r, x->dry))
+		printf("%s the DHCP client of namespace %s (no session of it is left)\n",
+		       x->dry ? "would stop" : "stopped", r->netns);
 	return 0;
 }
 
@@ -774,28 +805,6 @@ static size_t pids_in_nsid(struct ns_nl *nl, int nsid, pid_t *out, size_t max)
 	return n;
 }
 
-/* The bridge link NAME is a port of, from sysfs: 1 and *ret set ("" when
- * none), 0 when that cannot be told (no such link in the sysfs we see). */
-static int link_master(const char *name, char *ret, size_t size)
-{
-	char path[96], target[256];
-	struct stat st;
-	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
-	if (lstat(path, &st) < 0)
-		return 0;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/master", name);
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
-		if (errno != ENOENT)
-			return 0;
-		ret[0] = '\0';
-		return 1;
-	}
-	target[n] = '\0';
-	const char *base = strrchr(target, '/');
-	ns_strlcpy(ret, base ? base + 1 : target, size);
-	return 1;
-}
 
 /* Does no live login use veth NAME (ALIAS)? Most veths are a live
  * login's: its user's own index says so at once. A login in progress has
@@ -936,9 +945,15 @@ static void gc_leases(struct gc_ctx *x)
 {
 	struct ns_err err;
 	size_t fixed = 0;
-	if (ns_leases_gc(x->g, x->dry, lease_freed, x, &fixed, &err) < 0) {
+	int r = ns_leases_gc(x->g, x->dry, lease_freed, x, &fixed, &err);
+	if (r < 0) {
 		fprintf(stderr, "nsctl: %s\n", err.msg);
 		x->failed++;
+	} else if (r == NS_LEASES_GC_PENDING) {
+		struct stat st;
+		if (lstat(x->g->lease_file, &st) == 0)
+			printf("would import the lease file %s into the lease store first (leases not looked at)\n",
+			       x->g->lease_file);
 	} else if (fixed) {
 		printf("pointed the lease index at %zu lease%s it did not name\n", fixed, fixed == 1 ? "" : "s");
 		x->removed++;
@@ -1038,7 +1053,7 @@ static int cmd_leases(const struct ns_globals *g, bool json)
 	for (size_t i = 0; i < l.n_held; i++) {
 		char a[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &l.held[i], a, sizeof(a));
-		fprintf(stderr, "nsctl: %s.d/%s: a bad lease entry (its address is never handed out): mend or remove it\n",
+		warning("%s.d/%s: a bad lease entry (its address is never handed out): mend or remove it",
 			g->lease_file, a);
 	}
 	sessions_free(&s);

@@ -5,6 +5,7 @@
 #define NS_CIDR_H
 
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -24,5 +25,9 @@ void ns_cidr_format(const struct ns_cidr *c, bool with_prefix, char *buf, size_t
 bool ns_cidr_contains(const struct ns_cidr *net, const struct ns_cidr *addr);
 /* Are all bits after the prefix zero (C names a network, not a host in it)? */
 bool ns_cidr_host_bits_zero(const struct ns_cidr *c);
+/* Would the IPv4 address A (host order; pool with host-part MASK) give a
+ * user the IPv6 address GATEWAY6 (unset: never)? A user's IPv6 address is
+ * pool6 plus A's host part in its low 32 bits. */
+bool ns_cidr_v6_is_gateway6(uint32_t a, uint32_t mask, const struct ns_cidr *gateway6);
 
 #endif

@@ -47,7 +47,10 @@ int ns_leases_list(const struct ns_globals *g, struct ns_leases *ret, struct ns_
 
 /* nsctl gc: free the tagged leases whose session is gone (FREED is told
  * each), and point the index at every lease it does not name (*RET_FIXED).
- * DRY: report only, change nothing. */
+ * DRY: report only, change nothing; returns NS_LEASES_GC_PENDING (and
+ * looks at nothing) when opening the store would change it (no store yet,
+ * or an old lease file waiting to be imported). */
+#define NS_LEASES_GC_PENDING 1
 int ns_leases_gc(const struct ns_globals *g, bool dry, void (*freed)(const struct ns_lease *e, void *data),
 		 void *data, size_t *ret_fixed, struct ns_err *err);
 

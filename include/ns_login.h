@@ -8,6 +8,7 @@
 
 #include "ns_config.h"
 #include "ns_names.h"
+#include "ns_session.h"
 #include "ns_util.h"
 
 struct ns_login_who {
@@ -46,6 +47,13 @@ int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
 /* Close: remove the record and move the caller back to its own network
  * namespace. The namespace and veth go with their last process. */
 int ns_login_close(struct ns_login *s, struct ns_err *err);
+
+/* The record R is gone (a closed or stale session, a dead reaper): if no
+ * live record names its namespace any more, stop what keeps the namespace
+ * alive on our behalf (the DHCP client, which releases its lease), so the
+ * kernel can free it. True when there was a client to stop (with DRY:
+ * nothing is stopped). pam_ns at close and at the next login, nsctl gc. */
+bool ns_login_release_netns(const char *state_dir, const struct ns_session_rec *r, bool dry);
 
 /* Discard without moving back (e.g. in a forked child): closes the fd. */
 void ns_login_forget(struct ns_login *s);

@@ -71,6 +71,15 @@ bool ns_cidr_contains(const struct ns_cidr *net, const struct ns_cidr *addr)
 			    net->prefix);
 }
 
+bool ns_cidr_v6_is_gateway6(uint32_t a, uint32_t mask, const struct ns_cidr *gateway6)
+{
+	if (gateway6->family != AF_INET6)
+		return false;
+	const uint8_t *b = gateway6->addr.v6.s6_addr;
+	uint32_t h6 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+	return (a & ~mask) == (h6 & ~mask);
+}
+
 bool ns_cidr_host_bits_zero(const struct ns_cidr *c)
 {
 	struct ns_cidr z = *c;

@@ -577,6 +577,9 @@ static bool check_static_address(cfg_t *sec, void *data)
 		 (g->gateway.family && g->gateway.addr.v4.s_addr == addr) ||
 		 (g->bridge_address.family && g->bridge_address.addr.v4.s_addr == addr))
 		snprintf(why, sizeof(why), "%s is the network, broadcast, gateway or bridge address", a);
+	else if (ns_cidr_v6_is_gateway6(host, mask, &g->gateway6))
+		snprintf(why, sizeof(why), "%s would give the user gateway6 as her IPv6 address "
+			 "(pool6 plus the same host part)", a);
 	else
 		return false;
 	report(sc->p, sec, "address", why);

@@ -271,12 +271,8 @@ static bool excluded(const struct ns_globals *g, uint32_t a)
 		return true;
 	/* A user's IPv6 address is pool6 plus this host part: never the one
 	 * that would make it gateway6 itself. */
-	if (g->gateway6.family == AF_INET6) {
-		const uint8_t *b = g->gateway6.addr.v6.s6_addr;
-		uint32_t h6 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
-		if ((a & ~mask) == (h6 & ~mask))
-			return true;
-	}
+	if (ns_cidr_v6_is_gateway6(a, mask, &g->gateway6))
+		return true;
 	return (a & mask) != (net & mask);
 }
 

@@ -17,10 +17,12 @@
  *     in use, then every lease (a full pool); each view is loaded afresh. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -448,6 +450,13 @@ int ns_leases_gc(const struct ns_globals *g, bool dry, void (*freed)(const struc
 	struct ns_leases l = { 0 };
 	_cleanup_free_ struct ns_lease *before = NULL;
 	*ret_fixed = 0;
+	if (dry) {
+		struct stat sb;
+		char store[PATH_MAX];
+		snprintf(store, sizeof(store), "%s.d", g->lease_file);
+		if (lstat(g->lease_file, &sb) == 0 || lstat(store, &sb) < 0)
+			return NS_LEASES_GC_PENDING;
+	}
 	_cleanup_close_ int lock = ns_lock_take(g->state_dir, "leases", LOCK_TIMEOUT_MS, err);
 	int r = lock < 0 ? lock : ns_lease_store_open(g->lease_file, &st, err);
 	if (r < 0)

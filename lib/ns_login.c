@@ -90,14 +90,14 @@ static int same_netns_alive(const struct ns_session_rec *r, void *data)
 	       strcmp(r->sid, dead->sid) != 0 && ns_session_owner_alive(r);
 }
 
-/* Last session of its namespace gone: stop what keeps the namespace alive
- * on our behalf (the DHCP client), so the kernel can free it. */
-static void release_netns(const char *state_dir, const struct ns_session_rec *r)
+bool ns_login_release_netns(const char *state_dir, const struct ns_session_rec *r, bool dry)
 {
-	if (!ns_dhcp_running(state_dir, r->netns, r->netns_ino))
-		return;
-	if (ns_session_foreach_uid(state_dir, r->uid, same_netns_alive, (void *)r) != 1)
+	if (!ns_dhcp_running(state_dir, r->netns, r->netns_ino) ||
+	    ns_session_foreach_uid(state_dir, r->uid, same_netns_alive, (void *)r) == 1)
+		return false;
+	if (!dry)
 		ns_dhcp_stop(state_dir, r->netns, r->netns_dev, r->netns_ino);
+	return true;
 }
 
 /* Reap the user's records whose owner is gone; remember the live ones. */
@@ -113,7 +113,7 @@ static int stale_of_user(const struct ns_session_rec *r, void *data)
 		return 0;
 	}
 	ns_session_remove(ctx->globals->state_dir, r->uid, r->sid);
-	release_netns(ctx->globals->state_dir, r);
+	ns_login_release_netns(ctx->globals->state_dir, r, false);
 	return 0;
 }
 
@@ -756,7 +756,7 @@ int ns_login_close(struct ns_login *s, struct ns_err *err)
 	bool have = ns_session_read(s->state_dir, s->sid, &rec) == 0;
 	ns_session_remove(s->state_dir, s->uid, s->sid);
 	if (have)
-		release_netns(s->state_dir, &rec);
+		ns_login_release_netns(s->state_dir, &rec, false);
 	/* The extra address of a concurrent per-session login goes back, unless
 	 * a lingering login (a live reaper) still runs in its namespace (then
 	 * nsctl gc, or a pick that finds the pool full, frees it once the

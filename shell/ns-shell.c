@@ -166,14 +166,28 @@ static void load_identity(struct login *l)
 		snprintf(l->home, sizeof(l->home), "/");
 }
 
+/* Root never depends on ns.conf nor on the groups' directory: a plain
+ * shell with the built-in defaults, loudly (WHY). Only the real root:
+ * "root" of a user namespace someone made is that someone. */
+static void root_plain_shell(const struct login *l, const char *why, struct ns_config **ret_cfg,
+			     struct ns_user_policy *ret)
+{
+	struct ns_errlist none;
+	struct ns_err err = { 0 };
+	syslog(LOG_AUTHPRIV | LOG_CRIT, "%s: namespaced logins are refused; root gets a plain shell", why);
+	fprintf(stderr, "ns-shell: %s: root gets a plain shell\n", why);
+	if (ns_config_load_string("", "built-in", ret_cfg, &none) < 0)
+		fail("out of memory");
+	if (ns_policy_lookup(*ret_cfg, l->user, l->uid, l->gid, ret, &err) < 0)
+		fail("%s", err.msg);
+}
+
 /* ns.conf could not be loaded (R, ERRS): say so where the caller may see
  * it. Only root in the initial user namespace goes on, with the built-in
  * config in *ret_cfg and its policy in *ret. */
 static void config_not_valid(const struct login *l, int r, const struct ns_errlist *errs,
 			     struct ns_config **ret_cfg, struct ns_user_policy *ret)
 {
-	struct ns_errlist none;
-	struct ns_err err = { 0 };
 	/* Content errors quote the file: show them only to a caller who
 	 * may read it anyway (access() checks the real uid); errors about
 	 * the file itself (owner, mode, type) quote nothing. Syslog gets all. */
@@ -190,16 +204,7 @@ static void config_not_valid(const struct login *l, int r, const struct ns_errli
 			fail("refusing to start a login: %s is not valid (details in the system log)", NS_CONF_PATH);
 		fail("refusing to start a login: %s is not valid", NS_CONF_PATH);
 	}
-	/* Root never depends on ns.conf: a plain shell with the built-in
-	 * defaults, loudly. (Only the real root: "root" of a user namespace
-	 * someone made is that someone.) */
-	syslog(LOG_AUTHPRIV | LOG_CRIT, "%s is not valid: namespaced logins are refused; root gets a plain shell",
-	       NS_CONF_PATH);
-	fprintf(stderr, "ns-shell: %s is not valid: root gets a plain shell\n", NS_CONF_PATH);
-	if (ns_config_load_string("", "built-in", ret_cfg, &none) < 0)
-		fail("out of memory");
-	if (ns_policy_lookup(*ret_cfg, l->user, l->uid, l->gid, ret, &err) < 0)
-		fail("%s", err.msg);
+	root_plain_shell(l, NS_CONF_PATH " is not valid", ret_cfg, ret);
 }
 
 /* The config (kept for the whole login: l->g points into it), exemption
@@ -211,9 +216,11 @@ static struct ns_config *load_policy(struct login *l)
 	struct ns_config *cfg = NULL;
 	_cleanup_user_policy_ struct ns_user_policy up = { 0 };
 	int r = ns_policy_for(NS_CONF_PATH, l->user, l->uid, l->gid, &cfg, &up, &errs, &err);
-	if (r < 0 && errs.n == 0)
+	if (r < 0 && errs.n == 0 && (l->uid != 0 || !ns_initial_userns()))
 		fail("%s", err.msg);   /* the groups, not the config */
-	if (r < 0)
+	if (r < 0 && errs.n == 0)
+		root_plain_shell(l, err.msg, &cfg, &up);
+	else if (r < 0)
 		config_not_valid(l, r, &errs, &cfg, &up);
 	l->g = ns_config_globals(cfg);
 	l->exempt = up.exempt;

@@ -265,7 +265,7 @@ run "$NSCTL" leases
 check_eq "(d) nsctl leases: exit 0, one row per good lease (alice, bob, carol, dave, erin)" \
     "0 alice bob carol dave erin" "$RC $(tail -n +2 <<<"$OUT" | awk '{ print $2 }' | sort | xargs)"
 check_eq "(d) ... and a warning per bad address file on stderr (12: .3 and .5-.15, or .4 for bob's duplicate .8)" 12 \
-    "$(grep -cE "^nsctl: $LEASE_DIR/10\.213\.0\.[0-9]+: a bad lease entry" <<<"$ERR")"
+    "$(grep -cE "^nsctl: warning: $LEASE_DIR/10\.213\.0\.[0-9]+: a bad lease entry" <<<"$ERR")"
 wait_until 3 no_ns_links
 
 # ======================================== (e) exempt_uid_below ===

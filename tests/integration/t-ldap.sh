@@ -13,7 +13,8 @@
 # to whoever asked (pam_ns.so, ns-shell, sshd, pam_unix.so, bash), printed as
 # "# NSS lookups per login: ..." and bounded for pam_ns.so and ns-shell.
 # Then the directory goes down: a local user whose ldapstaff membership is
-# in LDAP is refused (fail closed) instead of getting the default policy.
+# in LDAP is refused (fail closed) instead of getting the default policy;
+# root, whose groups cannot be read either, still gets a plain shell.
 # shellcheck disable=SC2001,SC2016,SC2034,SC2119,SC2317  # sed kept for clarity; single-quoted remote commands; shared helpers, called via check/wait_until
 # shellcheck source=sandbox.sh
 . "$(dirname "$0")/sandbox.sh" || exit 1
@@ -330,6 +331,9 @@ check "directory down: locstaff's login is refused, not given the default policy
 check "... and the log says the groups could not be read, naming the group" \
     sandbox_log_wait 'cannot read the groups of locstaff \(group ldapstaff' 5
 check "... nothing is made for it" wait_until 5 has_n_records_of 2631 0
+run "$NSH" -c 'echo plain'
+check_eq "directory down: root (ns-shell as its shell) still gets a plain shell" "0 plain" "$RC $OUT"
+check_match "... and ns-shell says why" 'cannot read the groups of root \(group ldapstaff.*root gets a plain shell' "$ERR"
 
 # ------------------------------------------------------------------ end ---
 kill "$NSLCD_PID" "$SLAPD_PID" 2>/dev/null

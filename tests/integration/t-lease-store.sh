@@ -69,6 +69,12 @@ OLD='2001 alice 10.213.0.5 1000
 garbage x 10.213.0.2 notanumber
 this is not a lease'
 mkdir -p /var/lib/ns-shell && conf_file "$LEASES" <<<"$OLD"
+before=$(find /var/lib/ns-shell | sort)
+run "$NSCTL" gc --dry-run
+check_match "(a) nsctl gc --dry-run says it would import the old file first" \
+    "would import the lease file $LEASES into the lease store first" "$OUT"
+check_eq "(a) ... and changes nothing under /var/lib/ns-shell (no store, no import)" "$before" \
+    "$(find /var/lib/ns-shell | sort)"
 # a crash in the middle of the import (after the index entries of the good
 # lines, before their files): the old file stays, the next login imports it
 run env NS_FAULT_POINT=lease-indexed pamtester svcfault alice open_session
@@ -105,7 +111,7 @@ check_eq "(a) nsctl leases: exit 0, alice, bob, carol (her dead session's tag) a
     "0|10.213.0.3 bob 2002 - 10.213.0.4 dave 2004 - 10.213.0.5 alice 2001 - 10.213.0.7 carol 2003 0badcafe" \
     "$RC|$(tail -n +2 <<<"$OUT" | awk '{ print $1, $2, $3, $6 }' | xargs)"
 check_eq "(a) ... and warns about the bad entry, naming its file" \
-    "nsctl: $LEASE_DIR/10.213.0.2: a bad lease entry (its address is never handed out): mend or remove it" "$ERR"
+    "nsctl: warning: $LEASE_DIR/10.213.0.2: a bad lease entry (its address is never handed out): mend or remove it" "$ERR"
 # a returning user's login writes nothing; a second login imports nothing
 state=$(lease_store_state) mig=$(stat -c '%i %Y' "$LEASES.migrated")
 login alice

@@ -6,7 +6,8 @@
 # address again at the next login (stable MAC); the client runs inside the
 # user's namespace while logged in and releases the lease when the last
 # session closes, or when the next login reaps a session whose close never
-# ran; without a DHCP server the login fails after dhcp_timeout and leaves
+# ran, or when nsctl gc removes that stale record; without a DHCP server
+# the login fails after dhcp_timeout and leaves
 # nothing behind; a quick re-login while the previous client is still on
 # its way out leaves no client behind either. Prints the DHCP login time.
 # shellcheck disable=SC2015,SC2016,SC2119,SC2317  # A && B || die chains; single-quoted login commands; sandbox_install_ns_shell takes no args here; helpers called via check/wait_until
@@ -122,6 +123,27 @@ check "... after releasing its lease" \
 check_eq "... no record is left" 0 "$(n_records)"
 check "... nor a client" wait_until 3 no_udhcpc
 settle 2001
+
+# The same crash, and no next login: nsctl gc stops the client.
+hold c2 alice
+check "a held DHCP login of alice (to be crashed again) has a record" wait_until 10 has_n_records_of 2001 1
+cpid=$(client_of ns-alice)
+{ kill -KILL "${HOLD_PID[c2]}"; wait "${HOLD_PID[c2]}"; } 2>/dev/null
+release c2
+wait_until 3 no_user_procs alice
+n_rel=$(n_release "$addr1")
+out=$("$NSCTL" gc --dry-run 2>&1)
+check_match "nsctl gc --dry-run says it would stop the client" \
+    'would stop the DHCP client of namespace ns-alice' "$out"
+check "... and leaves it running" pid_alive "${cpid:-0}"
+out=$("$NSCTL" gc 2>&1)
+check_match "nsctl gc removes the stale record and stops the client" \
+    "removed stale session [0-9a-f]{8} of alice.*stopped the DHCP client of namespace ns-alice" "$out"
+check "... which is gone" wait_until 3 bash -c "! [ -d /proc/${cpid:-0} ]"
+check "... after releasing its lease" \
+    wait_until 3 bash -c "[ \$(grep -c 'DHCPRELEASE(nsbr0) $addr1 ' '$DNSMASQ_LOG') -gt $n_rel ]"
+check "... and the namespace goes with it (nsu2001 is freed)" settle 2001
+check "... no client is left" no_udhcpc
 
 # ---------------------------------------------------------- timing ---
 times=() nfail=0

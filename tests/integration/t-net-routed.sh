@@ -154,6 +154,13 @@ for sid in "${sids[@]}"; do
     check_match "... the host routes ${a%/*}/32 to it" "^${a%/*} dev $v " "$(ip route show "${a%/*}/32")"
     check_match "... shaped on the host side (tbf 20Mbit)" 'tbf .*rate 20Mbit' "$(tc qdisc show dev "$v")"
 done
+check_eq "nsctl status: her two sessions are ports of no bridge (JSON bridge \"\")" "alice:" \
+    "$("$NSCTL" status --json | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join(sorted({"%s:%s" % (x["user"], x["bridge"]) for x in d["sessions"] if x["user"] == "alice"})))')"
+check_eq "... and - in the BRIDGE column" "-" \
+    "$("$NSCTL" status | awk '$2 == "alice" { print $8 }' | sort -u)"
 check "the two sessions have different addresses" \
     test "$(rec "${sids[0]}" address)" != "$(rec "${sids[1]}" address)"
 check_match "... resolv.conf inside names the policy's dns" 'nameserver 192\.0\.2\.53' "$(cat "$SB/tmp/ssh-s2.out")"

@@ -148,6 +148,9 @@ static const struct bad_value {
 	{ "test_err_address_outside_pool", "user \"a\" { address = \"10.213.0.0/16\" }\n", 1, "address" }, /* network */
 	{ "test_err_address_outside_pool", "user \"a\" { address = \"10.213.255.255/16\" }\n", 1, "address" }, /* broadcast */
 	{ "test_err_address_outside_pool", "user \"a\" { address = \"10.213.0.1/16\" }\n", 1, "address" }, /* gateway */
+	/* its IPv6 address would be gateway6 (pool6 plus the same host part) */
+	{ "test_err_address_outside_pool",
+	  "pool6 = \"fd00:213::/64\"\ngateway6 = \"fd00:213::5\"\nuser \"a\" { address = \"10.213.0.5/16\" }\n", 3, "address" },
 	{ "test_err_address_outside_pool", "\ngateway = \"10.214.0.1\"\n", 2, "gateway" },
 	{ "test_err_unknown_namespace", "default {\n  namespaces = {\"pid\", \"mount\", \"user\"}\n}\n", 2, "namespaces" },
 	{ "test_err_unknown_namespace", "group \"g\" { namespaces = {\"mnt\"} }\n", 1, "namespaces" },
