@@ -16,7 +16,8 @@
  *
  * and, in one held session of that user, M runs of `ns-shell -c /bin/true`
  * (as the user, whole process) next to `unshare --pid --fork --mount-proc
- * --ipc --uts --mount /bin/true` (as root). Before each round trip the
+ * --ipc --uts --mount /bin/true` (as root), and the same unshare running
+ * `/bin/sh -c /bin/true` (what ns-shell runs). Before each round trip the
  * previous one's veth must be gone (the kernel destroys it asynchronously);
  * that wait is not timed but reported.
  *
@@ -157,7 +158,7 @@ struct level {
 	struct samples open, close, rt;
 	struct samples fl_open, fl_close, fl_rt, fl_ns, fl_veth, fl_inner, fl_guard;
 	struct samples ip_up, ip_down, ip_rt, ip_move;
-	struct samples shell, unsh, check;
+	struct samples shell, unsh, unsh_sh, check;
 	struct samples cfg, nss, scan, lease;
 	struct samples gone_ours, gone_floor, gone_ip;
 	long kmem_held;             /* Slab+Percpu growth with N sessions held (kB) */
@@ -720,6 +721,9 @@ static void shell_block(struct level *L, int warm)
 			die("pam_open_session(%s) for ns-shell: %s", O->user, pam_strerror(h, r));
 		char *unsh[] = { (char *)O->unshare, "--pid", "--fork", "--mount-proc", "--ipc", "--uts",
 				 "--mount", "/bin/true", NULL };
+		/* what ns-shell runs: the user's shell (/bin/sh here) with -c */
+		char *unsh_sh[] = { (char *)O->unshare, "--pid", "--fork", "--mount-proc", "--ipc", "--uts",
+				    "--mount", "/bin/sh", "-c", "/bin/true", NULL };
 		for (int i = 0; i < total; i++) {
 			int st;
 			double a = run_timed(NULL, &u, "/bin/true", errfd, &st);
@@ -737,7 +741,12 @@ static void shell_block(struct level *L, int warm)
 				cat_file(errpath);
 				die("ns-shell --check as %s: %s", O->user, status_text(st, why, sizeof(why)));
 			}
-			double v[3] = { a, b, c };
+			double d = run_timed(unsh_sh, NULL, NULL, errfd, &st);
+			if (st != 0) {
+				cat_file(errpath);
+				die("unshare ... /bin/sh -c /bin/true: %s", status_text(st, why, sizeof(why)));
+			}
+			double v[4] = { a, b, c, d };
 			if (i >= warm && write(res[1], v, sizeof(v)) != sizeof(v))
 				_exit(1);
 		}
@@ -747,13 +756,14 @@ static void shell_block(struct level *L, int warm)
 	}
 	close(res[1]);
 	for (int i = 0; i < O->m; i++) {
-		double v[3];
+		double v[4];
 		struct pollfd pfd = { .fd = res[0], .events = POLLIN };
 		if (poll(&pfd, 1, CHILD_TIMEOUT_MS) != 1 || read(res[0], v, sizeof(v)) != sizeof(v))
 			break;
 		add(&L->shell, v[0]);
 		add(&L->unsh, v[1]);
 		add(&L->check, v[2]);
+		add(&L->unsh_sh, v[3]);
 	}
 	close(res[0]);
 	int st = wait_bounded(s, CHILD_TIMEOUT_MS);
@@ -1022,6 +1032,7 @@ static const struct row ROWS[] = {
 	ROW("ns-shell -c /bin/true (as user)", shell),
 	ROW("  of which start-up: ns-shell --check", check),
 	ROW("unshare -p -f --mount-proc -i -u -m", unsh),
+	ROW("  the same, running /bin/sh -c", unsh_sh),
 	{ NULL, 1 },
 	ROW("  config load (ns_config_load)", cfg),
 	ROW("  passwd + groups (NSS)", nss),
@@ -1082,8 +1093,9 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 	}
 	printf("\nratios of medians:\n");
 	const char *rl[] = { "ours / floor (round trip)", "ip(8) / ours (round trip)",
-			     "ns-shell / unshare", "nft guard / floor (open)" };
-	for (int k = 0; k < 4; k++) {
+			     "ns-shell / unshare", "nft guard / floor (open)",
+			     "ns-shell / (unshare + sh -c)" };
+	for (int k = 0; k < 5; k++) {
 		printf("%-36s", rl[k]);
 		for (int i = 0; i < nl; i++) {
 			double a, b;
@@ -1096,9 +1108,12 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 			} else if (k == 2) {
 				a = stat_of(&Ls[i].shell).med;
 				b = stat_of(&Ls[i].unsh).med;
-			} else {
+			} else if (k == 3) {
 				a = stat_of(&Ls[i].fl_guard).med;
 				b = stat_of(&Ls[i].fl_open).med;
+			} else {
+				a = stat_of(&Ls[i].shell).med;
+				b = stat_of(&Ls[i].unsh_sh).med;
 			}
 			char c[32];
 			snprintf(c, sizeof(c), "%7.2fx", b > 0 ? a / b : NAN);
@@ -1151,7 +1166,9 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 	       "  ns-shell `ns-shell -c /bin/true` run as the user inside a pam_ns session, fork to\n"
 	       "           exit status (checks the record, unshares, mounts /proc /sys mqueue shm,\n"
 	       "           seccomp, drops privileges, reaper, shell = /bin/sh -c /bin/true).\n"
-	       "           unshare(1) is the bare-kernel reference for the same namespaces (as root).\n"
+	       "           unshare(1) is the bare-kernel reference for the same namespaces (as root);\n"
+	       "           'the same, running /bin/sh -c' runs what ns-shell runs (the user's shell with\n"
+	       "           -c: one more exec, and sh forks for the command) instead of /bin/true itself.\n"
 	       "           --check is the part before any namespace work: exec of the setuid binary,\n"
 	       "           dynamic linking, config, user and groups, privilege drop.\n"
 	       "  N        sessions of other users held open meanwhile (real pam_ns sessions, one\n"
