@@ -192,13 +192,18 @@ static int ipv6_policy_here(bool on)
 }
 
 /* The IPv6 address of a user: pool6 plus the host part of its IPv4 lease
- * (unique and sticky like the lease), or of the uid when there is none. */
+ * (unique and sticky like the lease), or of the uid + 0x10000 when there is
+ * none (DHCP): above every pool host part, so a uid that would wrap past
+ * 2^32 (and land on a pool user's or gateway6's host part) is refused. */
 static int v6_for(const struct ns_globals *g, const struct ns_cidr *v4, uid_t uid, struct ns_cidr *ret,
 		  struct ns_err *err)
 {
-	uint32_t host = v4 && v4->family == AF_INET
-		? ntohl(v4->addr.v4.s_addr) & ~(~0u << (32 - g->pool.prefix))
-		: (uint32_t)uid + 0x10000;
+	bool pooled = v4 && v4->family == AF_INET;
+	if (!pooled && (uint64_t)uid + 0x10000 > UINT32_MAX)
+		return ns_fail(err, -ERANGE, "IPv6 address: uid %u + 0x10000 (the host part of a DHCP user's "
+			       "pool6 address) does not fit 32 bits", (unsigned)uid);
+	uint32_t host = pooled ? ntohl(v4->addr.v4.s_addr) & ~(~0u << (32 - g->pool.prefix))
+			       : (uint32_t)uid + 0x10000;
 	unsigned bits = 128 - g->pool6.prefix;
 	if (bits < 32 && (host >> bits) != 0)   /* would spill into the prefix: another user's address */
 		return ns_fail(err, -ERANGE, "IPv6 address: host part %#x does not fit the %u host bits of pool6",

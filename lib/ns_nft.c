@@ -248,6 +248,36 @@ static int rule_dad_ok(struct batch *bt, uint32_t lo)
 	return rule_end(bt, &ru);
 }
 
+/* out: oif != "lo" ip6 saddr ::1 counter drop, and for IPv4
+ * oif != "lo" ip saddr 127.0.0.0/8 counter drop. Loopback addresses are
+ * local (on lo), so the fib rule below lets them pass, and the kernel
+ * routes a datagram bound to ::1 out of eth0 (found by a review: such
+ * packets reached the host and the LAN with a source that is nobody's).
+ * IPv4 routing refuses 127/8 on eth0 already; the rule says so as well. */
+static int rule_no_loopback_source(struct batch *bt, uint32_t lo, bool v6)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+	const uint8_t fam = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4, net127 = 127;
+	struct rule ru;
+	int r = rule_begin(&ru, "out");
+	if (r < 0)
+		return r;
+	meta(&ru, NFT_META_OIF);
+	cmp(&ru, NFT_CMP_NEQ, &lo, sizeof(lo));
+	meta(&ru, NFT_META_NFPROTO);
+	cmp(&ru, NFT_CMP_EQ, &fam, sizeof(fam));
+	if (v6) {
+		payload(&ru, NFT_PAYLOAD_NETWORK_HEADER, 8, 16);
+		cmp(&ru, NFT_CMP_EQ, lo6, sizeof(lo6));
+	} else {
+		payload(&ru, NFT_PAYLOAD_NETWORK_HEADER, 12, 1);
+		cmp(&ru, NFT_CMP_EQ, &net127, sizeof(net127));
+	}
+	counter(&ru);
+	verdict(&ru, NF_DROP);
+	return rule_end(bt, &ru);
+}
+
 /* out: oif != "lo" fib saddr type != local counter drop: the anti-spoofing
  * rule itself. */
 static int rule_own_source(struct batch *bt, uint32_t lo)
@@ -293,7 +323,8 @@ static int build(struct batch *bt, uint32_t lo)
 	bt->first_seq = bt->seq;
 	if ((r = add_table(bt)) < 0 || (r = add_chain(bt, "out", NF_INET_LOCAL_OUT)) < 0 ||
 	    (r = add_chain(bt, "in", NF_INET_LOCAL_IN)) < 0 || (r = rule_no_user_dhcp(bt)) < 0 ||
-	    (r = rule_dad_ok(bt, lo)) < 0 || (r = rule_own_source(bt, lo)) < 0 ||
+	    (r = rule_dad_ok(bt, lo)) < 0 || (r = rule_no_loopback_source(bt, lo, true)) < 0 ||
+	    (r = rule_no_loopback_source(bt, lo, false)) < 0 || (r = rule_own_source(bt, lo)) < 0 ||
 	    (r = rule_no_lo_dhcp(bt, lo)) < 0)
 		return r;
 	nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), bt->seq++);

@@ -3,8 +3,9 @@
 # Address spoofing between tenants (issue #11, hole 2). With pool6 set,
 # alice and bob are logged in (su, pam_ns); alice, as herself, binds with
 # IP_FREEBIND / IPV6_FREEBIND (no capability needed) to bob's IPv4 and
-# IPv6 addresses, to gateway6, to a made-up fe80:: address and to bob's
-# link-local one, and sends UDP (and a TCP connect) to a listener on the
+# IPv6 addresses, to gateway6, to a made-up fe80:: address, to bob's
+# link-local one and to the loopback addresses (::1, which the kernel would
+# route out of eth0; 127.0.0.1), and sends UDP (and a TCP connect) to a listener on the
 # host (the sandbox, on the bridge's addresses). The listener must see
 # none of those sources, and must see alice's own ones (IPv4, IPv6,
 # link-local), so the test can fail. The guard is pam_ns's table
@@ -99,6 +100,10 @@ attempts=(
     "ll-fake $brll%eth0 fe80::bad:1%eth0"
     "ll-bob $brll%eth0 $bll%eth0"
     "ll-gateway $brll%eth0 $brll%eth0"
+    "v6-lo fd00:213::1 ::1"
+    "ll-lo $brll%eth0 ::1"
+    "mc-lo ff02::1%eth0 ::1"
+    "v4-lo 10.213.0.1 127.0.0.1"
 )
 script=""
 for a in "${attempts[@]}"; do
@@ -121,7 +126,8 @@ check_eq "control: ... bound to her pool6 address" "$a6" "$(got v6-own-bound)"
 check_eq "control: ... to the bridge's link-local address, from her link-local one" "$all" "$(got ll-own)"
 check_eq "control: ... bound to her link-local address" "$all" "$(got ll-own-bound)"
 check_eq "control: ... a TCP connection over IPv6 from her address" "$a6" "$(got tcp6-own)"
-for label in v4-bob v4-gateway v4-other v6-bob v6-gateway6 v6-other v6-ll-fake v6-ll-bob ll-fake ll-bob ll-gateway tcp6-bob; do
+for label in v4-bob v4-gateway v4-other v6-bob v6-gateway6 v6-other v6-ll-fake v6-ll-bob ll-fake ll-bob ll-gateway \
+    tcp6-bob v6-lo ll-lo mc-lo v4-lo; do
     check_eq "nothing with a forged source arrives: $label" "" "$(got "$label")"
 done
 check_eq "the listener saw no source but alice's own addresses" "" \
@@ -130,6 +136,8 @@ check_eq "the host's bridge saw no IP packet from alice's port with a source not
     "0 0" "$(probe_counts)"
 check_match "the forged IPv6 sends fail at once in alice's login (EPERM: dropped on output)" \
     'v6-bob EPERM.*v6-gateway6 EPERM.*v6-ll-fake EPERM' "$(tr '\n' ' ' <<<"$sent")"
+check_match "... and so do sends from the loopback address ::1 out of eth0 (unicast, link-local, multicast)" \
+    'v6-lo EPERM.*ll-lo EPERM.*mc-lo EPERM' "$(tr '\n' ' ' <<<"$sent")"
 check_match "alice gets no packet socket (no ARP or NDP of her own making)" 'packet EPERM' "$sent"
 counted=$("$NSCTL" exec alice -- "$NFT" list chain inet ns_shell out 2>&1 |
     sed -n 's/.*fib saddr type != local counter packets \([0-9]*\) .*/\1/p')

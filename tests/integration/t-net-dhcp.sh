@@ -215,4 +215,23 @@ check "after its logout no udhcpc is left (the new client was stopped too)" wait
 check "... and nsu2001 goes" settle 2001
 check_eq "... and no pid file is left" "" "$(pidfile_of ns-alice)"
 
+# ------------------------------- a DHCP user's IPv6 host part near 2^32 ---
+# Its IPv6 host part is uid + 0x10000: for uid 4294901762 that would wrap
+# past 32 bits onto a pool user's (alice's fd00:213::2, found by a review).
+add_raw carol 4294901762 4294901762
+sandbox_conf <<EOF
+dhcp_script = "$NS_REPO/conf/udhcpc.script"
+pool6       = "fd00:213::/64"
+gateway6    = "fd00:213::1"
+user "carol" { address = "dhcp" }
+EOF
+as_user carol 'echo LOGGED-IN'
+check "carol (uid 4294901762, address = dhcp, pool6) is refused" test "$AS_RC" != 0 -a "$AS_OUT" != LOGGED-IN
+check "... the log says why" sandbox_log_wait 'uid 4294901762 \+ 0x10000 .*does not fit 32 bits' 5
+check "... no client is left" wait_until 3 no_udhcpc
+check_eq "... and no record" 0 "$(n_records)"
+as_user alice 'ip -o -6 addr show dev eth0 scope global'
+check_login "alice (pool address) still logs in"
+check_match "... with her pool6 address" 'inet6 fd00:213::[0-9a-f]+/64' "$AS_OUT"
+
 sandbox_finish

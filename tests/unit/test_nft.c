@@ -95,6 +95,8 @@ static int child_install(void)
 		"type filter hook output priority filter; policy accept;",
 		"meta skuid != 0 udp dport 67-68 counter packets 0 bytes 0 drop",
 		"oif != \"lo\" ip6 saddr :: meta l4proto ipv6-icmp accept",
+		"oif != \"lo\" ip6 saddr ::1 counter packets 0 bytes 0 drop",
+		"oif != \"lo\" ip saddr 127.0.0.0/8 counter packets 0 bytes 0 drop",
 		"oif != \"lo\" fib saddr type != local counter packets 0 bytes 0 drop",
 		"type filter hook input priority filter; policy accept;",
 		"iif \"lo\" udp dport 67-68 counter packets 0 bytes 0 drop",
