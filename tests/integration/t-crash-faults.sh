@@ -1,5 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# ns-test-timeout: 300
+# (60-95 s here, alone or next to another run under load: the default 120 s is too close)
 # Crash recovery at every fault point of pam_ns's open path: the test build
 # (build/fault/pam_ns.so) SIGKILLs pamtester at NS_FAULT_POINT. After each
 # crash: the exact state (records, nsu* veths, lease, lock, temp files),

@@ -1,5 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# ns-test-timeout: 300
+# (60-95 s here, alone or next to another run under load: the default 120 s is too close)
 # The Debian package (debian/, `make deb`; issue 12 item 5):
 #  (a) make deb builds ns-shell_VERSION-1_ARCH.deb from a clean copy of the
 #      tree, as an unprivileged user (Rules-Requires-Root: no), into

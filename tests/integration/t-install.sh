@@ -1,5 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# ns-test-timeout: 300
+# (60-95 s here, alone or next to another run under load: the default 120 s is too close)
 # make install / make uninstall with DESTDIR on a tmpfs inside the sandbox:
 # the installed files and their modes (docs/DESIGN.md "Installed files"),
 # the tmpfiles.d file, the version (Makefile's VERSION) in the programs and
