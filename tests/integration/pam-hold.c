@@ -37,22 +37,41 @@ static int conv_none(int n, const struct pam_message **msg, struct pam_response 
 
 static const struct pam_conv CONV = { conv_none, NULL };
 
-/* From the user's namespace: one line from HOST:PORT. */
-static int reach(const char *host, int port)
+/* From the user's namespace: one line from HOST:PORT. 0, or an errno. */
+static int reach_once(const char *host, int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	char buf[64];
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		return -1;
+		return EINVAL;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct timeval tv = { 5, 0 };
+	struct timeval tv = { 4, 0 };
 	if (fd < 0)
-		return -1;
+		return errno;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && read(fd, buf, sizeof(buf)) > 0;
+	int e = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno;
+	if (e == 0) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		e = n > 0 ? 0 : n == 0 ? ECONNRESET : errno;
+	}
 	close(fd);
-	return ok ? 0 : -1;
+	return e;
+}
+
+/* Up to three tries (24 s at most, within the parent's 30 s wait): on a
+ * machine under heavy load one connection can time out (the load loop of
+ * issue 12 saw 1 of 1,000); a namespace without a route fails all three.
+ * Each failed try is said on stderr. */
+static int reach(const char *user, const char *host, int port)
+{
+	int e = 0;
+	for (int i = 1; i <= 3; i++) {
+		if ((e = reach_once(host, port)) == 0)
+			return 0;
+		fprintf(stderr, "pam-hold: %s: try %d to reach %s:%d failed: %s\n", user, i, host, port, strerror(e));
+	}
+	return -1;
 }
 
 static void holder(const char *confdir, const char *service, const char *user, const char *host, int port,
@@ -62,7 +81,7 @@ static void holder(const char *confdir, const char *service, const char *user, c
 	int r = pam_start_confdir(service, user, &CONV, confdir, &h);
 	if (r == PAM_SUCCESS)
 		r = pam_open_session(h, 0);
-	char c = r != PAM_SUCCESS ? 'F' : reach(host, port) == 0 ? 'R' : 'U';
+	char c = r != PAM_SUCCESS ? 'F' : reach(user, host, port) == 0 ? 'R' : 'U';
 	if (write(ready_w, &c, 1) != 1 || r != PAM_SUCCESS)
 		_exit(1);
 	close(ready_w);

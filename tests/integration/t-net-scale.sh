@@ -51,6 +51,8 @@ k1=$(kmem)
 check_eq "all $N sessions opened (real pam_ns sessions, held)" "opened $N" "$(grep '^opened' "$SB/tmp/scale.out")"
 check_eq "... and each user reached the service on the host from inside her namespace" \
     "reached $N" "$(grep '^reached' "$SB/tmp/scale.out")"
+# (pam-hold tries each up to three times; a retried one is said here)
+grep 'to reach' "$SB/tmp/scale.err" | head -n 5 | sed 's/^/# /'
 check_eq "the host has $N veths" "$N" "$(ip -o link show | grep -c ': nsu[0-9]*@')"
 check_eq "... $N /32 routes through them" "$N" "$(ip route show proto static | grep -c ' dev nsu')"
 check_eq "... $N permanent neighbour entries" "$N" "$(ip neigh show nud permanent | grep -c ' dev nsu')"
