@@ -16,7 +16,7 @@
 #   waiting          wait_until wait_file settle link_absent link_present
 #                    no_ns_links no_user_procs uid_procs no_uid_procs
 #                    ms_since median
-#   state            kv rec sids_of n_sids_of n_records has_n_records_of
+#   state            kv rec sids_of n_sids_of n_records no_records has_n_records_of
 #                    has_record_of lease_lines lease_of sticky_of lease_seed
 #                    lease_problems lease_store_state
 #   processes        netns_of_pid pidns_of_pid pids_in_netns procs_in_netns
@@ -80,10 +80,11 @@ wait_until() {
 wait_file() { wait_until "${2:-5}" test -e "$1"; }
 link_absent() { ! ip link show dev "$1" >/dev/null 2>&1; }
 link_present() { ip link show dev "$1" >/dev/null 2>&1; }
-# settle UID [SECONDS] : wait (default 3 s) until the veth nsuUID of a closed
+# settle UID [SECONDS] : wait (default 30 s) until the veth nsuUID of a closed
 # per-user namespace is gone (the kernel frees it 17-48 ms after the last
-# process), so the next check does not depend on the teardown's timing.
-settle() { wait_until "${2:-3}" link_absent "nsu$1"; }
+# process, far later on a loaded machine), so the next check does not depend
+# on the teardown's timing.
+settle() { wait_until "${2:-30}" link_absent "nsu$1"; }
 # no_ns_links : no veth of ours (nsu*, nss*) is left on the host
 no_ns_links() { ! ip -o link show | grep -q ' ns[us][0-9a-f]'; }
 # no_user_procs USER : USER has no process (poll it: wait_until 2 no_user_procs U)
@@ -114,6 +115,7 @@ n_sids_of() { sids_of "$1" | wc -l; }
 has_n_records_of() { [[ $(n_sids_of "$1") == "$2" ]]; }   # UID N
 has_record_of() { [[ -n $(sids_of "$1") ]]; }             # UID
 n_records() { find "$SESS" -maxdepth 1 -type f -name '????????' 2>/dev/null | wc -l; }
+no_records() { [[ $(n_records) == 0 ]]; }                  # (poll it: wait_until 20 no_records)
 # lease_lines [DIR] : every good lease of the store, one "uid user address
 # last_used[ sid]" line per address file (what the old lease file held),
 # sorted by address; a bad file (one pam_ns holds and never uses: not
@@ -218,7 +220,7 @@ syslog: $(grep -E 'pam_ns|ns-shell' "$SB_SYSLOG" | tail -n 3)"
 # sent now comes after them through /dev/log), so that an absence is real
 log_sync() {
     local m="ns-test-log-sync-$EPOCHREALTIME"
-    logger -p user.debug "$m" && sandbox_log_wait "$m" 5 >/dev/null ||
+    logger -p user.debug "$m" && sandbox_log_wait "$m" 10 >/dev/null ||
         sandbox_die "log_sync: the marker never reached $SB_SYSLOG"
 }
 # log_mark : remember where the log ends; log_since : what was logged after
@@ -243,7 +245,7 @@ bait_watch() {
 # bait_sync : open DIR/sync as root and wait for its event: by then the
 # events of whatever ran before are in $BAIT_LOG (one inotify queue), so an
 # absence is real; bait_events : $BAIT_LOG without the sync events
-bait_sync() { cat "$BAIT_SYNC" >/dev/null; wait_until 5 grep -q "OPEN $BAIT_SYNC\$" "$BAIT_LOG"; }
+bait_sync() { cat "$BAIT_SYNC" >/dev/null; wait_until 10 grep -q "OPEN $BAIT_SYNC\$" "$BAIT_LOG"; }
 bait_events() { grep -v " $BAIT_SYNC\$" "$BAIT_LOG"; }
 
 # ----------------------------------------------------------- held logins ---

@@ -99,7 +99,7 @@ rm -f "$X/fd.sock" "$X/injected.report"
 setpriv --reuid=alice --regid=alice --init-groups /usr/bin/python3 -I "$PUB/fdpass.py" serve "$X/fd.sock" "$X/injected" \
     </dev/null >/dev/null 2>"$SB/tmp/fdpass.err" &
 fdpass_pid=$!
-wait_until 2 test -S "$X/fd.sock"
+wait_until 10 test -S "$X/fd.sock" || sandbox_die "alice's fd receiver did not start" "$(cat "$SB/tmp/fdpass.err")"
 printf '/usr/bin/python3 -I %s send %s\nexit 0\n' "$PUB/fdpass.py" "$X/fd.sock" >/home/alice/.bash_profile
 admin_su
 wait "$fdpass_pid" 2>/dev/null
@@ -134,6 +134,6 @@ PAM_NS_ARGS="debug shell=$SB/bin/ns-shell" pam_with_ns su su-l
 RUN_TIMEOUT=10 RUN_MERGE=1 run su - alice -c 'echo RAN-OUTSIDE'
 check_fail "with pam_ns shell=ns-shell, alice's chsh'd login is refused (no shell outside ns-shell)" \
     grep -q RAN-OUTSIDE <<<"$OUT"
-check "... and the log says why" sandbox_log_wait "login shell of alice is /bin/bash, not $SB/bin/ns-shell" 3
+check "... and the log says why" sandbox_log_wait "login shell of alice is /bin/bash, not $SB/bin/ns-shell" 10
 
 sandbox_finish

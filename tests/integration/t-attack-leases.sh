@@ -51,7 +51,7 @@ check "(a) max_sessions = 2: alice holds two sessions" wait_until 10 has_n_recor
 run pamtester nstest alice open_session close_session
 check_fail "(a) a third pamtester open_session of alice is refused" test "$RC" = 0
 check "(a) ... the log names max_sessions" \
-    sandbox_log_wait 'pam_ns\(nstest:session\): session of alice refused: alice has 2 open sessions \(max_sessions = 2\)' 2
+    sandbox_log_wait 'pam_ns\(nstest:session\): session of alice refused: alice has 2 open sessions \(max_sessions = 2\)' 10
 as_user alice 'echo IN'
 check_fail "(a) ... a third su - alice is refused as well" test "$AS_RC" = 0
 check_eq "(a) ... still two records of alice, two leases (sticky + per-session)" "2 2" \
@@ -61,7 +61,7 @@ wait_until 10 has_n_records_of 3002 1
 run pamtester nstest bob open_session close_session
 check_fail "(a) user \"bob\" { max_sessions = 1 }: bob's second session is refused" test "$RC" = 0
 check "(a) ... the log names max_sessions = 1" \
-    sandbox_log_wait 'session of bob refused: bob has 1 open sessions \(max_sessions = 1\)' 2
+    sandbox_log_wait 'session of bob refused: bob has 1 open sessions \(max_sessions = 1\)' 10
 release MB1
 run pamtester nstest carol open_session close_session
 check_eq "(a) the cap is per user: carol logs in while alice is at hers" 0 "$RC"
@@ -75,7 +75,7 @@ run pamtester nstest alice open_session close_session
 check_fail "(a) the SIGKILLed su's login still runs: it counts, a new login of alice is refused" test "$RC" = 0
 release M2
 check "(a) ... its shell ends: no process of that login is left (its reaper included)" \
-    wait_until 5 bash -c '! pgrep -f "hold/[M]2"'
+    wait_until 20 bash -c '! pgrep -f "hold/[M]2"'
 run pamtester nstest alice open_session close_session
 check_eq "(a) a stale session does not count: a new login of alice opens" "0" "$RC"
 [[ $RC == 0 ]] || printf '#   %s\n' "$OUT" "$ERR"
@@ -83,8 +83,8 @@ check_eq "(a) ... and the stale record was reaped" 1 "$(sids_of 3001 | wc -l)"
 run pamtester nstest alice open_session close_session
 check_eq "(a) one live session of alice: pamtester open_session + close_session succeeds" 0 "$RC"
 release M1
-check "(a) no record of alice is left" wait_until 5 has_n_records_of 3001 0
-wait_until 3 no_ns_links
+check "(a) no record of alice is left" wait_until 20 has_n_records_of 3001 0
+wait_until 30 no_ns_links
 
 # ======================= (b) a failed takeover gives the lease back ===
 sandbox_conf <<'EOF'
@@ -107,7 +107,7 @@ if [[ -f $FAULT_SO ]]; then
     check_eq "(b) control: fault 'lease' kills pamtester right after the pick (137)" 137 "$RC"
     check_eq "(b) control: ... the pick took over alice's .2 (LRU; a crash cannot give it back)" \
         "3006 frank 10.213.0.2|" "$(sticky_of frank | cut -d' ' -f1-3)|$(sticky_of alice)"
-    wait_until 3 no_ns_links
+    wait_until 30 no_ns_links || sandbox_die "(b) control: the crashed login's veth did not go" "$(ip -o link show)"
 else
     sandbox_not_ok "(b) control: $FAULT_SO exists (make $FAULT_SO)"
 fi
@@ -118,7 +118,7 @@ ip link add nsu3006 type veth peer name adm3006
 ip link set dev nsu3006 alias "admin's link, not ns-shell"
 run pamtester nstest frank open_session close_session
 check_fail "(b) full /29: frank's login fails after the takeover (nsu3006 is taken)" test "$RC" = 0
-check "(b) ... the log says why" sandbox_log_wait 'session of frank refused: veth nsu3006 exists and is not one of ours' 2
+check "(b) ... the log says why" sandbox_log_wait 'session of frank refused: veth nsu3006 exists and is not one of ours' 10
 check_eq "(b) ... alice's sticky lease is back, same address" "3001 alice 10.213.0.2 1000" "$(sticky_of alice)"
 check_eq "(b) ... frank has no lease" "" "$(lines_of frank)"
 check_eq "(b) ... the lease store holds exactly the 5 leases it had" "$(sorted "$FULL")" "$(lease_lines | sort)"
@@ -150,7 +150,7 @@ as_user frank 'ip -br -4 addr show dev eth0'
 check_login "(b) with the link gone frank logs in (static .4)"
 check_match "(b) ... with .4" "eth0(@[^ ]*)? +UP +10\.213\.0\.4/29" "$AS_OUT"
 check_eq "(b) ... now holding the lease of .4 (carol was not logged in)" "" "$(sticky_of carol)"
-wait_until 3 no_ns_links
+wait_until 30 no_ns_links
 
 # ===================================== (c) uids 4294967295 and 65535 ===
 : | sandbox_conf
@@ -165,10 +165,10 @@ for spec in maxuid:4294967295 u65535:65535; do
     u=${spec%:*} id=${spec#*:}
     run pamtester nstest "$u" open_session close_session
     check_fail "(c) uid $id ($u): pamtester open_session is refused" test "$RC" = 0
-    check "(c) ... with a clear message" sandbox_log_wait "session of $u refused: uid $id of $u is not a usable uid" 2
+    check "(c) ... with a clear message" sandbox_log_wait "session of $u refused: uid $id of $u is not a usable uid" 10
     run su "$u" -c 'echo IN'
     check_fail "(c) ... su $u is refused too" grep -qx IN <<<"$OUT"
-    check "(c) ... (the log says so for su)" sandbox_log_wait "pam_ns\(su:session\): session of $u refused: uid $id of $u is not a usable uid" 2
+    check "(c) ... (the log says so for su)" sandbox_log_wait "pam_ns\(su:session\): session of $u refused: uid $id of $u is not a usable uid" 10
     check_eq "(c) ... no lease line for $u, no record, no veth nsu$id" "0 0 absent" \
         "$(lease_lines | grep -c " $u ") $(n_records) $(link_absent "nsu$id" && echo absent)"
 done
@@ -180,7 +180,7 @@ run pamtester nstest bob open_session close_session
 check_eq "(c) ... bob logs in (pamtester)" 0 "$RC"
 check_eq "(c) ... the lease store has alice's and bob's leases only" "3001 alice${NL}3002 bob" \
     "$(lease_lines | cut -d' ' -f1,2 | sort)"
-wait_until 3 no_ns_links
+wait_until 30 no_ns_links
 
 # ================================ (d) bad files in the lease store ===
 # Each bad address file is what a bad line of the old lease file was (and
@@ -225,7 +225,7 @@ as_user alice 'ip -br -4 addr show dev eth0'
 ms=$(ms_since "$t0")
 check_login "(d) with 12 bad address files in the lease store alice logs in"
 check_match "(d) ... and keeps her .2" "eth0(@[^ ]*)? +UP +10\.213\.0\.2/16" "$AS_OUT"
-check "(d) ... within 3 s (the FIFO, the 100 MB file: nothing blocks) ($ms ms)" test "$ms" -lt 3000
+check "(d) ... not blocked until the 30 s AS_TIMEOUT (the FIFO, the 100 MB file: nothing blocks) ($ms ms)" test "$ms" -lt 20000
 run pamtester nstest bob open_session close_session
 check_eq "(d) bob logs in (pamtester)" 0 "$RC"
 check_eq "(d) ... keeping his .4 (his second sticky lease .8 is a bad file)" "3002 bob 10.213.0.4" \
@@ -266,7 +266,7 @@ check_eq "(d) nsctl leases: exit 0, one row per good lease (alice, bob, carol, d
     "0 alice bob carol dave erin" "$RC $(tail -n +2 <<<"$OUT" | awk '{ print $2 }' | sort | xargs)"
 check_eq "(d) ... and a warning per bad address file on stderr (12: .3 and .5-.15, or .4 for bob's duplicate .8)" 12 \
     "$(grep -cE "^nsctl: warning: $LEASE_DIR/10\.213\.0\.[0-9]+: a bad lease entry" <<<"$ERR")"
-wait_until 3 no_ns_links
+wait_until 30 no_ns_links
 
 # ======================================== (e) exempt_uid_below ===
 # uid 999 for sysu (the copy of passwd only: any system account with 999
@@ -280,7 +280,7 @@ as_user sysu "$INFO"
 check_login "(e) default config: su - sysu (uid 999) works"
 check_match "(e) ... in the host's network namespace, no session, no record" \
     "^net=$HOSTNET sid= host=[^ ]+ recs=0\$" "$AS_OUT"
-check "(e) ... the log says exempt" sandbox_log_wait 'sysu: not namespaced \(exempt\)' 2
+check "(e) ... the log says exempt" sandbox_log_wait 'sysu: not namespaced \(exempt\)' 10
 check_eq "(e) ... no lease line for sysu" "" "$(lines_of sysu)"
 sandbox_conf <<'EOF'
 exempt_uid_below = 0
@@ -294,7 +294,7 @@ check_match "(e) ... a lease for sysu" '^999 sysu 10\.213\.' "$(lines_of sysu)"
 run su root -c 'stat -L -c %i /proc/self/ns/net; ls /run/ns-shell/sessions | wc -l'
 check_eq "(e) ... root is still never namespaced (su root: host's network namespace, no record)" \
     "$HOSTNET${NL}0" "$OUT"
-check "(e) ... the log says so" sandbox_log_wait 'pam_ns\(su:session\): root: not namespaced \(uid 0\)' 2
+check "(e) ... the log says so" sandbox_log_wait 'pam_ns\(su:session\): root: not namespaced \(uid 0\)' 10
 check_eq "(e) ... no lease for root" "" "$(lines_of root)"
 sandbox_conf <<'EOF'
 exempt_uid_below = 3002

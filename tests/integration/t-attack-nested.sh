@@ -67,8 +67,10 @@ links_in() { nsenter -t "$1" -n ip -o link show | awk -F': ' '{ sub(/@.*/, "", $
 host_links() { ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | xargs; }
 all_records() { local f; for f in "$SESS"/*; do [[ -f $f ]] && { echo "== ${f##*/}"; cat "$f"; }; done; }
 
-# snapshot : the state no nested attempt may change
+# snapshot : the state no nested attempt may change (log_sync first: every
+# refusal logged so far is counted)
 snapshot() {
+    log_sync
     S_RECS=$(all_records) S_SHA=$(lease_sha) S_LEASES=$(lease_lines) S_STORE=$(lease_store_state)
     S_IN=$(links_in "$APID") S_HOST=$(host_links) S_REFUSED=$(n_refused)
 }
@@ -115,7 +117,7 @@ for u in alice bob; do
         grep -q "NESTED-IN-$u" <<<"$t"
     check_match "... su fails at the session, after the password (rc != 0)" 'cannot open session.*rc=[1-9]' "$t"
     check "... the log says why: session of $u refused ... nested logins are refused" \
-        sandbox_log_wait "pam_ns\(su-l:session\): session of $u refused: inside a namespaced login.*nested logins are refused" 2
+        sandbox_log_wait "pam_ns\(su-l:session\): session of $u refused: inside a namespaced login.*nested logins are refused" 10
     [[ $t == *rc=* ]] || printf '#   (nestsu: %s)\n' "$t"
 done
 unchanged "after su - alice and su - bob inside her login"
@@ -132,6 +134,7 @@ run nsenter -t "$APID" -a su - bob -c 'echo NESTED-IN-$USER'
 check_fail "nsenter -a into her login: su - bob runs no shell" grep -q NESTED-IN <<<"$OUT"
 run nsenter -t "$APID" -a su - carol -c 'echo NESTED-IN-$USER'
 check_fail "nsenter -a into her login: su - carol (no lease yet) runs no shell" grep -q NESTED-IN <<<"$OUT"
+log_sync
 check_eq "the log has one 'nested logins are refused' line per attempt (5)" 5 $(( $(n_refused) - S_REFUSED ))
 unchanged "after pamtester and su from root inside her namespaces"
 check_eq "carol got no lease" "" "$(sticky_of carol)"
@@ -171,6 +174,7 @@ run nsenter -t "$APID" -a su - dave -c 'echo NESTED-IN-$USER'
 check_fail "... su - dave runs no shell" grep -q NESTED-IN <<<"$OUT"
 run "$NSCTL" exec alice -- pamtester nstest carol open_session close_session
 check_fail "... nsctl exec alice -- pamtester carol fails" test "$RC" = 0
+log_sync
 check_eq "... each refused as nested (3)" 3 $(( $(n_refused) - S_REFUSED ))
 check "bob's live per-session lease is still in the store" grep -qxF -- "$btag" <(lease_lines)
 unchanged "netns = session, after the nested attempts"
@@ -190,13 +194,14 @@ check_eq "... 5 live sessions" 5 "$(n_records)"
 snapshot
 run pamtester nstest frank open_session close_session
 check_fail "control, from the host: frank's login is refused (pool exhausted, everyone logged in)" test "$RC" = 0
-check "... the log says the pool is exhausted" sandbox_log_wait 'session of frank refused: address pool 10\.213\.0\.0/29 exhausted' 2
+check "... the log says the pool is exhausted" sandbox_log_wait 'session of frank refused: address pool 10\.213\.0\.0/29 exhausted' 10
 run nsenter -t "$APID" -a su - frank -c 'echo NESTED-IN-$USER'
 check_fail "nsenter -a into her login: su - frank runs no shell" grep -q NESTED-IN <<<"$OUT"
 run nsenter -t "$APID" -a pamtester nstest frank open_session close_session
 check_fail "... pamtester frank open_session fails" test "$RC" = 0
 run "$NSCTL" exec alice -- pamtester nstest frank open_session close_session
 check_fail "... nsctl exec alice -- pamtester frank fails" test "$RC" = 0
+log_sync
 check_eq "... each refused as nested (3)" 3 $(( $(n_refused) - S_REFUSED ))
 for u in alice bob carol dave erin; do
     check_eq "$u keeps her/his sticky lease" "$(grep " $u " <<<"$S_LEASES")" "$(sticky_of "$u")"
@@ -208,13 +213,14 @@ unchanged "full pool, after the nested attempts"
 release Fbob Fcarol Fdave Ferin
 rm -f "$X/a.hold"
 wait "$SSH_A"
-check "alice's ssh login ends normally" wait_until 5 has_n_records_of 3001 0
-check_eq "no session record is left" 0 "$(n_records)"
+check "alice's ssh login ends normally" wait_until 20 has_n_records_of 3001 0
+check "no session record is left" wait_until 20 no_records
 n0=$(grep -cE 'pam_ns\(su(-l)?:session\): frank \(uid 3006\): session' "$SB_SYSLOG")
 as_user frank 'ip -br -4 addr show dev eth0; readlink /proc/self/ns/net'
 check_login "an ordinary su frank from the host works"
 check_match "... frank gets an address of the /29 (an LRU lease of a user now logged out)" \
     "eth0(@[^ ]*)? +UP +10\.213\.0\.[2-6]/29" "$AS_OUT"
+log_sync
 check_eq "... logged by pam_ns as a session" 1 $(( $(grep -cE 'pam_ns\(su(-l)?:session\): frank \(uid 3006\): session' "$SB_SYSLOG") - n0 ))
 as_ssh alice 'ip -br -4 addr show dev eth0'
 check_login "an ordinary ssh login of alice works"

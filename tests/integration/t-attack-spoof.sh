@@ -114,7 +114,7 @@ script+="$SPOOF tcp tcp6-bob fd00:213::1 $PORT $b6; $SPOOF tcp tcp6-own fd00:213
 as_user alice "$script"
 check_login "alice ran the sender in her login"
 sent=$AS_OUT
-wait_until 3 grep -q '^tcp6-own ' "$X/heard"
+wait_until 15 grep -q '^tcp6-own ' "$X/heard"
 sleep 0.5   # stragglers
 printf '# alice: %s\n' "$(tr '\n' ' ' <<<"$sent")"
 printf '# heard: %s\n' "$(tr '\n' ' ' <<<"$(cat "$X/heard")")"
@@ -166,7 +166,7 @@ check "... and bob's MAC ($bmac) only on his" bash -c "bridge fdb show dev nsu20
 # ------------------------------------------------ control: no guard ---
 "$NSCTL" exec alice -- "$NFT" delete table inet ns_shell
 as_user alice "$SPOOF send ctl-v6-bob fd00:213::1 $PORT $b6; $SPOOF send ctl-ll-fake $brll%eth0 $PORT fe80::bad:1%eth0; $SPOOF send ctl-v4-bob 10.213.0.1 $PORT $b4"
-wait_until 3 grep -q '^ctl-ll-fake ' "$X/heard"
+wait_until 15 grep -q '^ctl-ll-fake ' "$X/heard"
 check_eq "control: with the table deleted (by root), alice's datagram from bob's IPv6 address arrives as bob's" \
     "$b6" "$(got ctl-v6-bob)"
 check_eq "control: ... and one from a made-up link-local address" "fe80::bad:1" "$(got ctl-ll-fake)"

@@ -194,11 +194,11 @@ check "alice is logged in with listeners on TCP 8081 and UDP 5353/6868 ($aaddr)"
 check_eq "control: the host reaches alice's TCP listener" "ALICE-8081" "$("$PY" -I "$SB/bin/probe.py" "$aaddr" 8081)"
 as bob "$PY -I $SB/bin/probe.py 10.213.0.1 8080"
 check_eq "bob reaches the gateway" "GATEWAY-8080" "$OUT"
-as bob "$PY -I $SB/bin/probe.py $aaddr 8081"
+as bob "$PY -I $SB/bin/probe.py $aaddr 8081 2"
 check_fail "bob cannot connect to alice over TCP" grep -q ALICE-8081 <<<"$OUT"
 [[ $OUT == probe*failed* ]] || printf '#   (bob: %s)\n' "$OUT"
 sysctl -qw net.ipv4.ip_forward=1
-as bob "$PY -I $SB/bin/probe.py $aaddr 8081"
+as bob "$PY -I $SB/bin/probe.py $aaddr 8081 2"
 check_fail "... not even with forwarding on at the host (a NAT gateway)" grep -q ALICE-8081 <<<"$OUT"
 [[ $OUT == probe*failed* ]] || printf '#   (bob: %s)\n' "$OUT"
 baddr=$(lease_of -s bob)

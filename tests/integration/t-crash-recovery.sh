@@ -57,7 +57,7 @@ for i in $(seq 1 20); do
 done
 check_eq "20 quick re-logins of alice in a row all work" 0 "$fails"
 [[ -n $detail ]] && printf '%s\n' "$detail" "$(grep pam_ns "$SB_SYSLOG" | grep -i refused | tail -n 2)" | _sb_detail
-wait_until 2 link_absent nsu2001
+wait_until 30 link_absent nsu2001
 addr_alice=$(lease_of alice)
 
 # --------------------------------- su killed, the login lives on ---
@@ -65,7 +65,7 @@ hold a1 alice 'sleep 300 &'
 wait_until 10 has_n_records_of 2001 1 || sandbox_die "alice's login did not open" "$(cat "$SB/tmp/hold-a1.out")"
 old_sid=$(sids_of 2001)
 old_ino=$(rec "$old_sid" netns_ino)
-wait_until 5 pgrep -u 2001 -x sleep
+wait_until 10 pgrep -u 2001 -x sleep
 kill -KILL "${HOLD_PID[a1]}"
 wait "${HOLD_PID[a1]}" 2>/dev/null
 check "su killed: processes of the login still hold the old namespace" test -n "$(pids_in_netns "$old_ino")"
@@ -75,7 +75,7 @@ next_login as_user alice "$addr_alice" "su killed, login lives on: the next logi
 check "the next login reaped the stale record" test ! -e "$SESS/$old_sid"
 check_eq "no record of alice is left after that login" "" "$(sids_of 2001)"
 kill_all_of "$old_ino"
-wait_until 2 link_absent nsu2001
+wait_until 30 link_absent nsu2001
 
 # --------------------------------- su killed with the whole login ---
 hold a2 alice
@@ -85,13 +85,13 @@ old_ino=$(rec "$old_sid" netns_ino)
 kill -KILL "${HOLD_PID[a2]}"
 wait "${HOLD_PID[a2]}" 2>/dev/null
 kill_all_of "$old_ino"
-check "the killed login's namespace goes with its processes (veth gone within 1 s)" \
-    wait_until 1 link_absent nsu2001
+check "the killed login's namespace goes with its processes (its veth goes)" \
+    wait_until 30 link_absent nsu2001
 check_eq "its record stays behind, stale" "$old_sid" "$(sids_of 2001)"
 next_login as_user alice "$addr_alice" "whole login killed: the next login of alice works" \
     "it has alice's address and reaches the gateway"
 check "it reaped the stale record" test ! -e "$SESS/$old_sid"
-wait_until 2 link_absent nsu2001
+wait_until 30 link_absent nsu2001
 
 # ------------------------------------------- sshd session killed ---
 sandbox_sshd
@@ -110,14 +110,14 @@ kill -KILL "$ssh_owner"
 wait_until 3 sh -c "! kill -0 ${BG_SSH[ssh]} 2>/dev/null"
 end_ssh ssh
 release ssh
-wait_until 2 eval '! held ssh'
+wait_until 10 eval '! held ssh'
 next_login as_ssh bob "$addr_bob" "sshd session process killed: bob's next ssh login works" \
     "it has bob's address and reaches the gateway"
 check "it reaped the stale record of the killed session" test ! -e "$SESS/$ssh_sid"
-check "no record of bob is left" wait_until 2 has_n_records_of 2002 0
+check "no record of bob is left" wait_until 20 has_n_records_of 2002 0
 kill_all_of "$ssh_ino"
 kill "$SB_SSHD_PID" 2>/dev/null
-wait_until 2 link_absent nsu2002
+wait_until 30 link_absent nsu2002
 
 # ---------------------------------------------------------- reboot ---
 hold a3 alice
@@ -126,7 +126,7 @@ old_ino=$(rec "$(sids_of 2001)" netns_ino)
 kill -KILL "${HOLD_PID[a3]}"
 wait "${HOLD_PID[a3]}" 2>/dev/null
 kill_all_of "$old_ino"
-wait_until 2 link_absent nsu2001
+wait_until 30 link_absent nsu2001
 leases_before=$(lease_lines)
 rm -rf /run/ns-shell
 next_login as_user alice "$addr_alice" "after a reboot (empty /run/ns-shell, leases kept) alice logs in" \
@@ -137,7 +137,7 @@ check_eq "the state directories are made again, root-owned, closed to others" \
 check_eq "the lease store kept every lease (only last-used times move)" \
     "$(awk '{ print $1, $2, $3 }' <<<"$leases_before")" "$(lease_lines | awk '{ print $1, $2, $3 }')"
 check_eq "no record is left" 0 "$(n_records)"
-wait_until 2 link_absent nsu2001
+wait_until 30 link_absent nsu2001
 
 # ------------------------------------------------------ stale locks ---
 # A lock file left behind (no holder) is no obstacle.
@@ -145,12 +145,12 @@ touch /run/ns-shell/lock/user-2001
 chmod 0600 /run/ns-shell/lock/user-2001
 as_user alice true
 check_login "a left-behind lock file of alice does not block her login"
-wait_until 2 link_absent nsu2001
+wait_until 30 link_absent nsu2001
 
 # A holder that hangs (SIGSTOPped while holding the flock).
 flock /run/ns-shell/lock/user-2001 sleep 100 </dev/null >/dev/null 2>&1 &
 holder=$!
-wait_until 2 pgrep -P "$holder" -x sleep
+wait_until 10 pgrep -P "$holder" -x sleep || sandbox_die "the lock holder's sleep did not start"
 holder_child=$(pgrep -P "$holder" -x sleep)
 kill -STOP "$holder" "$holder_child"
 check_fail "the lock of alice is held" flock -n /run/ns-shell/lock/user-2001 true
@@ -158,13 +158,13 @@ t0=$EPOCHREALTIME
 ( AS_TIMEOUT=30 as_user alice true; echo "$AS_RC" >"$SB/tmp/blocked.rc"
   echo "$AS_ERR" >"$SB/tmp/blocked.err"; echo "$EPOCHREALTIME" >"$SB/tmp/blocked.end" ) &
 blocked=$!
-wait_until 5 waits_for_lock /run/ns-shell/lock/user-2001 "$holder" "$holder_child"
+wait_until 10 waits_for_lock /run/ns-shell/lock/user-2001 "$holder" "$holder_child"
 for u in bob carol; do
     s=$EPOCHREALTIME
     as_user "$u" "$GW_PROBE"
     ms=$(ms_since "$s")
     check_login "while alice's lock hangs, $u logs in"
-    check "... within 3 s (${ms} ms)" test "$ms" -lt 3000
+    check "... without waiting out the 10 s lock timeout (${ms} ms)" test "$ms" -lt 9000
     check_eq "... and reaches the gateway" HOST-8080 "$AS_OUT"
 done
 check "nsctl status is not blocked by the user's lock" timeout 3 "$NSCTL" status
@@ -173,16 +173,16 @@ check "nsctl leases is not blocked by the user's lock" timeout 3 "$NSCTL" leases
 wait "$blocked"
 ms=$(( ($(tr -d . <"$SB/tmp/blocked.end") - ${t0/./}) / 1000 ))
 check_match "the blocked login of alice fails" '^[1-9][0-9]*$' "$(cat "$SB/tmp/blocked.rc")"
-check "... after the lock timeout (10 s; took ${ms} ms)" test "$ms" -ge 9500 -a "$ms" -lt 20000
+check "... after the lock timeout (10 s), not killed at the 30 s AS_TIMEOUT (took ${ms} ms)" test "$ms" -ge 9500 -a "$ms" -lt 28000
 check "... with a clear reason in the log" sandbox_log_wait \
-    'pam_ns\(su-l:session\): session of alice refused: lock user-2001: held by another login for too long' 1
+    'pam_ns\(su-l:session\): session of alice refused: lock user-2001: held by another login for too long' 10
 check_match "... and su says the session could not be opened" 'cannot open session' \
     "$(cat "$SB/tmp/blocked.err")"
 check_eq "the failed attempt left no record of alice" "" "$(sids_of 2001)"
 { kill -KILL "$holder_child" "$holder"; wait "$holder"; } 2>/dev/null
 as_user alice true
 check_login "once the holder is gone alice logs in again"
-wait_until 2 link_absent nsu2001
+wait_until 30 link_absent nsu2001
 
 # ------------------------------------------- the gateway's MAC ---
 # Start from no bridge, as at boot: pam_ns makes it.
@@ -191,8 +191,8 @@ hold g1 alice
 wait_until 10 has_n_records_of 2001 1
 hold g2 bob
 wait_until 10 has_n_records_of 2002 1
-wait_until 5 held g1
-wait_until 5 held g2
+wait_until 10 held g1
+wait_until 10 held g2
 m1=$(mac_of nsbr0)
 if [[ $m1 == "$(mac_of nsu2001)" ]]; then leaver=g1 stayer=bob
 else leaver=g2 stayer=alice; fi
@@ -200,10 +200,10 @@ else leaver=g2 stayer=alice; fi
 out=$("$NSCTL" exec "$stayer" -- $GW_PROBE 2>&1)
 check_eq "with alice and bob on the bridge, $stayer reaches the gateway" HOST-8080 "$out"
 release "$leaver"
-wait_until 2 link_absent "nsu$([[ $leaver == g1 ]] && echo 2001 || echo 2002)"
+wait_until 30 link_absent "nsu$([[ $leaver == g1 ]] && echo 2001 || echo 2002)"
 check_eq "the bridge keeps its MAC when a user's veth leaves it" "$m1" "$(mac_of nsbr0)"
 # shellcheck disable=SC2046
-out=$("$NSCTL" exec "$stayer" -- $GW_PROBE 1 2>&1)
+out=$("$NSCTL" exec "$stayer" -- $GW_PROBE 4 2>&1)
 check_eq "$stayer still reaches the gateway right after the other user's veth left" HOST-8080 "$out"
 release g1 g2 2>/dev/null
 

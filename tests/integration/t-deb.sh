@@ -192,7 +192,7 @@ out=$(timeout -k 2 30 pamtester nsdeb alice open_session close_session 2>&1) && 
 check_eq "pamtester nsdeb alice open_session close_session (installed pam_ns.so): status 0" 0 "$rc"
 [[ $rc == 0 ]] || _sb_detail <<<"$out"
 check "... pam_ns logged alice's session in ns-alice" \
-    sandbox_log_wait 'pam_ns\(nsdeb:session\): alice \(uid 2001\): session [0-9a-f]{8} in network namespace ns-alice$' 3
+    sandbox_log_wait 'pam_ns\(nsdeb:session\): alice \(uid 2001\): session [0-9a-f]{8} in network namespace ns-alice$' 10
 settle 2001
 as_user alice 'readlink /proc/self/ns/net; cat /proc/1/comm; hostname; id -un; echo "$NS_SHELL_SESSION"'
 check_login "su - alice (installed ns-shell as her shell, installed pam_ns.so) succeeds"

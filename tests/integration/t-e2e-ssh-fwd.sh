@@ -33,15 +33,15 @@ check "ssh -N -L 9000:127.0.0.1:8081 alone: the client listens on 127.0.0.1:9000
     wait_until 10 listening 9000
 check "... its PAM session made alice's namespace (one record, nsu2301)" \
     wait_until 10 has_n_records_of 2301 1
-check "... (nsu2301 is up)" wait_until 2 ip link show dev nsu2301
+check "... (nsu2301 is up)" wait_until 10 ip link show dev nsu2301
 check_match "... 127.0.0.1:8081 through it is alice's empty loopback: no answer (not HOST-LOOPBACK)" \
     '^(|probe 127\.0\.0\.1:9000 failed.*)$' "$(probe 127.0.0.1 9000 2)"
 check "... sshd's connect to 127.0.0.1:8081 failed (sshd's log says so)" \
-    wait_until 3 grep -q 'connect_to 127.0.0.1 port 8081: failed' "$SB/sshd.log"
+    wait_until 10 grep -q 'connect_to 127.0.0.1 port 8081: failed' "$SB/sshd.log"
 check_eq "... while the host's 127.0.0.1:8081 answers HOST-LOOPBACK" HOST-LOOPBACK \
     "$(probe 127.0.0.1 8081)"
 end_ssh L0
-check "the forward's session ends with it" wait_until 5 has_n_records_of 2301 0
+check "the forward's session ends with it" wait_until 20 has_n_records_of 2301 0
 settle 2301
 
 # ---------------------------------- alice's own loopback listener ---
@@ -63,7 +63,7 @@ for s in $(sids_of 2301); do
     check_eq "record $s names alice's one namespace" "$ino" "$(rec "$s" netns_ino)"
 done
 end_ssh L
-wait_until 5 has_n_records_of 2301 1
+wait_until 20 has_n_records_of 2301 1
 
 # ------------------------------------------------------------------ -R ---
 bg_ssh R -N -R 9001:127.0.0.1:8082 "$A"
@@ -82,7 +82,7 @@ as_ssh alice "$(probe_cmd 127.0.0.1 9001)"
 check_eq "... and so from another ssh login of alice" CLIENT-8082 "$AS_OUT"
 end_ssh R
 check "when the -R connection ends its listener goes from alice's namespace" \
-    wait_until 5 "$NSCTL" exec alice -- bash -c '[[ -z $(ss -Hltn "sport = :9001") ]]'
+    wait_until 20 "$NSCTL" exec alice -- bash -c '[[ -z $(ss -Hltn "sport = :9001") ]]'
 
 # ------------------------------------------------------------------ -D ---
 bg_ssh D -N -D 1080 "$A"
@@ -125,7 +125,7 @@ end_ssh D
 
 # --------------------------------------------------------------- the end ---
 release hold
-check "no record of alice is left" wait_until 5 has_n_records_of 2301 0
-check "nsu2301 goes" wait_until 2 link_absent nsu2301
+check "no record of alice is left" wait_until 20 has_n_records_of 2301 0
+check "nsu2301 goes" wait_until 30 link_absent nsu2301
 
 sandbox_finish

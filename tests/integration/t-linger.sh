@@ -35,6 +35,7 @@ check_no_match() { # DESC REGEX TEXT
     if grep -Eq -- "$2" <<<"$3"; then sandbox_not_ok "$1" "matched: $2"; else sandbox_ok "$1"; fi
 }
 procs_of() { pgrep -u "$1" -f "$2" 2>/dev/null | head -n 1; }
+has_procs() { [[ -n $(procs_of "$1" "$2") ]]; }   # USER PATTERN (poll it with wait_until)
 logins_of() { # UID : reaper records of the user
     local f
     for f in "$STATE"/logins/*; do
@@ -53,10 +54,11 @@ check_eq "alice's first login: exit 0" 0 "$AS_RC"
 net1=$(sed -n 1p <<<"$AS_OUT")
 addr1=$(awk 'NR == 2 { print $4 }' <<<"$AS_OUT")
 check_match "... she had an address on eth0" '^10\.213\.' "$addr1"
-check "after logout: her tmux server runs" wait_until 5 test -n "$(procs_of alice 'tmux new-session')"
-check "... and so do her nohup and setsid jobs" bash -c "pgrep -u alice -fx 'sleep 601' && pgrep -u alice -fx 'sleep 602'"
-check "... and her screen session" pgrep -u alice -fx 'sleep 604'
-check_eq "... her PAM session record is gone (the session ended)" 0 "$(sids_of 2601 | wc -l)"
+check "after logout: her tmux server runs" wait_until 10 has_procs alice 'tmux new-session'
+check "... and so do her nohup and setsid jobs" \
+    wait_until 10 bash -c "pgrep -u alice -fx 'sleep 601' && pgrep -u alice -fx 'sleep 602'"
+check "... and her screen session" wait_until 10 pgrep -u alice -fx 'sleep 604'
+check "... her PAM session record is gone (the session ended)" wait_until 20 has_n_records_of 2601 0
 check "... a reaper record says her login lingers" test -n "$(logins_of 2601)"
 lpid=$(procs_of alice 'sleep 602')
 check_eq "... the lingering processes are in her network namespace" "$net1" "$(readlink "/proc/$lpid/ns/net")"
@@ -97,8 +99,8 @@ check "... and her reaper record stays" test -n "$(logins_of 2601)"
 # nsctl terminate ends them; the kernel frees the namespace and the veth
 out=$("$NSCTL" terminate alice 2>&1)
 check_match "nsctl terminate alice: says what it ended" '^terminated [1-9][0-9]* login' "$out"
-check "... no process of alice is left" wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
-check "... nsu2601 goes with the namespace" wait_until 5 link_absent nsu2601
+check "... no process of alice is left" wait_until 20 bash -c '[[ -z $(pgrep -u alice) ]]'
+check "... nsu2601 goes with the namespace" wait_until 30 link_absent nsu2601
 check "... no lingering entry is left after gc" bash -c "'$NSCTL' gc >/dev/null; [[ -z \$(ls '$STATE/logins') ]]"
 check_fail "nsctl terminate with no user: usage error" "$NSCTL" terminate
 
@@ -123,19 +125,19 @@ addr2=$(nsenter -t "$spid" -n ip -4 -o addr show dev eth0 | awk '{ print $4 }')
 check_match "... with an extra address of its own" '^10\.213\.' "$addr2"
 
 pkill -9 -P "$kpid" -x ssh     # the client itself, not the timeout(1) around it
-check "kill -9 of that ssh client: its PAM session record goes" wait_until 10 has_n_records_of 2601 1
+check "kill -9 of that ssh client: its PAM session record goes" wait_until 20 has_n_records_of 2601 1
 check "... but sleep 603 lives on (linger)" pgrep -u alice -fx 'sleep 603'
 check "... and alice's lease for it (tagged with that session) stays" grep -q " ${addr2%/*} .* [0-9a-f]\{8\}$" <(lease_lines)
 as_ssh alice 'true'
 check "a third login of alice is refused: the lingering one counts (max_sessions = 2)" test "$AS_RC" != 0
-check "... and the log names max_sessions" sandbox_log_wait 'alice has 2 open sessions \(max_sessions = 2\)' 3
+check "... and the log names max_sessions" sandbox_log_wait 'alice has 2 open sessions \(max_sessions = 2\)' 10
 as_ssh bob 'ip -4 -o addr show dev eth0'
 check_no_match "bob's login does not get the lingering login's address (${addr2%/*})" " ${addr2%/*}/" "$AS_OUT"
 "$NSCTL" terminate alice >/dev/null
-check "terminate: sleep 603 is gone" wait_until 5 bash -c '! pgrep -u alice -fx "sleep 603"'
+check "terminate: sleep 603 is gone" wait_until 20 bash -c '! pgrep -u alice -fx "sleep 603"'
 rm -f "$X/hold1"
 wait "$hpid" 2>/dev/null
-check "no process of alice is left" wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
+check "no process of alice is left" wait_until 20 bash -c '[[ -z $(pgrep -u alice) ]]'
 sandbox_conf <"$NS_REPO/conf/ns.conf"
 
 # ----------------------- linger = true: kill -9 of sshd, then nsctl gc ---
@@ -144,12 +146,12 @@ timeout -k 2 60 "${SB_SSH[@]}" alice@127.0.0.1 'tmux new-session -d -s k9 "sleep
 k9=$!
 check "linger = true: a login with a tmux session runs" wait_until 10 pgrep -u alice -fx 'sleep 630'
 pkill -9 -f '^sshd: alice' ; wait "$k9" 2>/dev/null
-check "... kill -9 of its sshd processes" wait_until 5 bash -c '! pgrep -f "^sshd: alice" >/dev/null'
+check "... kill -9 of its sshd processes" wait_until 20 bash -c '! pgrep -f "^sshd: alice" >/dev/null'
 out=$("$NSCTL" gc 2>&1)
 check_no_match "nsctl gc ends no lingering login (linger = true)" 'ended login' "$out"
 check "... her tmux session still runs" pgrep -u alice -fx 'sleep 630'
 "$NSCTL" terminate alice >/dev/null
-check "... until nsctl terminate" wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
+check "... until nsctl terminate" wait_until 20 bash -c '[[ -z $(pgrep -u alice) ]]'
 "$NSCTL" gc >/dev/null 2>&1
 
 # ----------------------------------------------------- linger = false ---
@@ -158,9 +160,9 @@ as_ssh alice 'tmux new-session -d -s work "sleep 610"; nohup sleep 611 >/dev/nul
 setsid sleep 612 </dev/null >/dev/null 2>&1 & screen -dmS scr sleep 613; echo started'
 check_eq "linger = false: the login ran" "0 started" "$AS_RC $AS_OUT"
 check "... logout ends every process of the login (tmux, nohup, setsid, screen)" \
-    wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
-check "... and no reaper record is left" wait_until 5 bash -c "[[ -z \$(ls '$STATE/logins') ]]"
-check "... nsu2601 goes" wait_until 5 link_absent nsu2601
+    wait_until 20 bash -c '[[ -z $(pgrep -u alice) ]]'
+check "... and no reaper record is left" wait_until 20 bash -c "[[ -z \$(ls '$STATE/logins') ]]"
+check "... nsu2601 goes" wait_until 30 link_absent nsu2601
 
 # kill -9 of sshd under a running command: pam_close_session never runs and
 # the command goes on; nsctl gc ends that login (its session is gone)
@@ -171,12 +173,12 @@ check "linger = false: a login runs sleep 631 (setsid) and 632" \
     wait_until 10 bash -c 'pgrep -u alice -fx "sleep 631" && pgrep -u alice -fx "sleep 632"'
 pkill -9 -f '^sshd: alice' ; wait "$k9" 2>/dev/null
 check "... kill -9 of its sshd processes: the command goes on" \
-    bash -c '! pgrep -f "^sshd: alice" >/dev/null && pgrep -u alice -fx "sleep 632" >/dev/null'
+    wait_until 10 bash -c '! pgrep -f "^sshd: alice" >/dev/null && pgrep -u alice -fx "sleep 632" >/dev/null'
 out=$("$NSCTL" gc 2>&1)
 check_match "nsctl gc ends that login (linger = false, its session gone)" \
     'ended login [0-9a-f]{8} of alice: linger = false and its session [0-9a-f]{8} is gone' "$out"
-check "... every process of it is gone" wait_until 5 bash -c '[[ -z $(pgrep -u alice) ]]'
-check "... and so is nsu2601" wait_until 5 link_absent nsu2601
+check "... every process of it is gone" wait_until 20 bash -c '[[ -z $(pgrep -u alice) ]]'
+check "... and so is nsu2601" wait_until 30 link_absent nsu2601
 out=$("$NSCTL" gc 2>&1)
 check_no_match "... a second gc finds no login to end" 'ended login' "$out"
 
@@ -188,7 +190,7 @@ printf 'default {\n    linger = false\n}\n' | sandbox_conf
 pam_with_ns su
 T="c1 c2 c3 c4 c5 c6 c7 c8"
 for t in $T; do hold "$t" bob 'echo "ENV=$NS_SHELL_SESSION"'; done
-for t in $T; do wait_until 15 held "$t" || sandbox_die "bob's login $t did not start"; done
+for t in $T; do wait_until 30 held "$t" || sandbox_die "bob's login $t did not start"; done
 sid_of_su() { grep -lx "owner_pid=$1" "$STATE"/sessions/* 2>/dev/null | xargs -r -n 1 basename; }
 wrong="" named=""
 for t in $T; do

@@ -50,9 +50,9 @@ check "dnsmasq logged the DHCPACK for alice's MAC and address" \
     grep -qE "DHCPACK\(nsbr0\) $addr1 $mac1" "$DNSMASQ_LOG"
 check_eq "a DHCP login leaves no record behind" "" "$(sids_of 2001)"
 check "... and its veth nsu2001 goes (the client released the namespace)" settle 2001
-check "... and no udhcpc is left running" wait_until 3 no_udhcpc
+check "... and no udhcpc is left running" wait_until 20 no_udhcpc
 check "dnsmasq logged a DHCPRELEASE of that address" \
-    wait_until 3 grep -qE "DHCPRELEASE\(nsbr0\) $addr1 $mac1" "$DNSMASQ_LOG"
+    wait_until 20 grep -qE "DHCPRELEASE\(nsbr0\) $addr1 $mac1" "$DNSMASQ_LOG"
 check_eq "udhcpc's script left the host's /etc/resolv.conf alone" "$resolv_before" \
     "$(sha256sum </etc/resolv.conf)"
 
@@ -63,12 +63,12 @@ check_eq "the second login gets the same address from dnsmasq" "$addr1" "$addr2"
 check_eq "... because eth0's MAC is the same (stable per user)" "$mac1" \
     "$(sed -n 's/.*link\/ether \([0-9a-f:]*\) .*/\1/p' <<<"$AS_OUT")"
 settle 2001
-wait_until 3 no_udhcpc
+wait_until 20 no_udhcpc
 
 # ----------------------------------- the client while logged in, after ---
 n_rel=$(grep -c 'DHCPRELEASE' "$DNSMASQ_LOG")
 hold h1 alice 'readlink /proc/self/ns/net; ip -br -4 addr show dev eth0'
-check "a held DHCP login of alice has a record" wait_until 10 has_n_records_of 2001 1
+check "a held DHCP login of alice has a record" wait_until 30 has_n_records_of 2001 1
 sid=$(sids_of 2001)
 check_eq "the record's address is the DHCP one" "$addr1/16" "$(rec "$sid" address)"
 pidf=$(pidfile_of ns-alice)
@@ -89,10 +89,10 @@ check "... and the client keeps running after that login ends" pid_alive "${dpid
 check_eq "... no release was logged meanwhile" "$n_rel" "$(grep -c 'DHCPRELEASE' "$DNSMASQ_LOG")"
 release h1
 check "udhcpc ends when the namespace's last session closes" \
-    wait_until 3 bash -c "! [ -d /proc/${dpid:-0} ]"
+    wait_until 20 bash -c "! [ -d /proc/${dpid:-0} ]"
 check "... and releases its lease (dnsmasq logged a DHCPRELEASE)" \
-    wait_until 3 bash -c "[ \$(grep -c 'DHCPRELEASE(nsbr0) $addr1 ' '$DNSMASQ_LOG') -gt $n_rel ]"
-check "... its pid file is removed" wait_until 2 test ! -e "${pidf:-/nonexistent}"
+    wait_until 20 bash -c "[ \$(grep -c 'DHCPRELEASE(nsbr0) $addr1 ' '$DNSMASQ_LOG') -gt $n_rel ]"
+check "... its pid file is removed" wait_until 20 test ! -e "${pidf:-/nonexistent}"
 check "... and nsu2001 goes" settle 2001
 check_eq "... no record is left" 0 "$(n_records)"
 
@@ -101,13 +101,13 @@ check_eq "... no record is left" 0 "$(n_records)"
 # client keeps the namespace alive (nsctl(8)) until the next login of the
 # user reaps the stale record and stops it, with a release.
 hold c1 alice
-check "a held DHCP login of alice (to be crashed) has a record" wait_until 10 has_n_records_of 2001 1
+check "a held DHCP login of alice (to be crashed) has a record" wait_until 30 has_n_records_of 2001 1
 csid=$(sids_of 2001)
 cpid=$(client_of ns-alice)
 check_eq "its owner is the su process" "${HOLD_PID[c1]}" "$(rec "$csid" owner_pid)"
 { kill -KILL "${HOLD_PID[c1]}"; wait "${HOLD_PID[c1]}"; } 2>/dev/null
 release c1
-wait_until 3 no_user_procs alice   # the login's own processes end with its shell
+wait_until 20 no_user_procs alice   # the login's own processes end with its shell
 check "after the owner is killed the client still runs (nobody closed the session)" \
     pid_alive "${cpid:-0}"
 check_match "nsctl gc --dry-run names the client as what keeps the namespace alive" \
@@ -117,20 +117,20 @@ as_user alice 'ip -br -4 addr show dev eth0'
 check_login "the next login of alice works"
 check_match "... with the same address" "^eth0[^ ]* +UP +$addr1/16" "$AS_OUT"
 check "... and it reaped the stale session: the old client is gone" \
-    wait_until 3 bash -c "! [ -d /proc/${cpid:-0} ]"
+    wait_until 20 bash -c "! [ -d /proc/${cpid:-0} ]"
 check "... after releasing its lease" \
-    wait_until 3 bash -c "[ \$(grep -c 'DHCPRELEASE(nsbr0) $addr1 ' '$DNSMASQ_LOG') -gt $n_rel ]"
+    wait_until 20 bash -c "[ \$(grep -c 'DHCPRELEASE(nsbr0) $addr1 ' '$DNSMASQ_LOG') -gt $n_rel ]"
 check_eq "... no record is left" 0 "$(n_records)"
-check "... nor a client" wait_until 3 no_udhcpc
+check "... nor a client" wait_until 20 no_udhcpc
 settle 2001
 
 # The same crash, and no next login: nsctl gc stops the client.
 hold c2 alice
-check "a held DHCP login of alice (to be crashed again) has a record" wait_until 10 has_n_records_of 2001 1
+check "a held DHCP login of alice (to be crashed again) has a record" wait_until 30 has_n_records_of 2001 1
 cpid=$(client_of ns-alice)
 { kill -KILL "${HOLD_PID[c2]}"; wait "${HOLD_PID[c2]}"; } 2>/dev/null
 release c2
-wait_until 3 no_user_procs alice
+wait_until 20 no_user_procs alice
 n_rel=$(n_release "$addr1")
 out=$("$NSCTL" gc --dry-run 2>&1)
 check_match "nsctl gc --dry-run says it would stop the client" \
@@ -139,9 +139,9 @@ check "... and leaves it running" pid_alive "${cpid:-0}"
 out=$("$NSCTL" gc 2>&1)
 check_match "nsctl gc removes the stale record and stops the client" \
     "removed stale session [0-9a-f]{8} of alice.*stopped the DHCP client of namespace ns-alice" "$out"
-check "... which is gone" wait_until 3 bash -c "! [ -d /proc/${cpid:-0} ]"
+check "... which is gone" wait_until 20 bash -c "! [ -d /proc/${cpid:-0} ]"
 check "... after releasing its lease" \
-    wait_until 3 bash -c "[ \$(grep -c 'DHCPRELEASE(nsbr0) $addr1 ' '$DNSMASQ_LOG') -gt $n_rel ]"
+    wait_until 20 bash -c "[ \$(grep -c 'DHCPRELEASE(nsbr0) $addr1 ' '$DNSMASQ_LOG') -gt $n_rel ]"
 check "... and the namespace goes with it (nsu2001 is freed)" settle 2001
 check "... no client is left" no_udhcpc
 
@@ -157,10 +157,10 @@ printf '# timing: dhcp login median %d.%d ms\n' $((med / 1000)) $((med % 1000 / 
 check_eq "10 timed DHCP logins succeeded (median $((med / 1000)) ms)" 0 "$nfail"
 # Each quick re-login meets the previous client on its way out (see the
 # last section): none of them may be left running.
-check "after 10 quick DHCP re-logins no client is left" wait_until 3 no_udhcpc
+check "after 10 quick DHCP re-logins no client is left" wait_until 20 no_udhcpc
 check "... and nsu2001 goes" settle 2001
 for p in $(pgrep -x udhcpc); do kill "$p"; done   # a leak of the above: not to spoil what follows
-wait_until 3 no_udhcpc
+wait_until 20 no_udhcpc
 settle 2001
 
 # ------------------------------------------------ no lease in time ---
@@ -176,7 +176,7 @@ as_user alice 'echo LOGGED-IN'
 el=$(ms_since "$t0")
 check "without a DHCP server the login fails" test "$AS_RC" != 0
 check_fail "... and runs no command" grep -q LOGGED-IN <<<"$AS_OUT"
-check "... within dhcp_timeout + 2 s (took $el ms)" test "$el" -lt 5000
+check "... bounded by dhcp_timeout (2 s), not the default 10 s (took $el ms)" test "$el" -lt 9500
 check "... after trying for about dhcp_timeout (took $el ms)" test "$el" -ge 1500
 check "pam_ns logged 'no DHCP lease within 2 s'" \
     sandbox_log_wait 'pam_ns\(su-l:session\).*no DHCP lease within 2 s'
@@ -211,7 +211,7 @@ dhcp_server_start
 su - alice -c true </dev/null >/dev/null 2>&1
 as_user alice 'sleep 1.5'
 check_login "a re-login right after a logout (old client still exiting) works"
-check "after its logout no udhcpc is left (the new client was stopped too)" wait_until 3 no_udhcpc
+check "after its logout no udhcpc is left (the new client was stopped too)" wait_until 20 no_udhcpc
 check "... and nsu2001 goes" settle 2001
 check_eq "... and no pid file is left" "" "$(pidfile_of ns-alice)"
 
@@ -227,8 +227,8 @@ user "carol" { address = "dhcp" }
 EOF
 as_user carol 'echo LOGGED-IN'
 check "carol (uid 4294901762, address = dhcp, pool6) is refused" test "$AS_RC" != 0 -a "$AS_OUT" != LOGGED-IN
-check "... the log says why" sandbox_log_wait 'uid 4294901762 \+ 0x10000 .*does not fit 32 bits' 5
-check "... no client is left" wait_until 3 no_udhcpc
+check "... the log says why" sandbox_log_wait 'uid 4294901762 \+ 0x10000 .*does not fit 32 bits' 10
+check "... no client is left" wait_until 20 no_udhcpc
 check_eq "... and no record" 0 "$(n_records)"
 as_user alice 'ip -o -6 addr show dev eth0 scope global'
 check_login "alice (pool address) still logs in"

@@ -13,10 +13,11 @@
 sandbox_enter "$0" "$@"
 . "$(dirname "$0")/lib.sh" || exit 1
 
-# from_user HOST PORT: a probe from a login of alice (1 s timeout)
-from_user() { as_user alice "$PY $SB/bin/probe.py $1 $2 1" || true; printf '%s' "$AS_OUT"; }
-# from_internet HOST PORT: a probe from the "internet" namespace
-from_internet() { ip netns exec internet "$PY" "$SB/bin/probe.py" "$1" "$2" 1 2>&1; }
+# from_user HOST PORT [TIMEOUT]: a probe from a login of alice (TIMEOUT
+# default 10 s; pass 1 where the probe is expected to fail)
+from_user() { as_user alice "$PY $SB/bin/probe.py $1 $2 ${3:-10}" || true; printf '%s' "$AS_OUT"; }
+# from_internet HOST PORT [TIMEOUT]: a probe from the "internet" namespace (the same)
+from_internet() { ip netns exec internet "$PY" "$SB/bin/probe.py" "$1" "$2" "${3:-10}" 2>&1; }
 load_nft() { nft -f "$SB/ns-shell.nft"; }
 
 # ---------------------------------------------------------------- setup ---
@@ -52,7 +53,7 @@ a4=$(lease_of alice)
 
 # ------------------------------------------------- without the rules ---
 check_match "forwarding on, no nft rules: alice cannot reach the internet (no NAT, no route back)" \
-    'probe 198\.51\.100\.2:8081 failed' "$(from_user 198.51.100.2 8081)"
+    'probe 198\.51\.100\.2:8081 failed' "$(from_user 198.51.100.2 8081 1)"
 check_eq "... but reaches the host's service on the bridge address (control)" "HOST $a4" \
     "$(from_user 10.213.0.1 8080)"
 
@@ -62,17 +63,17 @@ check_match "nft list ruleset shows table inet ns_shell" 'table inet ns_shell' "
 check_eq "with the rules alice reaches the internet listener, masqueraded as 198.51.100.1" \
     "PEER 198.51.100.1" "$(from_user 198.51.100.2 8081)"
 check_match "... and no longer reaches the host's service on 10.213.0.1:8080 (input drop)" \
-    'probe 10\.213\.0\.1:8080 failed' "$(from_user 10.213.0.1 8080)"
+    'probe 10\.213\.0\.1:8080 failed' "$(from_user 10.213.0.1 8080 1)"
 nft flush ruleset
 check_match "after nft flush ruleset alice cannot reach the internet any more" \
-    'probe 198\.51\.100\.2:8081 failed' "$(from_user 198.51.100.2 8081)"
+    'probe 198\.51\.100\.2:8081 failed' "$(from_user 198.51.100.2 8081 1)"
 
 # ---------------------------- the outside cannot come in (forward drop) ---
 load_nft
 ip -n internet route add 10.213.0.0/16 via 198.51.100.1 ||
     sandbox_die "cannot add the internet's route back to the pool"
 check_match "with the rules and a route to the pool, the internet cannot reach alice's listener" \
-    "probe $a4:8082 failed" "$(from_internet "$a4" 8082)"
+    "probe $a4:8082 failed" "$(from_internet "$a4" 8082 1)"
 check_eq "... while alice still reaches the internet masqueraded" "PEER 198.51.100.1" \
     "$(from_user 198.51.100.2 8081)"
 nft flush ruleset

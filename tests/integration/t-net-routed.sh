@@ -51,11 +51,13 @@ banner_start --netns r 192.0.2.2 7000 r-here
 banner_start 192.0.2.1 7001 host-here
 
 # ------------------------------------------------------------- logins ---
-# Each login leaves a listener on its own address behind (linger = true).
+# Each login leaves a listener on its own address behind (linger = true);
+# each listener makes its ready file in $X once it listens.
+rm -f "$X/ready-a4" "$X/ready-a6" "$X/ready-b4"
 as_ssh alice "ip -o addr show dev eth0; ip route; ip -6 route; ip neigh show dev eth0; ip -6 neigh show dev eth0
 $(probe_cmd 192.0.2.2 7000); $(probe_cmd 192.0.2.1 7001)
-nohup $PY $SB/bin/banner.py 0.0.0.0 8080 alice-here >/dev/null 2>&1 &
-nohup $PY $SB/bin/banner.py :: 8086 alice-v6 >/dev/null 2>&1 & sleep 0.2"
+nohup $PY $SB/bin/banner.py 0.0.0.0 8080 alice-here $X/ready-a4 >/dev/null 2>&1 &
+nohup $PY $SB/bin/banner.py :: 8086 alice-v6 $X/ready-a6 >/dev/null 2>&1 &"
 check_login "alice logs in over ssh (routed)"
 a4=$(awk '$3 == "inet" { print $4 }' <<<"$AS_OUT")
 a6=$(awk '$3 == "inet6" && !/ scope link/ { print $4 }' <<<"$AS_OUT")
@@ -77,8 +79,9 @@ check_match "... and $A6/128 likewise" "^$A6 dev nsu2621 " "$(ip -6 route show "
 check_match "the host holds an unreachable route for the pool" '^unreachable 10\.213\.0\.0/20' "$(ip route)"
 check_match "... and for pool6" 'unreachable fd00:213::/64 dev lo' "$(ip -6 route)"
 
+wait_until 10 test -e "$X/ready-a4" -a -e "$X/ready-a6"
 as_ssh bob "ip -o -4 addr show dev eth0
-nohup $PY $SB/bin/banner.py 0.0.0.0 8080 bob-here >/dev/null 2>&1 & sleep 0.2
+nohup $PY $SB/bin/banner.py 0.0.0.0 8080 bob-here $X/ready-b4 >/dev/null 2>&1 &
 $(probe_cmd "$A" 8080 1); $(probe_cmd 192.0.2.2 7000)"
 check_login "bob logs in over ssh (routed)"
 B=$(awk '{ sub(/\/.*/, "", $4); print $4 }' <<<"$(head -n 1 <<<"$AS_OUT")")
@@ -88,6 +91,7 @@ check_match "... isolate_ports: bob cannot reach alice's listener" "probe $A:808
 check_match "... bob reaches R" 'r-here' "$AS_OUT"
 
 # R, standing for the LAN or the internet, reaches each user by her address
+wait_until 10 test -e "$X/ready-b4"
 check_eq "R reaches alice's listener by her address" "alice-here" "$(ip netns exec r "$PY" "$SB/bin/probe.py" "$A" 8080)"
 check_eq "R reaches bob's listener by his address" "bob-here" "$(ip netns exec r "$PY" "$SB/bin/probe.py" "$B" 8080)"
 check_eq "R reaches alice over IPv6" "alice-v6" "$(ip netns exec r "$PY" "$SB/bin/probe.py" "$A6" 8086)"
@@ -108,7 +112,7 @@ as_ssh alice 'mosh-server new -p 60001 -l LANG=C.UTF-8 -- /bin/sh -c "echo MOSH-
 key=$(sed -n 's/^MOSH CONNECT 60001 \([A-Za-z0-9/+]*\)$/\1/p' <<<"$AS_OUT")
 check_match "mosh-server runs inside alice's login on port 60001" '^[A-Za-z0-9/+]{22}$' "$key"
 out=$(ip netns exec r env MOSH_KEY="$key" LANG=C.UTF-8 TERM=xterm \
-    timeout 4 script -qec "stty rows 24 cols 80; mosh-client 192.0.2.1 60001" /dev/null 2>&1)
+    timeout 12 script -qec "stty rows 24 cols 80; mosh-client 192.0.2.1 60001" /dev/null 2>&1)
 check_match "mosh-client on R, to the host's address, gets her session (DNAT to $A)" 'MOSH-IN-alice' "$out"
 nft delete table inet ns_shell
 
@@ -120,8 +124,8 @@ check_match "alice's next login: the same /32" " $A/32 " "$AS_OUT"
 "$NSCTL" terminate alice >/dev/null
 "$NSCTL" terminate bob >/dev/null
 check "after terminate: no process of alice or bob is left" \
-    wait_until 5 bash -c '[[ -z $(pgrep -u alice) && -z $(pgrep -u bob) ]]'
-check "... no veth is left" wait_until 5 no_ns_links
+    wait_until 20 bash -c '[[ -z $(pgrep -u alice) && -z $(pgrep -u bob) ]]'
+check "... no veth is left" wait_until 30 no_ns_links
 check_eq "... no host route for a user is left" "" "$(ip route | grep -E '^10\.213\.[0-9.]+ dev ')"
 check_eq "... no neighbour entry for a user is left" "" "$(ip neigh | grep -E '^10\.213\.')"
 check_eq "... no IPv6 host route is left" "" "$(ip -6 route | grep -E '^fd00:213::[0-9a-f:]+ dev ')"
@@ -178,7 +182,7 @@ pkill -9 -f '^sshd: alice'
 end_ssh s1
 out=$("$NSCTL" gc 2>&1)
 check_match "after kill -9 of sshd, nsctl gc removes the stale session" 'removed stale session [0-9a-f]{8} of alice' "$out"
-check "... and the login goes, with its veth and /32 route" wait_until 5 bash -c \
+check "... and the login goes, with its veth and /32 route" wait_until 30 bash -c \
     '[[ -z $(pgrep -u alice) ]] && ! ip -o link show | grep -q " nss" && [[ -z $(ip route | grep -E "^10\.213\.[0-9.]+ dev nss") ]]'
 routed_conf
 
@@ -202,7 +206,7 @@ check_eq "nsbr0 has 1,023 ports" 1023 "$(ls /sys/class/net/nsbr0/brif | wc -l)"
 as_ssh alice 'true'
 check "a login on the full bridge is refused" test "$AS_RC" != 0
 check "... the log says the bridge is full and names network = routed" \
-    sandbox_log_wait 'bridge nsbr0 is full \(a bridge has at most 1,023 ports\): use network = "routed"' 3
+    sandbox_log_wait 'bridge nsbr0 is full \(a bridge has at most 1,023 ports\): use network = "routed"' 10
 check "... nothing is left of it (no nsu2621, no record)" bash -c \
     "! ip link show nsu2621 2>/dev/null && [[ -z \$(find $SESS -type f) ]]"
 for ((i = 1; i <= 1023; i++)); do echo "link del fill$i"; done | ip -batch -

@@ -27,7 +27,7 @@ nothing_of() {
 }
 # refused LOGREGEX DESC : a pam_ns line saying why the session was refused
 refused() {
-    check "$2" sandbox_log_wait "^authpriv\.err [a-zA-Z0-9_.-]+(\[[0-9]+\])?: pam_ns\([a-z-]+:session\): $1" 3
+    check "$2" sandbox_log_wait "^authpriv\.err [a-zA-Z0-9_.-]+(\[[0-9]+\])?: pam_ns\([a-z-]+:session\): $1" 10
 }
 # fresh : no lease store (nor old lease file), no bridge (each case below
 # starts from nothing)
@@ -155,7 +155,7 @@ EOF
         "... and the log names the option"
     check "pam_ns option '$opt': root's session still opens" pamtester nsalt root open_session close_session
     check "... and the log says, at LOG_CRIT, that every other login is refused" \
-        sandbox_log_wait "^authpriv\.crit [a-zA-Z0-9_.-]+(\[[0-9]+\])?: pam_ns\([a-z-]+:session\): option \"$opt\"" 3
+        sandbox_log_wait "^authpriv\.crit [a-zA-Z0-9_.-]+(\[[0-9]+\])?: pam_ns\([a-z-]+:session\): option \"$opt\"" 10
 done
 check_eq "no record after the refused logins" 0 "$(n_records)"
 

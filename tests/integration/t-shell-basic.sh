@@ -76,7 +76,11 @@ check_match "the reaper runs as the user (uid everywhere)" 'pid1-status: Uid: 30
 as_user alice 'cat /proc/1/environ >/dev/null 2>&1 && echo readable || echo denied'
 check_eq "the reaper (non-dumpable) is not readable by the user: /proc/1/environ" denied "$AS_OUT"
 
-as_user alice '( (sleep 0.1; exit 0) & ); sleep 0.5; ps -e -o stat=,comm= | grep -c "^Z"; true'
+# (the orphan ends after 0.1 s; its /proc entry goes once it is reaped: wait
+# for that up to 10 s, then count the zombies)
+as_user alice 'p=$( ( (sleep 0.1; exit 0) </dev/null >/dev/null 2>&1 & echo $! ) ); i=0
+while [ -e "/proc/$p" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+ps -e -o stat=,comm= | grep -c "^Z"; true'
 check_eq "the reaper reaps orphans (no zombie left in the login)" 0 "$AS_OUT"
 
 # --- exit status -----------------------------------------------------------------
@@ -109,7 +113,7 @@ for sig in TERM HUP INT QUIT USR1 USR2; do
         kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
         sandbox_not_ok "SIG$sig forwarding: the login started" "$(cat "$SB/tmp/sig.out")"
     fi
-    check "after the SIG$sig login no process of the user is left (sleep 100 is gone)" wait_until 2 no_user_procs alice
+    check "after the SIG$sig login no process of the user is left (sleep 100 is gone)" wait_until 20 no_user_procs alice
 done
 
 # The same through su: find the outer ns-shell by its user and name.
@@ -128,7 +132,7 @@ else
     kill -KILL "$supid"; wait "$supid" 2>/dev/null
     sandbox_not_ok "su login for the SIGTERM test started" "$(cat "$SB/tmp/sig.out")"
 fi
-check "after the su login no process of the user is left" wait_until 2 no_user_procs alice
+check "after the su login no process of the user is left" wait_until 20 no_user_procs alice
 
 # SIGKILL of the outer ns-shell: the reaper dies with it (parent-death
 # signal), and with the reaper the whole login.
@@ -138,7 +142,7 @@ setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c \
 pid=$!
 if wait_file "$X/ready" 10; then
     kill -KILL "$pid"; wait "$pid" 2>/dev/null
-    check "SIGKILL of the outer ns-shell ends every process of the login" wait_until 2 no_user_procs alice
+    check "SIGKILL of the outer ns-shell ends every process of the login" wait_until 20 no_user_procs alice
 else
     kill -KILL "$pid"; wait "$pid" 2>/dev/null
     sandbox_not_ok "the login for the SIGKILL test started"
@@ -196,7 +200,7 @@ check_match "ns-shell -c PROGRAM on a terminal: ^C ^C ^\\ ^\\ arrive once each" 
 # Daemons started by the login do not outlive it.
 as_user alice '(setsid sleep 300 >/dev/null 2>&1 &); nohup sleep 301 >/dev/null 2>&1 & disown; exit 0'
 check_eq "a login that leaves setsid/nohup daemons exits 0" 0 "$AS_RC"
-check "no process of the user is left after the login (setsid, nohup)" wait_until 2 no_user_procs alice
+check "no process of the user is left after the login (setsid, nohup)" wait_until 20 no_user_procs alice
 
 # --- invocations -------------------------------------------------------------------
 cmd=$'printf "%s|" "a b" \'c d\' "$((6*7))"\necho; echo "x\\"y"'
@@ -230,12 +234,12 @@ check_eq "no arguments: the shell runs as a login shell (-bash) reading stdin" \
     "5 from-stdin:-bash" "$RC $OUT"
 
 # Interactive, on a terminal: job control works, exit status is the shell's.
-out=$(printf 'tty\nsleep 0.2 &\njobs\nwait\necho "done-$((6*7))"\nexit 4\n' |
+out=$(printf 'tty\nsleep 100 &\njobs\nkill %%1; wait\necho "done-$((6*7))"\nexit 4\n' |
       script -qec "su - alice" /dev/null 2>&1 | tr -d '\r'; echo "rc=${PIPESTATUS[1]}")
 check_match "interactive su - on a pty: a terminal, job control" \
-    $'/dev/pts/[0-9]+\n.*\\[1\\] [0-9]+\n.*Running +sleep 0\\.2 &\n' "$out"
+    $'/dev/pts/[0-9]+\n.*\\[1\\] [0-9]+\n.*Running +sleep 100 &\n' "$out"
 check_match "interactive su - on a pty: commands run, exit 4 is the status" $'done-42\n.*\nrc=4$' "$out"
-check "after the interactive login no process of the user is left" wait_until 2 no_user_procs alice
+check "after the interactive login no process of the user is left" wait_until 20 no_user_procs alice
 
 # A home directory that does not exist: a warning, the login starts in /.
 sandbox_add_user homeless 3020

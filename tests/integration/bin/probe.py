@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # probe.py HOST PORT [TIMEOUT]: connect over TCP (HOST may be an IPv6
-# address, with %IFACE for a link-local one; TIMEOUT 2 s by default) and
+# address, with %IFACE for a link-local one; TIMEOUT 10 s by default: pass
+# a short one where the connection is expected to fail) and
 # print the first line the listener sends. On failure print
 #   probe HOST:PORT failed: ERRNO-NAME after N ms (MESSAGE)
 # (ERRNO-NAME "timeout" for a timeout) and exit 1.
 import errno, socket, sys, time
 host, port = sys.argv[1], int(sys.argv[2])
-t = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
+t = float(sys.argv[3]) if len(sys.argv) > 3 else 10.0
 t0 = time.monotonic()
 try:
     c = socket.create_connection((host, port), timeout=t)
