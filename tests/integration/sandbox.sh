@@ -368,10 +368,10 @@ EOF
         "$(cat "$SB/syslog-listener.err" 2>/dev/null)"
 }
 
-# sandbox_log_wait REGEX [SECONDS] : wait until a $SB_SYSLOG line matches
+# sandbox_log_wait REGEX [SECONDS] : wait (default 10 s) until a $SB_SYSLOG line matches
 # (grep -E); prints the matching lines. Status 1 on timeout.
 sandbox_log_wait() {
-    local re=$1 secs=${2:-5} i
+    local re=$1 secs=${2:-10} i
     for ((i = 0; i <= secs * 50; i++)); do
         grep -E -- "$re" "$SB_SYSLOG" && return 0
         sleep 0.02
