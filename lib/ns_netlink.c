@@ -105,16 +105,19 @@ int ns_nl_link_index(struct ns_nl *nl, const char *name, int *ret_ifindex)
 	return 0;
 }
 
-/* Bring a link up, optionally setting its alias in the same request (the
- * kernel ignores IFLA_IFALIAS when it creates a link). */
-static int set_up_alias(struct ns_nl *nl, int ifindex, const char *alias)
+/* Bring a link up or down, optionally setting its alias in the same request
+ * (the kernel ignores IFLA_IFALIAS when it creates a link). */
+static int set_link(struct ns_nl *nl, int ifindex, bool up, const char *alias)
 {
 	_cleanup_link_ struct rtnl_link *orig = rtnl_link_alloc();
 	_cleanup_link_ struct rtnl_link *chg = rtnl_link_alloc();
 	if (!orig || !chg)
 		return -ENOMEM;
 	rtnl_link_set_ifindex(orig, ifindex);
-	rtnl_link_set_flags(chg, IFF_UP);
+	if (up)
+		rtnl_link_set_flags(chg, IFF_UP);
+	else
+		rtnl_link_unset_flags(chg, IFF_UP);
 	if (alias)
 		rtnl_link_set_ifalias(chg, alias);
 	return nle_to_errno(rtnl_link_change(nl->sk, orig, chg, 0));
@@ -122,7 +125,7 @@ static int set_up_alias(struct ns_nl *nl, int ifindex, const char *alias)
 
 static int set_up(struct ns_nl *nl, int ifindex)
 {
-	return set_up_alias(nl, ifindex, NULL);
+	return set_link(nl, ifindex, true, NULL);
 }
 
 int ns_nl_lo_up(struct ns_nl *nl, struct ns_err *err)
@@ -295,7 +298,7 @@ int ns_nl_veth_create(struct ns_nl *nl, const struct ns_veth_spec *s, int *ret_i
 	if (s->isolated && (r = set_port_isolated(nl, ifindex, true)) < 0)
 		return ns_fail(err, r, "veth %s: cannot set the bridge port isolated: %s", s->host_name,
 			       strerror(-r));
-	if ((r = set_up_alias(nl, ifindex, s->alias)) < 0)
+	if ((r = set_link(nl, ifindex, true, s->alias)) < 0)
 		return ns_fail(err, r, "veth %s: cannot set its alias and bring it up: %s", s->host_name,
 			       strerror(-r));
 	if (ret_ifindex)
@@ -321,15 +324,8 @@ int ns_nl_link_down(struct ns_nl *nl, const char *name)
 {
 	int ifindex = 0;
 	int r = ns_nl_link_index(nl, name, &ifindex);
-	if (r < 0)
-		return r;
-	_cleanup_link_ struct rtnl_link *orig = rtnl_link_alloc();
-	_cleanup_link_ struct rtnl_link *chg = rtnl_link_alloc();
-	if (!orig || !chg)
-		return -ENOMEM;
-	rtnl_link_set_ifindex(orig, ifindex);
-	rtnl_link_unset_flags(chg, IFF_UP);
-	r = nle_to_errno(rtnl_link_change(nl->sk, orig, chg, 0));
+	if (r == 0)
+		r = set_link(nl, ifindex, false, NULL);
 	return r == -ENOENT ? -ENODEV : r;
 }
 

@@ -225,21 +225,33 @@ static int rule_no_user_dhcp(struct batch *bt)
 	return rule_end(bt, &ru);
 }
 
+/* A rule of the output chain that starts with oif != "lo" (then, with
+ * FAM != 0, meta nfproto FAM). */
+static int rule_out_not_lo(struct rule *ru, uint32_t lo, uint8_t fam)
+{
+	int r = rule_begin(ru, "out");
+	if (r < 0)
+		return r;
+	meta(ru, NFT_META_OIF);
+	cmp(ru, NFT_CMP_NEQ, &lo, sizeof(lo));
+	if (fam) {
+		meta(ru, NFT_META_NFPROTO);
+		cmp(ru, NFT_CMP_EQ, &fam, sizeof(fam));
+	}
+	return 0;
+}
+
 /* out: oif != "lo" ip6 saddr :: meta l4proto ipv6-icmp accept. The
  * kernel's DAD probes and early MLD reports come from "::", which no user
  * socket can choose (binding :: means "pick one"). */
 static int rule_dad_ok(struct batch *bt, uint32_t lo)
 {
 	static const uint8_t any6[16];
-	const uint8_t v6 = NFPROTO_IPV6, icmp6 = IPPROTO_ICMPV6;
+	const uint8_t icmp6 = IPPROTO_ICMPV6;
 	struct rule ru;
-	int r = rule_begin(&ru, "out");
+	int r = rule_out_not_lo(&ru, lo, NFPROTO_IPV6);
 	if (r < 0)
 		return r;
-	meta(&ru, NFT_META_OIF);
-	cmp(&ru, NFT_CMP_NEQ, &lo, sizeof(lo));
-	meta(&ru, NFT_META_NFPROTO);
-	cmp(&ru, NFT_CMP_EQ, &v6, sizeof(v6));
 	payload(&ru, NFT_PAYLOAD_NETWORK_HEADER, 8, 16);
 	cmp(&ru, NFT_CMP_EQ, any6, sizeof(any6));
 	meta(&ru, NFT_META_L4PROTO);
@@ -257,15 +269,11 @@ static int rule_dad_ok(struct batch *bt, uint32_t lo)
 static int rule_no_loopback_source(struct batch *bt, uint32_t lo, bool v6)
 {
 	static const uint8_t lo6[16] = { [15] = 1 };
-	const uint8_t fam = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4, net127 = 127;
+	const uint8_t net127 = 127;
 	struct rule ru;
-	int r = rule_begin(&ru, "out");
+	int r = rule_out_not_lo(&ru, lo, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 	if (r < 0)
 		return r;
-	meta(&ru, NFT_META_OIF);
-	cmp(&ru, NFT_CMP_NEQ, &lo, sizeof(lo));
-	meta(&ru, NFT_META_NFPROTO);
-	cmp(&ru, NFT_CMP_EQ, &fam, sizeof(fam));
 	if (v6) {
 		payload(&ru, NFT_PAYLOAD_NETWORK_HEADER, 8, 16);
 		cmp(&ru, NFT_CMP_EQ, lo6, sizeof(lo6));
@@ -284,11 +292,9 @@ static int rule_own_source(struct batch *bt, uint32_t lo)
 {
 	const uint32_t local = RTN_LOCAL;
 	struct rule ru;
-	int r = rule_begin(&ru, "out");
+	int r = rule_out_not_lo(&ru, lo, 0);
 	if (r < 0)
 		return r;
-	meta(&ru, NFT_META_OIF);
-	cmp(&ru, NFT_CMP_NEQ, &lo, sizeof(lo));
 	fib_saddr_type(&ru);
 	cmp(&ru, NFT_CMP_NEQ, &local, sizeof(local));
 	counter(&ru);
