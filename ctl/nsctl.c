@@ -673,6 +673,9 @@ static int gc_record(const struct ns_session_rec *r, void *data)
 	if (r->netns[0] && ns_login_release_netns(x->g->state_dir, r, x->dry))
 		printf("%s the DHCP client of namespace %s (no session of it is left)\n",
 		       x->dry ? "would stop" : "stopped", r->netns);
+	if (ns_login_cut_stale(x->g, r, x->dry))
+		printf("%s the link of namespace %s (its session ended without closing; an extra address goes "
+		       "back to the pool)\n", x->dry ? "would cut" : "cut", r->netns);
 	return 0;
 }
 

@@ -78,6 +78,9 @@ struct ns_lease_ops {
 	bool (*sid_alive)(uid_t uid, const char *sid, void *data); /* that session of uid is open
 								  * (or still being opened) */
 	bool (*own_addr_busy)(struct in_addr a, void *data); /* a live session of this user has it */
+	/* the namespace holding that lease of UID (SID "": the sticky one) is
+	 * still there; asked only for a uid now under another user name */
+	bool (*in_use)(uid_t uid, const char *sid, void *data);
 	void *data;
 };
 
@@ -90,7 +93,8 @@ struct ns_lease_ops {
  * it already); a free address of the pool (network, broadcast, gateway and
  * bridge address excluded) — sticky, or tagged with SID when the sticky one
  * is in use; the least recently used sticky lease of a user not logged in.
- * *ret_sid_tagged tells whether the address is tagged with SID. */
+ * *ret_sid_tagged tells whether the address is tagged with SID. -EBUSY: UID
+ * still has a namespace under another user name (ops->in_use). */
 int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, const char *user,
 		  const char *sid, const struct ns_cidr *static_addr, const struct ns_lease_ops *ops,
 		  long long now, struct in_addr *ret, bool *ret_sid_tagged, struct ns_err *err);

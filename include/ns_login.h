@@ -55,6 +55,14 @@ int ns_login_close(struct ns_login *s, struct ns_err *err);
  * nothing is stopped). pam_ns at close and at the next login, nsctl gc. */
 bool ns_login_release_netns(const char *state_dir, const struct ns_session_rec *r, bool dry);
 
+/* The PAM session record R is stale (its owner died before close_session
+ * ran: su or sshd killed, a crash): do what close would have done for its
+ * per-session namespace, unless a live reaper (a lingering login) still
+ * uses it: the host side of its veth goes down, then its tagged address
+ * goes back to the pool. True when its link was cut (with DRY: would be).
+ * pam_ns at the user's next login, nsctl gc. */
+bool ns_login_cut_stale(const struct ns_globals *g, const struct ns_session_rec *r, bool dry);
+
 /* Discard without moving back (e.g. in a forked child): closes the fd. */
 void ns_login_forget(struct ns_login *s);
 

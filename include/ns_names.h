@@ -18,7 +18,9 @@ extern const struct ns_kind ns_kinds[];
 const struct ns_kind *ns_kind_by_name(const char *name);
 
 /* A user name we accept for namespace/record names: 1..32 bytes of
- * [A-Za-z0-9._-], not starting with '-' or '.'. */
+ * [A-Za-z0-9._-], not starting with '-' or '.' (NS_USER_NAME_RULE, for
+ * messages). Exempt users' names are not checked. */
+#define NS_USER_NAME_RULE "1 to 32 of A-Z a-z 0-9 . _ -, not starting with - or ."
 bool ns_user_name_valid(const char *name);
 
 /* Session id: 8 lowercase hex digits. */

@@ -61,10 +61,8 @@ int ns_nl_foreach_perm_neigh(struct ns_nl *nl, const char *dev,
 
 /* network = "routed" (docs/DESIGN.md "Routed mode"). */
 /* The host's `unreachable` route for BLOCK (pool, pool6), made when
- * missing; *ret_created says whether this call made it (rollback). */
-int ns_nl_unreachable_ensure(struct ns_nl *nl, const struct ns_cidr *block, bool *ret_created,
-			     struct ns_err *err);
-int ns_nl_unreachable_delete(struct ns_nl *nl, const struct ns_cidr *block);
+ * missing and never removed (other logins, and BIRD, rely on it). */
+int ns_nl_unreachable_ensure(struct ns_nl *nl, const struct ns_cidr *block, struct ns_err *err);
 /* Host side: ADDR (as a /32 or /128) is at PEER_MAC behind IFINDEX: a
  * permanent neighbour entry and a link route. Both go with the veth. */
 int ns_nl_routed_host(struct ns_nl *nl, int ifindex, const struct ns_cidr *addr, const uint8_t peer_mac[6],

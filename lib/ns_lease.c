@@ -287,17 +287,24 @@ static int add(struct ns_leases *l, uid_t uid, const char *user, const char *sid
 
 /* Stage 1: tags of sessions that are gone are free again; a uid reused by
  * another user does not inherit the old user's address (remembered in
- * FORGOTTEN: handed out again only as a last resort). */
+ * FORGOTTEN: handed out again only as a last resort), and is refused while
+ * the old user's namespace still holds it (-EBUSY). */
 struct forgotten {
 	struct in_addr a[8];
 	size_t n;
 };
 
-static void purge(struct ns_leases *l, uid_t uid, const char *user, const char *sid,
-		  const struct ns_lease_ops *ops, struct forgotten *f)
+static int purge(struct ns_leases *l, uid_t uid, const char *user, const char *sid,
+		 const struct ns_lease_ops *ops, struct forgotten *f, struct ns_err *err)
 {
 	for (size_t i = 0; i < l->n;) {
 		bool reused = l->v[i].uid == uid && strcmp(l->v[i].user, user) != 0;
+		if (reused && ops->in_use && ops->in_use(uid, l->v[i].sid, ops->data)) {
+			char a[INET_ADDRSTRLEN] = "";
+			inet_ntop(AF_INET, &l->v[i].addr, a, sizeof(a));
+			return ns_fail(err, -EBUSY, "uid %u is still in use by %s (address %s): %s is refused "
+				       "until that login ends", (unsigned)uid, l->v[i].user, a, user);
+		}
 		/* a stale tag equal to this session's id (a 32-bit collision) */
 		bool same_tag = sid && l->v[i].uid == uid && strcmp(l->v[i].sid, sid) == 0;
 		if (reused || same_tag ||
@@ -309,6 +316,7 @@ static void purge(struct ns_leases *l, uid_t uid, const char *user, const char *
 			i++;
 		}
 	}
+	return 0;
 }
 
 /* Stage 2: a static address, taken from a user not logged in if needed. */
@@ -408,7 +416,9 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 	char pool[64];
 	struct forgotten f = { .n = 0 };
 	*ret_sid_tagged = false;
-	purge(l, uid, user, sid, ops, &f);
+	int r = purge(l, uid, user, sid, ops, &f, err);
+	if (r < 0)
+		return r;
 	if (static_addr && static_addr->family == AF_INET)
 		return pick_static(l, uid, user, sid, static_addr->addr.v4, ops, now, ret, err);
 
@@ -429,7 +439,7 @@ int ns_lease_pick(struct ns_leases *l, const struct ns_globals *g, uid_t uid, co
 		return 0;
 	}
 	const char *tag = own_taken ? sid : NULL;     /* a user's first address is sticky */
-	int r = pick_free(l, g, &f, ret);
+	r = pick_free(l, g, &f, ret);
 	if (r == -ENOMEM)
 		return ns_fail(err, -ENOMEM, "leases: out of memory");
 	if (r == -EAGAIN || (r < 0 && l->view != NS_LEASES_ALL))

@@ -158,6 +158,22 @@ static bool sid_alive(uid_t uid, const char *sid, void *data)
 	       login_in_progress(q->globals->state_dir, uid) || veth_of_ours(q, uid, sid);
 }
 
+/* A lease of UID under an older user name: its namespace is still there
+ * (a live record, or a veth of ours; not the uid's lock, which is this
+ * login's own). */
+static bool lease_in_use(uid_t uid, const char *sid, void *data)
+{
+	struct pick_ctx *c = data;
+	const struct ns_lease_req *q = c->q;
+	if (sid && sid[0]) {
+		struct sid_find f = { sid };
+		return ns_session_foreach_uid(q->globals->state_dir, uid, sid_match, &f) == 1 ||
+		       veth_of_ours(q, uid, sid);
+	}
+	return ns_session_foreach_uid(q->globals->state_dir, uid, any_live, NULL) == 1 ||
+	       veth_of_ours(q, uid, NULL) || uid_has_veth(c, uid);
+}
+
 static int addr_match(const struct ns_session_rec *r, void *data)
 {
 	const struct in_addr *a = data;
@@ -251,7 +267,7 @@ static int pick_in_view(const struct ns_lease_store *st, const struct ns_lease_r
 			struct ns_lease_got *got, struct ns_err *err)
 {
 	struct pick_ctx ctx = { .q = q };
-	struct ns_lease_ops ops = { uid_busy, sid_alive, own_addr_busy, &ctx };
+	struct ns_lease_ops ops = { uid_busy, sid_alive, own_addr_busy, lease_in_use, &ctx };
 	struct ns_leases l = { 0 };
 	_cleanup_free_ struct ns_lease *before = NULL;
 	int r = load_view(st, q, view, &l, err);

@@ -54,15 +54,13 @@ struct undo {
 	bool veth;
 	bool lease;
 	bool lease_tag;        /* the lease is tagged with this session's id */
-	bool bridge;
-	bool unreachable, unreachable6;   /* routed: the pool's block routes we made */
+	bool bridge;           /* made the bridge: it gets gateway6 (never removed) */
 	bool neigh;            /* bridge: the host's permanent neighbour entry for the address */
 	struct ns_cidr neigh_addr;
 	bool dhcp;             /* a DHCP client runs in the new namespace */
 	bool victim;           /* the lease taken over from another user, to give back */
 	struct ns_lease victim_lease;
 	char veth_name[16];
-	char bridge_name[16];
 };
 
 struct login_ctx {
@@ -100,6 +98,64 @@ bool ns_login_release_netns(const char *state_dir, const struct ns_session_rec *
 	return true;
 }
 
+struct reaper_find {
+	const char *state_dir, *sid;
+	bool live, dry;
+};
+
+/* The reapers' records of session SID: note a live one, remove the ones
+ * whose login has ended (nothing of it runs any more; not with DRY). */
+static int reapers_of(const struct ns_session_rec *r, void *data)
+{
+	struct reaper_find *f = data;
+	if (strcmp(r->session, f->sid) != 0)
+		return 0;
+	if (ns_session_owner_alive(r))
+		f->live = true;
+	else if (!f->dry)
+		ns_session_remove(f->state_dir, r->uid, r->sid);
+	return 0;
+}
+
+/* Before the address of a closed per-session login goes back to the pool:
+ * whatever still runs in its namespace (a process of a login without
+ * ns-shell, e.g. a cron job's, that outlived it) must not keep using it.
+ * The host side of its veth (ours: its alias says so) goes down: the
+ * namespace keeps no way out, and nothing in it can bring the link up
+ * again (it is in the host's namespace). 0 when the link is down or gone;
+ * else the address is kept (nsctl gc, or a pick that finds the pool full,
+ * frees it once the namespace is gone). With DRY, nothing is changed.
+ * Called in the host's network namespace. */
+static int cut_leftover(uid_t uid, const char *sid, bool dry)
+{
+	char name[16], alias[96] = "";
+	struct ns_nl *nl = NULL;
+	struct ns_err e;
+	if (ns_veth_name(uid, sid, name) < 0 || ns_nl_open(&nl, &e) < 0)
+		return -EIO;
+	int r = ns_nl_link_alias(nl, name, alias, sizeof(alias));
+	if (r == 0 && strncmp(alias, "ns-shell ", 9) != 0)
+		r = -EPERM;
+	if (r == 0 && !dry)
+		r = ns_nl_link_down(nl, name);
+	ns_nl_close(nl);
+	return r == -ENODEV ? 0 : r;
+}
+
+bool ns_login_cut_stale(const struct ns_globals *g, const struct ns_session_rec *r, bool dry)
+{
+	char name[16];
+	if (ns_session_is_shell(r) || ns_veth_name(r->uid, r->sid, name) < 0 || strcmp(name, r->veth) != 0)
+		return false;   /* not a per-session namespace's PAM session */
+	struct reaper_find rf = { g->state_dir, r->sid, false, dry };
+	ns_session_foreach_uid(g->state_dir, r->uid, reapers_of, &rf);
+	if (rf.live || cut_leftover(r->uid, r->sid, dry) < 0)
+		return false;
+	if (!dry)
+		ns_lease_give_back(g->state_dir, g->lease_file, r->uid, r->sid, NULL);
+	return true;
+}
+
 /* Reap the user's records whose owner is gone; remember the live ones. */
 static int stale_of_user(const struct ns_session_rec *r, void *data)
 {
@@ -114,6 +170,7 @@ static int stale_of_user(const struct ns_session_rec *r, void *data)
 	}
 	ns_session_remove(ctx->globals->state_dir, r->uid, r->sid);
 	ns_login_release_netns(ctx->globals->state_dir, r, false);
+	ns_login_cut_stale(ctx->globals, r, false);
 	return 0;
 }
 
@@ -277,7 +334,6 @@ static int ensure_bridge(struct login_ctx *ctx, struct ns_err *err)
 		if ((r = ns_nl_add_address(ctx->host_nl, g->bridge, &gw6, err)) < 0)
 			return r;
 	}
-	snprintf(ctx->undo.bridge_name, sizeof(ctx->undo.bridge_name), "%s", g->bridge);
 	ns_fault("bridge");
 	return 0;
 }
@@ -393,9 +449,9 @@ static int bridge_neigh(struct login_ctx *ctx, const struct ns_cidr *addr, struc
 static int ensure_block_routes(struct login_ctx *ctx, struct ns_err *err)
 {
 	const struct ns_globals *g = ctx->globals;
-	int r = ns_nl_unreachable_ensure(ctx->host_nl, &g->pool, &ctx->undo.unreachable, err);
+	int r = ns_nl_unreachable_ensure(ctx->host_nl, &g->pool, err);
 	if (r == 0 && g->pool6.family)
-		r = ns_nl_unreachable_ensure(ctx->host_nl, &g->pool6, &ctx->undo.unreachable6, err);
+		r = ns_nl_unreachable_ensure(ctx->host_nl, &g->pool6, err);
 	ns_fault("bridge");
 	return r;
 }
@@ -475,12 +531,9 @@ static void undo(struct login_ctx *ctx)
 	if (ctx->undo.lease)
 		ns_lease_give_back(ctx->globals->state_dir, ctx->globals->lease_file, ctx->who->uid, ctx->undo.lease_tag ? ctx->rec.sid : NULL,
 				   ctx->undo.victim ? &ctx->undo.victim_lease : NULL);
-	if (ctx->undo.bridge && ctx->host_nl)
-		ns_nl_link_delete(ctx->host_nl, ctx->undo.bridge_name, &e);
-	if (ctx->undo.unreachable && ctx->host_nl)
-		ns_nl_unreachable_delete(ctx->host_nl, &ctx->globals->pool);
-	if (ctx->undo.unreachable6 && ctx->host_nl)
-		ns_nl_unreachable_delete(ctx->host_nl, &ctx->globals->pool6);
+	/* Never the bridge nor the pool's unreachable routes, even when this
+	 * login made them: made under this user's lock only, they may carry
+	 * other users' logins (ports, the block BIRD announces) already. */
 }
 
 static int fresh_sid(const char *state_dir, char sid[NS_SID_LEN + 1])
@@ -502,6 +555,12 @@ static int claim_session(struct login_ctx *ctx, struct ns_err *err)
 	int r;
 	ns_fault("locked");
 	ns_session_foreach_uid(ctx->globals->state_dir, ctx->who->uid, stale_of_user, ctx);
+	/* One uid, one name at a time: another name's live namespace (an
+	 * alias account, usermod -l) is neither joined nor replaced. */
+	for (size_t i = 0; i < ctx->n_live && i < ARRAY_SIZE(ctx->live); i++)
+		if (strcmp(ctx->live[i].user, ctx->who->user) != 0)
+			return ns_fail(err, -EBUSY, "uid %u is logged in as %s: %s is refused until those logins end",
+				       (unsigned)ctx->who->uid, ctx->live[i].user, ctx->who->user);
 	unsigned open = count_sessions(ctx);
 	if (open >= ctx->policy.max_sessions)
 		return ns_fail(err, -EUSERS, "%s has %u open sessions (max_sessions = %u)", ctx->who->user, open,
@@ -664,12 +723,14 @@ static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 	int r;
 
 	*why = NULL;
-	if (!ns_user_name_valid(w->user))
-		return ns_fail(err, -EINVAL, "user name is not acceptable for a namespace");
+	/* An exempt user's name names nothing: any name NSS gives is let through. */
 	if (ns_config_exempt(c, w->user, w->uid, w->groups, w->n_groups)) {
 		*why = "exempt";
 		return NS_LOGIN_IGNORED;
 	}
+	if (!ns_user_name_valid(w->user))
+		return ns_fail(err, -EINVAL, "user name of uid %u cannot name a namespace (%s)", (unsigned)w->uid,
+			       NS_USER_NAME_RULE);
 	ns_policy_resolve(c, w->user, w->groups, w->n_groups, &ctx.policy);
 	if (ctx.policy.network == NS_NET_HOST || !(ctx.policy.clone_flags & CLONE_NEWNET)) {
 		*why = "network = host";
@@ -712,45 +773,6 @@ static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 	return r;
 }
 
-struct reaper_find {
-	const char *state_dir, *sid;
-	bool live;
-};
-
-/* The reapers' records of session SID: note a live one, remove the ones
- * whose login has ended (nothing of it runs any more). */
-static int reapers_of(const struct ns_session_rec *r, void *data)
-{
-	struct reaper_find *f = data;
-	if (strcmp(r->session, f->sid) != 0)
-		return 0;
-	if (ns_session_owner_alive(r))
-		f->live = true;
-	else
-		ns_session_remove(f->state_dir, r->uid, r->sid);
-	return 0;
-}
-
-/* Before the address of a closed per-session login goes back to the pool:
- * whatever still runs in its namespace (a process of a login without
- * ns-shell, e.g. a cron job's, that outlived it) must not keep using it.
- * The host side of its veth goes down: the namespace keeps no way out, and
- * nothing in it can bring the link up again (it is in the host's
- * namespace). 0 when the link is down or gone; else the address is kept
- * (nsctl gc, or a pick that finds the pool full, frees it once the
- * namespace is gone). Called in the host's network namespace. */
-static int cut_leftover(const struct ns_login *s)
-{
-	char name[16];
-	struct ns_nl *nl = NULL;
-	struct ns_err e;
-	if (ns_veth_name(s->uid, s->sid, name) < 0 || ns_nl_open(&nl, &e) < 0)
-		return -EIO;
-	int r = ns_nl_link_down(nl, name);
-	ns_nl_close(nl);
-	return r == -ENODEV ? 0 : r;
-}
-
 int ns_login_close(struct ns_login *s, struct ns_err *err)
 {
 	char lockname[32];
@@ -766,11 +788,11 @@ int ns_login_close(struct ns_login *s, struct ns_err *err)
 	 * a lingering login (a live reaper) still runs in its namespace (then
 	 * nsctl gc, or a pick that finds the pool full, frees it once the
 	 * reaper is gone); anything else left in there loses its link first. */
-	struct reaper_find rf = { s->state_dir, s->sid, false };
+	struct reaper_find rf = { s->state_dir, s->sid, false, false };
 	ns_session_foreach_uid(s->state_dir, s->uid, reapers_of, &rf);
 	if (s->orig_netns_fd >= 0 && setns(s->orig_netns_fd, CLONE_NEWNET) < 0)
 		r = ns_fail(err, errno, "returning to the original network namespace: %s", strerror(errno));
-	if (s->tagged_lease && !rf.live && r == 0 && cut_leftover(s) == 0)
+	if (s->tagged_lease && !rf.live && r == 0 && cut_leftover(s->uid, s->sid, false) == 0)
 		ns_lease_give_back(s->state_dir, s->lease_file, s->uid, s->sid, NULL);
 	if (lock >= 0)
 		close(lock);

@@ -456,34 +456,14 @@ int ns_nl_foreach_perm_neigh(struct ns_nl *nl, const char *dev,
 	return 0;
 }
 
-int ns_nl_unreachable_ensure(struct ns_nl *nl, const struct ns_cidr *block, bool *ret_created,
-			     struct ns_err *err)
+int ns_nl_unreachable_ensure(struct ns_nl *nl, const struct ns_cidr *block, struct ns_err *err)
 {
 	char b[64];
 	int r = add_route(nl, RTN_UNREACHABLE, block, 0, NULL, false);
-	*ret_created = r == 0;
 	if (r == 0 || r == -EEXIST)
 		return 0;
 	ns_cidr_format(block, true, b, sizeof(b));
 	return ns_fail(err, r, "unreachable route for %s: %s", b, strerror(-r));
-}
-
-int ns_nl_unreachable_delete(struct ns_nl *nl, const struct ns_cidr *block)
-{
-	_cleanup_nladdr_ struct nl_addr *d = cidr_addr(block, block->prefix);
-	struct rtnl_route *rt = rtnl_route_alloc();
-	int r = -ENOMEM;
-	if (rt && d) {
-		rtnl_route_set_family(rt, (uint8_t)block->family);
-		rtnl_route_set_dst(rt, d);
-		rtnl_route_set_table(rt, RT_TABLE_MAIN);
-		rtnl_route_set_type(rt, RTN_UNREACHABLE);
-		rtnl_route_set_scope(rt, RT_SCOPE_NOWHERE);
-		r = nle_to_errno(rtnl_route_delete(nl->sk, rt, 0));
-	}
-	if (rt)
-		rtnl_route_put(rt);
-	return r;
 }
 
 int ns_nl_routed_host(struct ns_nl *nl, int ifindex, const struct ns_cidr *addr, const uint8_t peer_mac[6],

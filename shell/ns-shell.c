@@ -158,10 +158,10 @@ static void load_identity(struct login *l)
 	struct passwd *pw = getpwuid(l->uid);
 	if (!pw)
 		fail("uid %u has no passwd entry", (unsigned)l->uid);
-	if (!ns_user_name_valid(pw->pw_name))
-		fail("user name of uid %u is not acceptable", (unsigned)l->uid);
+	/* Checked against NS_USER_NAME_RULE once exemption is known (main). */
+	if (!pw->pw_name || ns_strlcpy(l->user, pw->pw_name, sizeof(l->user)) < 0 || !l->user[0])
+		fail("user name of uid %u is empty or too long", (unsigned)l->uid);
 	l->gid = pw->pw_gid;
-	snprintf(l->user, sizeof(l->user), "%s", pw->pw_name);
 	if (snprintf(l->home, sizeof(l->home), "%s", pw->pw_dir ? pw->pw_dir : "/") >= (int)sizeof(l->home))
 		snprintf(l->home, sizeof(l->home), "/");
 }
@@ -827,6 +827,8 @@ int main(int argc, char **argv)
 	load_identity(&l);
 	struct ns_config *cfg = load_policy(&l);   /* lives as long as the login: l.g */
 	(void)cfg;
+	if (!l.exempt && !ns_user_name_valid(l.user))
+		fail("user name of uid %u cannot name a namespace (%s)", (unsigned)l.uid, NS_USER_NAME_RULE);
 	if (l.inv.mode == NS_MODE_CHECK)
 		return run_check(&l);
 	if (l.exempt)

@@ -209,7 +209,8 @@ check_match "the foreign nsu2003 is left alone" 'nsu2003@fx2003' "$(ip -o link s
 check_eq "the lease carol was given is rolled back" "$before" "$(lease_lines)"
 check_eq "... her index entry too" "" "$(ls "$LEASE_DIR/by-uid" | grep '^2003')"
 check_eq "no record of carol" "" "$(sids_of 2003)"
-check "the bridge made by the failed login is removed again" link_absent nsbr0
+# (other users' logins may be using it already: rollback never removes it)
+check "the bridge made by the failed login stays" link_present nsbr0
 ip link del nsu2003
 
 # ----------------------------------------------- a corrupt lease store ---

@@ -695,7 +695,7 @@ static int pick_setup(void **state)
 	struct fx *x = calloc(1, sizeof(*x));
 	if (!x)
 		return -1;
-	x->ops = (struct ns_lease_ops){ f_uid_busy, f_sid_alive, f_own_addr_busy, &x->f };
+	x->ops = (struct ns_lease_ops){ f_uid_busy, f_sid_alive, f_own_addr_busy, NULL, &x->f };
 	struct ns_errlist e;
 	if (ns_config_load_string(tiny_conf, "t.conf", &x->cfg, &e) != 0) {
 		free(x);
@@ -882,6 +882,32 @@ static void test_pick_uid_reused(void **state)
 	/* ... and that address is not the one alice had */
 	if (a.s_addr == ip("10.9.0.2").s_addr)
 		fail_msg("uid 1000 reused by bob inherited alice's address 10.9.0.2");
+}
+
+/* Two names with one uid (an alias account, usermod -l, a reused uid):
+ * while the old name's namespace still holds its address, the new name is
+ * refused, and nobody is handed that address. */
+static bool f_in_use(uid_t uid, const char *sid, void *data)
+{
+	(void)data;
+	return uid == 1000 && sid[0] == '\0';
+}
+
+static void test_pick_uid_reused_in_use(void **state)
+{
+	struct fx *x = *state;
+	struct in_addr a;
+	fx_leases(x, "1000 alice 10.9.0.2 5\n1001 carol 10.9.0.3 5\n");
+	x->ops.in_use = f_in_use;
+	assert_int_equal(pick(x, 1000, "alice2", NULL, NULL, 50, &a), -EBUSY);
+	assert_non_null(strstr(x->err.msg, "uid 1000 is still in use by alice (address 10.9.0.2)"));
+	assert_int_equal(x->l.n, 2);
+	assert_string_equal(lease_of(&x->l, 1000, NULL)->user, "alice");
+	/* the old name itself goes on as before */
+	assert_ip(pick_ok(x, 1000, "alice", NULL, NULL, 60), "10.9.0.2");
+	/* another user never gets it: the pool has .4 and .5 free */
+	assert_ip(pick_ok(x, 1002, "bob", NULL, NULL, 70), "10.9.0.4");
+	x->ops.in_use = NULL;
 }
 
 static void test_pick_own_lease_no_longer_usable(void **state)
@@ -1463,6 +1489,7 @@ int main(void)
 		PICK(test_pick_big_pool),
 		PICK(test_pick_sticky),
 		PICK(test_pick_uid_reused),
+		PICK(test_pick_uid_reused_in_use),
 		PICK(test_pick_own_lease_no_longer_usable),
 		PICK(test_pick_static),
 		PICK(test_pick_static_per_session),
