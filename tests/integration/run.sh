@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Run the root integration tests: every tests/integration/t-*.sh (or the ones
 # named as arguments), each as its own process in its own sandbox, with a
-# timeout (NS_TEST_TIMEOUT seconds, default 120; a test with a line
+# timeout (NS_TEST_TIMEOUT seconds, default 300; a test with a line
 # "# ns-test-timeout: SECONDS" gets that much if it is more). Afterwards, prove that the
 # real host was left as it was (links, addresses, routes, mounts, account and
 # PAM files, ns-shell paths, this run's sandbox processes): that is one more
@@ -17,7 +17,7 @@
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd -P)
-timeout_s=${NS_TEST_TIMEOUT:-120}
+timeout_s=${NS_TEST_TIMEOUT:-300}
 
 if (( EUID != 0 )); then
     echo "run.sh: the integration tests need root (they run in throwaway namespaces)" >&2

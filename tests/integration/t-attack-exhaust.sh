@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# ns-test-timeout: 300
+# ns-test-timeout: 600
 # (60-95 s here, alone or next to another run under load: the default 120 s is too close)
 # Exhaustion and odd identities against pam_ns.so + ns-shell (issue #7,
 # classes 13 and 14): an ordinary user freezing everyone's logins by

@@ -98,22 +98,26 @@ print(" ".join([attempt("raw", raw), attempt("rawudp", rawudp), attempt("packet"
                 attempt("ipv6on", ipv6on), attempt("ll6", ll6)]))
 EOF
 cat >"$PUB/udp.py" <<'EOF'
-# udp.py listen PORT READY OUT | send LABEL ADDR... : UDP ports 5353 and 6868
-import socket, sys, time
+# udp.py listen PORT READY OUT STOP | send LABEL ADDR... : UDP ports 5353
+# and 6868; a listener appends "SOURCE:LABEL" lines to OUT as datagrams
+# come, until STOP exists (at most 300 s: no idle timeout a loaded machine
+# could outlast)
+import os, socket, sys, time
 if sys.argv[1] == "listen":
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", int(sys.argv[2])))
-    open(sys.argv[3], "w").close()
-    s.settimeout(8)
-    got = []
-    try:
-        while True:
-            d, a = s.recvfrom(100)
-            got.append("%s:%s" % (a[0], d.decode()))
-    except OSError:
-        pass
-    open(sys.argv[4], "w").write(" ".join(got) + "\n")
+    s.settimeout(0.5)
+    end = time.monotonic() + 300
+    with open(sys.argv[4], "a") as out:
+        open(sys.argv[3], "w").close()
+        while time.monotonic() < end and not os.path.exists(sys.argv[5]):
+            try:
+                d, a = s.recvfrom(100)
+            except socket.timeout:
+                continue
+            out.write("%s:%s\n" % (a[0], d.decode()))
+            out.flush()
 else:
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
@@ -186,8 +190,8 @@ release I
 gw_pid=$!
 rm -f "$X"/a-*
 hold A alice "$PY -I $SB/bin/banner.py 0.0.0.0 8081 ALICE-8081 $X/a-tcp &
-$PY -I $PUB/udp.py listen 5353 $X/a-udp1 $X/a-got1 &
-$PY -I $PUB/udp.py listen 6868 $X/a-udp2 $X/a-got2 &"
+$PY -I $PUB/udp.py listen 5353 $X/a-udp1 $X/a-got1 $X/a-stop &
+$PY -I $PUB/udp.py listen 6868 $X/a-udp2 $X/a-got2 $X/a-stop &"
 wait_until 10 test -e "$X/a-tcp" -a -e "$X/a-udp1" -a -e "$X/a-udp2"
 aaddr=$(lease_of -s alice)
 check "alice is logged in with listeners on TCP 8081 and UDP 5353/6868 ($aaddr)" test -n "$aaddr"
@@ -204,11 +208,15 @@ check_fail "... not even with forwarding on at the host (a NAT gateway)" grep -q
 baddr=$(lease_of -s bob)
 "$PY" -I "$PUB/udp.py" send from-host "$aaddr"
 as bob "$PY -I $PUB/udp.py send from-bob $aaddr 255.255.255.255 10.213.255.255 224.0.0.1"
-wait_until 10 test -e "$X/a-got1" -a -e "$X/a-got2"
+# the host's last datagrams, sent after bob's: once both are in, so would
+# bob's be (same bridge, sent earlier)
+"$PY" -I "$PUB/udp.py" send end-host "$aaddr"
+wait_until 30 grep -qs end-host "$X/a-got1" && wait_until 30 grep -qs end-host "$X/a-got2"
 check_match "control: alice's UDP listeners got the host's datagrams" \
-    '10\.213\.0\.1:from-host.*10\.213\.0\.1:from-host' "$(cat "$X/a-got1" "$X/a-got2" | tr '\n' ' ')"
+    '10\.213\.0\.1:from-host.*10\.213\.0\.1:from-host' "$(grep -h from-host "$X/a-got1" "$X/a-got2" | tr '\n' ' ')"
 check_eq "UDP from bob (unicast, 255.255.255.255, the subnet broadcast, 224.0.0.1) never reaches alice" \
     "" "$(grep -h 'from-bob' "$X/a-got1" "$X/a-got2")"
+touch "$X/a-stop"
 sysctl -qw net.ipv4.ip_forward=0
 as bob "$PY -I $PUB/net.py $baddr; cat /proc/net/if_inet6 | grep -c eth0; ip -6 addr show dev eth0 | grep -c inet6"
 check_match "bob gets no raw, packet or raw6 socket, no port 67, cannot turn IPv6 on, has no link-local address to send from" \

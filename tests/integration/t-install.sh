@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# ns-test-timeout: 300
+# ns-test-timeout: 600
 # (60-95 s here, alone or next to another run under load: the default 120 s is too close)
 # make install / make uninstall with DESTDIR on a tmpfs inside the sandbox:
 # the installed files and their modes (docs/DESIGN.md "Installed files"),
