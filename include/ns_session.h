@@ -93,6 +93,15 @@ int ns_session_foreach_uid(const char *state_dir, uid_t uid,
 int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino, const char *want_sid,
 			  struct ns_session_rec *ret);
 
+/* Remove UID's ns-shell login records (logins/) of the namespace (DEV,
+ * INO) whose reaper is gone: ns-shell, as root, before it records a new
+ * login, so that logins run one after another under one open PAM session
+ * (a loop of `ns-shell -c CMD` from a cron job) leave no pile of dead
+ * records in /run (which would fill it for every user). That namespace is
+ * the caller's own, still named by its live session record, so nothing
+ * else (its DHCP client) is to be released. */
+void ns_session_reap_logins(const char *state_dir, uid_t uid, dev_t dev, ino_t ino);
+
 /* Open the network namespace of a live session of the record: through
  * /proc/<owner_pid>/ns/net, accepted only when pid, start time and the
  * namespace inode all match. Returns an O_CLOEXEC fd or -errno. */

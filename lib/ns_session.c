@@ -430,6 +430,28 @@ int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino
 	return c.found ? 0 : -ENOENT;
 }
 
+struct reap_ctx {
+	const char *state_dir;
+	uid_t uid;
+	dev_t dev;
+	ino_t ino;
+};
+
+static int reap_login(const struct ns_session_rec *r, void *data)
+{
+	const struct reap_ctx *c = data;
+	if (r->uid == c->uid && ns_session_is_shell(r) && r->netns_dev == c->dev && r->netns_ino == c->ino &&
+	    !ns_session_owner_alive(r))
+		ns_session_remove(c->state_dir, r->uid, r->sid);
+	return 0;
+}
+
+void ns_session_reap_logins(const char *state_dir, uid_t uid, dev_t dev, ino_t ino)
+{
+	struct reap_ctx c = { state_dir, uid, dev, ino };
+	ns_session_foreach_uid(state_dir, uid, reap_login, &c);
+}
+
 /* Open /proc/<owner>/ns/<NAME> of the record's owner, accepted only when
  * pid and start time match before and after the open (the fd then pins
  * the namespace of the recorded process). */

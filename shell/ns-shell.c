@@ -750,6 +750,7 @@ static void record_reaper(const struct login *l, pid_t reaper)
 {
 	if (!l->have_rec)
 		return;   /* a namespace of ns-shell's own (isolated): nobody joins it */
+	ns_session_reap_logins(l->g->state_dir, l->uid, l->rec.netns_dev, l->rec.netns_ino);
 	struct ns_session_rec r = l->rec;
 	struct ns_err err = { 0 };
 	memcpy(r.session, l->rec.sid, sizeof(r.session));

@@ -300,4 +300,19 @@ run su - bob -c 'pwd; ls -a . 2>&1 | head -n 3'
 check_fail "home a symlink to a root-only directory: the shell is not in it" \
     grep -qx "$SB/rootonly\|/home/bob-link" <<<"$(head -n 1 <<<"$OUT")"
 
+# ============ class 5: logins one after another leave no records in /run ===
+# Each ns-shell login records its reaper (logins/); a user whose session
+# runs ns-shell in a loop (a cron job with the cron sample, a ForceCommand
+# user's .bashrc, a chsh'd shell) left one dead record per run until that
+# session closed, and filled /run for everyone (review A). ns-shell now
+# removes her dead ones of the same namespace before it records a new one.
+SHELL_OVERRIDE=/bin/bash sandbox_add_user carol 3003
+printf '%s\n' "$GOOD_CONF" | sandbox_conf
+RUN_TIMEOUT=240 run su - carol -c "for i in \$(seq 40); do $NSH -c true || echo FAIL; done
+grep -lx uid=3003 $STATE/logins/* 2>/dev/null | wc -l"
+check_eq "40 ns-shell logins in a row under one session of carol: at most the last one's record is left" \
+    "0 1" "$RC $(( $(tail -n 1 <<<"$OUT") <= 1 ))"
+check_eq "... and none failed" "" "$(grep FAIL <<<"$OUT")"
+check "... none once her session closed" wait_until 20 test -z "$(grep -lx uid=3003 "$STATE"/logins/* 2>/dev/null)"
+
 sandbox_finish
