@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -54,6 +56,18 @@ int ns_parse_ulong(const char *s, unsigned long max, unsigned long *ret);
 /* Give a file we just created fixed ownership (root:root) and MODE,
  * whatever the caller's umask and effective gid (su has the user's gid). */
 int ns_fix_owner(int fd, mode_t mode);
+
+/* While privileged in a process whose limits are the user's (su, the
+ * setuid ns-shell): RLIMIT_FSIZE lifted (to infinity, or to the hard limit
+ * without CAP_SYS_RESOURCE) and SIGXFSZ ignored, so a tiny limit makes a
+ * write past it fail (EFBIG) instead of killing us half-way through a
+ * record. ns_fsize_restore gives both back (0, or -errno). */
+struct ns_fsize_saved {
+	struct rlimit lim;
+	struct sigaction xfsz;
+};
+void ns_fsize_lift(struct ns_fsize_saved *s);
+int ns_fsize_restore(const struct ns_fsize_saved *s);
 
 /* Start time (field 22 of /proc/PID/stat) in clock ticks: detects pid reuse. */
 int ns_proc_start_time(pid_t pid, unsigned long long *ret);

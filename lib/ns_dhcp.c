@@ -116,16 +116,8 @@ static void stop_older(const char *state_dir, const char *netns, dev_t dev, ino_
  * kill the login (SIGXFSZ) between registration and release. */
 static int register_client(const char *pidfile, pid_t pid)
 {
-	struct rlimit old, lift = { RLIM_INFINITY, RLIM_INFINITY };
-	bool lifted = false;
-	if (getrlimit(RLIMIT_FSIZE, &old) == 0 && old.rlim_cur != RLIM_INFINITY) {
-		if (setrlimit(RLIMIT_FSIZE, &lift) < 0) {     /* no CAP_SYS_RESOURCE: up to the hard one */
-			lift.rlim_cur = lift.rlim_max = old.rlim_max;
-			lifted = setrlimit(RLIMIT_FSIZE, &lift) == 0;
-		} else {
-			lifted = true;
-		}
-	}
+	struct ns_fsize_saved saved;
+	ns_fsize_lift(&saved);
 	char buf[24];
 	int len = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
 	int r, fd = open(pidfile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -139,8 +131,7 @@ static int register_client(const char *pidfile, pid_t pid)
 		if (r < 0)
 			unlink(pidfile);
 	}
-	if (lifted)
-		setrlimit(RLIMIT_FSIZE, &old);
+	ns_fsize_restore(&saved);
 	return r;
 }
 

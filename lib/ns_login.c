@@ -674,16 +674,6 @@ static int open_locked(struct login_ctx *ctx, struct ns_err *err)
 	return enter_and_publish(ctx, err);
 }
 
-/* The caller's limits are the user's (su): a tiny RLIMIT_FSIZE would make
- * a privileged write fail half-way (or SIGXFSZ kill us between two steps). */
-static void lift_fsize(struct rlimit *saved)
-{
-	struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
-	if (getrlimit(RLIMIT_FSIZE, saved) < 0)
-		saved->rlim_cur = saved->rlim_max = RLIM_INFINITY;
-	setrlimit(RLIMIT_FSIZE, &inf);
-}
-
 static int login_open(const struct ns_config *c, const struct ns_login_who *w,
 		      void (*before_enter)(const struct ns_login *s, void *data), void *data,
 		      struct ns_login *ret, const char **why, struct ns_err *err);
@@ -692,10 +682,12 @@ int ns_login_open(const struct ns_config *c, const struct ns_login_who *w,
 		  void (*before_enter)(const struct ns_login *s, void *data), void *data,
 		  struct ns_login *ret, const char **why, struct ns_err *err)
 {
-	struct rlimit saved;
-	lift_fsize(&saved);
+	/* The caller's limits are the user's (su): a tiny RLIMIT_FSIZE must
+	 * not kill us between two steps. */
+	struct ns_fsize_saved saved;
+	ns_fsize_lift(&saved);
 	int r = login_open(c, w, before_enter, data, ret, why, err);
-	setrlimit(RLIMIT_FSIZE, &saved);
+	ns_fsize_restore(&saved);
 	return r;
 }
 

@@ -106,6 +106,28 @@ int ns_proc_start_time(pid_t pid, unsigned long long *ret)
 	return 0;
 }
 
+void ns_fsize_lift(struct ns_fsize_saved *s)
+{
+	struct rlimit up = { RLIM_INFINITY, RLIM_INFINITY };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	if (getrlimit(RLIMIT_FSIZE, &s->lim) < 0)
+		s->lim.rlim_cur = s->lim.rlim_max = RLIM_INFINITY;
+	if (setrlimit(RLIMIT_FSIZE, &up) < 0) {
+		up.rlim_cur = up.rlim_max = s->lim.rlim_max;
+		setrlimit(RLIMIT_FSIZE, &up);
+	}
+	sigemptyset(&ign.sa_mask);
+	if (sigaction(SIGXFSZ, &ign, &s->xfsz) < 0)
+		s->xfsz = (struct sigaction){ .sa_handler = SIG_DFL };
+}
+
+int ns_fsize_restore(const struct ns_fsize_saved *s)
+{
+	if (sigaction(SIGXFSZ, &s->xfsz, NULL) < 0 || setrlimit(RLIMIT_FSIZE, &s->lim) < 0)
+		return -errno;
+	return 0;
+}
+
 #ifdef NS_FAULT_INJECTION
 #include <signal.h>
 #include <stdio.h>

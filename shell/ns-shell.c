@@ -53,6 +53,9 @@
 
 static const int forwarded[] = { SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2 };
 static mode_t caller_umask = 022;   /* restored for the shell (pam_umask, login.defs) */
+/* The caller's file size limit, restored for the shell: while privileged,
+ * none (a limit of 0 would kill us with SIGXFSZ halfway through a record). */
+static struct ns_fsize_saved caller_fsize;
 
 /* Everything the login is made of, decided before the first privileged step. */
 struct login {
@@ -128,6 +131,7 @@ static void sanitize_process(void)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	caller_umask = umask(022);
+	ns_fsize_lift(&caller_fsize);
 }
 
 /* Copy the allow-listed environment and SSH_ORIGINAL_COMMAND aside, then
@@ -504,6 +508,8 @@ static void exec_shell(const struct login *l)
 	closelog();
 	ns_close_fds_from(3);
 	umask(caller_umask);
+	if (ns_fsize_restore(&caller_fsize) < 0)
+		fail("cannot restore the file size limit: %s", strerror(errno));
 	execve(l->policy.shell, (char *const *)argv, env);
 	fail("cannot run %s: %s", l->policy.shell, strerror(errno));
 }

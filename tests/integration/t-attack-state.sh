@@ -314,5 +314,21 @@ check_eq "40 ns-shell logins in a row under one session of carol: at most the la
     "0 1" "$RC $(( $(tail -n 1 <<<"$OUT") <= 1 ))"
 check_eq "... and none failed" "" "$(grep FAIL <<<"$OUT")"
 check "... none once her session closed" wait_until 20 test -z "$(grep -lx uid=3003 "$STATE"/logins/* 2>/dev/null)"
+# A file size limit of 0 must not kill ns-shell (SIGXFSZ) halfway through
+# writing a record as root. With CAP_SYS_RESOURCE (a real host) the limit
+# is lifted and the login runs, its shell with the caller's limit; without
+# it (some containers) the write fails and ns-shell refuses, cleanly.
+log_mark
+run su - carol -c "ulimit -f 0; $NSH -c 'ulimit -f; echo RAN'"
+if (( (0x$(awk '/^CapEff/ { print $2 }' /proc/self/status) >> 24) & 1 )); then
+    check_eq "ns-shell under ulimit -f 0: the login runs, and its shell has the caller's limit (0)" \
+        "0 0 RAN" "$RC $(tr '\n' ' ' <<<"$OUT" | sed 's/ $//')"
+else
+    check_eq "ns-shell under ulimit -f 0 (no CAP_SYS_RESOURCE here): refused with status 1, not killed" \
+        "1" "$RC"
+    check_match "... the log says why" 'ns-shell.*recording the login: .*File too large' "$(log_since)"
+fi
+check "... and leaves no record nor index entry once the session closed" \
+    wait_until 20 test -z "$(grep -lx uid=3003 "$STATE"/logins/* 2>/dev/null)$(ls -A "$STATE/by-uid/3003" 2>/dev/null)"
 
 sandbox_finish
