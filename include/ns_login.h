@@ -59,7 +59,8 @@ bool ns_login_release_netns(const char *state_dir, const struct ns_session_rec *
  * ran: su or sshd killed, a crash): do what close would have done for its
  * per-session namespace, unless a live reaper (a lingering login) still
  * uses it: the host side of its veth goes down, then its tagged address
- * goes back to the pool. True when its link was cut (with DRY: would be).
+ * goes back to the pool (also when the namespace is gone already). True
+ * when its link was cut (with DRY: would be).
  * pam_ns at the user's next login, nsctl gc. */
 bool ns_login_cut_stale(const struct ns_globals *g, const struct ns_session_rec *r, bool dry);
 

@@ -122,10 +122,10 @@ static int reapers_of(const struct ns_session_rec *r, void *data)
  * ns-shell, e.g. a cron job's, that outlived it) must not keep using it.
  * The host side of its veth (ours: its alias says so) goes down: the
  * namespace keeps no way out, and nothing in it can bring the link up
- * again (it is in the host's namespace). 0 when the link is down or gone;
- * else the address is kept (nsctl gc, or a pick that finds the pool full,
- * frees it once the namespace is gone). With DRY, nothing is changed.
- * Called in the host's network namespace. */
+ * again (it is in the host's namespace). 1 when the link is down now (with
+ * DRY: would be), 0 when it is gone already; < 0: the address is kept
+ * (nsctl gc, or a pick that finds the pool full, frees it once the
+ * namespace is gone). Called in the host's network namespace. */
 static int cut_leftover(uid_t uid, const char *sid, bool dry)
 {
 	char name[16], alias[96] = "";
@@ -139,7 +139,9 @@ static int cut_leftover(uid_t uid, const char *sid, bool dry)
 	if (r == 0 && !dry)
 		r = ns_nl_link_down(nl, name);
 	ns_nl_close(nl);
-	return r == -ENODEV ? 0 : r;
+	if (r == -ENODEV)
+		return 0;
+	return r < 0 ? r : 1;
 }
 
 bool ns_login_cut_stale(const struct ns_globals *g, const struct ns_session_rec *r, bool dry)
@@ -149,11 +151,10 @@ bool ns_login_cut_stale(const struct ns_globals *g, const struct ns_session_rec 
 		return false;   /* not a per-session namespace's PAM session */
 	struct reaper_find rf = { g->state_dir, r->sid, false, dry };
 	ns_session_foreach_uid(g->state_dir, r->uid, reapers_of, &rf);
-	if (rf.live || cut_leftover(r->uid, r->sid, dry) < 0)
-		return false;
-	if (!dry)
+	int cut = rf.live ? -EBUSY : cut_leftover(r->uid, r->sid, dry);
+	if (cut >= 0 && !dry)
 		ns_lease_give_back(g->state_dir, g->lease_file, r->uid, r->sid, NULL);
-	return true;
+	return cut == 1;
 }
 
 /* Reap the user's records whose owner is gone; remember the live ones. */
@@ -784,7 +785,7 @@ int ns_login_close(struct ns_login *s, struct ns_err *err)
 	ns_session_foreach_uid(s->state_dir, s->uid, reapers_of, &rf);
 	if (s->orig_netns_fd >= 0 && setns(s->orig_netns_fd, CLONE_NEWNET) < 0)
 		r = ns_fail(err, errno, "returning to the original network namespace: %s", strerror(errno));
-	if (s->tagged_lease && !rf.live && r == 0 && cut_leftover(s->uid, s->sid, false) == 0)
+	if (s->tagged_lease && !rf.live && r == 0 && cut_leftover(s->uid, s->sid, false) >= 0)
 		ns_lease_give_back(s->state_dir, s->lease_file, s->uid, s->sid, NULL);
 	if (lock >= 0)
 		close(lock);
