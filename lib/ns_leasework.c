@@ -130,15 +130,6 @@ static bool uid_has_veth(struct pick_ctx *c, uid_t uid)
 	return c->failed || (c->n && bsearch(&uid, c->veth_uids, c->n, sizeof(uid), by_uid));
 }
 
-static bool uid_busy(uid_t uid, void *data)
-{
-	struct pick_ctx *c = data;
-	const struct ns_lease_req *q = c->q;
-	return ns_session_foreach_uid(q->globals->state_dir, uid, any_live, NULL) == 1 ||
-	       login_in_progress(q->globals->state_dir, uid) || veth_of_ours(q, uid, NULL) ||
-	       uid_has_veth(c, uid);
-}
-
 struct sid_find {
 	const char *sid;
 };
@@ -150,17 +141,10 @@ static int sid_match(const struct ns_session_rec *r, void *data)
 	return (strcmp(r->sid, f->sid) == 0 || strcmp(r->session, f->sid) == 0) && ns_session_owner_alive(r);
 }
 
-static bool sid_alive(uid_t uid, const char *sid, void *data)
-{
-	const struct ns_lease_req *q = ((struct pick_ctx *)data)->q;
-	struct sid_find f = { sid };
-	return ns_session_foreach_uid(q->globals->state_dir, uid, sid_match, &f) == 1 ||
-	       login_in_progress(q->globals->state_dir, uid) || veth_of_ours(q, uid, sid);
-}
-
-/* A lease of UID under an older user name: its namespace is still there
- * (a live record, or a veth of ours; not the uid's lock, which is this
- * login's own). */
+/* The namespace holding that lease of UID (SID "" or NULL: the sticky
+ * one) is still there: a live record, or a veth of ours. The uid's lock
+ * is not counted: it is asked by a login of that uid (another name), which
+ * holds the lock itself. */
 static bool lease_in_use(uid_t uid, const char *sid, void *data)
 {
 	struct pick_ctx *c = data;
@@ -172,6 +156,19 @@ static bool lease_in_use(uid_t uid, const char *sid, void *data)
 	}
 	return ns_session_foreach_uid(q->globals->state_dir, uid, any_live, NULL) == 1 ||
 	       veth_of_ours(q, uid, NULL) || uid_has_veth(c, uid);
+}
+
+/* The same, or a login of UID in progress (its lock held). */
+static bool uid_busy(uid_t uid, void *data)
+{
+	const struct ns_lease_req *q = ((struct pick_ctx *)data)->q;
+	return login_in_progress(q->globals->state_dir, uid) || lease_in_use(uid, NULL, data);
+}
+
+static bool sid_alive(uid_t uid, const char *sid, void *data)
+{
+	const struct ns_lease_req *q = ((struct pick_ctx *)data)->q;
+	return login_in_progress(q->globals->state_dir, uid) || lease_in_use(uid, sid, data);
 }
 
 static int addr_match(const struct ns_session_rec *r, void *data)
