@@ -48,6 +48,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -116,6 +117,11 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static double tv_ms(const struct timeval *tv)
+{
+	return (double)tv->tv_sec * 1e3 + (double)tv->tv_usec / 1e3;
+}
+
 /* --------------------------------------------------------- statistics -- */
 
 struct samples {
@@ -159,6 +165,8 @@ struct level {
 	struct samples fl_open, fl_close, fl_rt, fl_ns, fl_veth, fl_inner, fl_guard;
 	struct samples ip_up, ip_down, ip_rt, ip_move;
 	struct samples shell, unsh, unsh_sh, check;
+	struct samples shell_cpu, unsh_cpu, unsh_sh_cpu, check_cpu;   /* ms, all its processes */
+	struct samples shell_flt, unsh_flt, unsh_sh_flt, check_flt;   /* page faults, all its processes */
 	struct samples cfg, nss, scan, lease;
 	struct samples gone_ours, gone_floor, gone_ip;
 	long kmem_held;             /* Slab+Percpu growth with N sessions held (kB) */
@@ -675,9 +683,14 @@ static void exec_as_user(const struct user_ids *u, const char *cmd, int errfd)
 	_exit(127);
 }
 
+/* Runs one command and times it (wall, ms); *ret_cpu and *ret_flt: the CPU
+ * time (ms, user + system) and page faults of it and every process it
+ * waited for, from RUSAGE_CHILDREN (the caller reaps nothing else meanwhile). */
 static double run_timed(char *const argv_or_null[], const struct user_ids *u, const char *cmd,
-			int errfd, int *ret_status)
+			int errfd, int *ret_status, double *ret_cpu, double *ret_flt)
 {
+	struct rusage ra, rb;
+	getrusage(RUSAGE_CHILDREN, &ra);
 	double t0 = now_ms();
 	pid_t p = fork();
 	if (p < 0)
@@ -692,7 +705,11 @@ static double run_timed(char *const argv_or_null[], const struct user_ids *u, co
 		_exit(127);
 	}
 	*ret_status = wait_bounded(p, CHILD_TIMEOUT_MS);
-	return now_ms() - t0;
+	double t = now_ms() - t0;
+	getrusage(RUSAGE_CHILDREN, &rb);
+	*ret_cpu = tv_ms(&rb.ru_utime) + tv_ms(&rb.ru_stime) - tv_ms(&ra.ru_utime) - tv_ms(&ra.ru_stime);
+	*ret_flt = (double)(rb.ru_minflt + rb.ru_majflt - ra.ru_minflt - ra.ru_majflt);
+	return t;
 }
 
 /* In a child that holds a session of the bench user: M × (ns-shell, unshare),
@@ -726,27 +743,27 @@ static void shell_block(struct level *L, int warm)
 				    "--mount", "/bin/sh", "-c", "/bin/true", NULL };
 		for (int i = 0; i < total; i++) {
 			int st;
-			double a = run_timed(NULL, &u, "/bin/true", errfd, &st);
+			double v[12];   /* wall, CPU, faults of: ns-shell -c, unshare, --check, unshare sh -c */
+			v[0] = run_timed(NULL, &u, "/bin/true", errfd, &st, &v[4], &v[8]);
 			if (st != 0) {
 				cat_file(errpath);
 				die("ns-shell -c /bin/true as %s: %s", O->user, status_text(st, why, sizeof(why)));
 			}
-			double b = run_timed(unsh, NULL, NULL, errfd, &st);
+			v[1] = run_timed(unsh, NULL, NULL, errfd, &st, &v[5], &v[9]);
 			if (st != 0) {
 				cat_file(errpath);
 				die("unshare ... /bin/true: %s", status_text(st, why, sizeof(why)));
 			}
-			double c = run_timed(NULL, &u, NULL, errfd, &st);
+			v[2] = run_timed(NULL, &u, NULL, errfd, &st, &v[6], &v[10]);
 			if (st != 0) {
 				cat_file(errpath);
 				die("ns-shell --check as %s: %s", O->user, status_text(st, why, sizeof(why)));
 			}
-			double d = run_timed(unsh_sh, NULL, NULL, errfd, &st);
+			v[3] = run_timed(unsh_sh, NULL, NULL, errfd, &st, &v[7], &v[11]);
 			if (st != 0) {
 				cat_file(errpath);
 				die("unshare ... /bin/sh -c /bin/true: %s", status_text(st, why, sizeof(why)));
 			}
-			double v[4] = { a, b, c, d };
 			if (i >= warm && write(res[1], v, sizeof(v)) != sizeof(v))
 				_exit(1);
 		}
@@ -756,14 +773,15 @@ static void shell_block(struct level *L, int warm)
 	}
 	close(res[1]);
 	for (int i = 0; i < O->m; i++) {
-		double v[4];
+		double v[12];
 		struct pollfd pfd = { .fd = res[0], .events = POLLIN };
 		if (poll(&pfd, 1, CHILD_TIMEOUT_MS) != 1 || read(res[0], v, sizeof(v)) != sizeof(v))
 			break;
-		add(&L->shell, v[0]);
-		add(&L->unsh, v[1]);
-		add(&L->check, v[2]);
-		add(&L->unsh_sh, v[3]);
+		struct samples *to[12] = { &L->shell, &L->unsh, &L->check, &L->unsh_sh,
+					   &L->shell_cpu, &L->unsh_cpu, &L->check_cpu, &L->unsh_sh_cpu,
+					   &L->shell_flt, &L->unsh_flt, &L->check_flt, &L->unsh_sh_flt };
+		for (int k = 0; k < 12; k++)
+			add(to[k], v[k]);
 	}
 	close(res[0]);
 	int st = wait_bounded(s, CHILD_TIMEOUT_MS);
@@ -1009,9 +1027,11 @@ static void private_memory(struct privmem *pm)
 struct row {
 	const char *label;
 	size_t off;
+	bool count;   /* a count (median [min-max] without decimals), not ms */
 };
 
-#define ROW(l, f) { l, offsetof(struct level, f) }
+#define ROW(l, f) { l, offsetof(struct level, f), false }
+#define ROWC(l, f) { l, offsetof(struct level, f), true }
 
 static const struct row ROWS[] = {
 	ROW("ours: pam_ns open_session", open),
@@ -1028,17 +1048,26 @@ static const struct row ROWS[] = {
 	ROW("  of which: ip link set PEER netns", ip_move),
 	ROW("ip(8): teardown (ip netns del)", ip_down),
 	ROW("ip(8): round trip", ip_rt),
-	{ NULL, 0 },
+	{ NULL, 0, false },
 	ROW("ns-shell -c /bin/true (as user)", shell),
 	ROW("  of which start-up: ns-shell --check", check),
 	ROW("unshare -p -f --mount-proc -i -u -m", unsh),
 	ROW("  the same, running /bin/sh -c", unsh_sh),
-	{ NULL, 1 },
+	{ NULL, 3, false },
+	ROW("  ns-shell -c /bin/true: CPU ms", shell_cpu),
+	ROWC("  ns-shell -c /bin/true: page faults", shell_flt),
+	ROW("  ns-shell --check: CPU ms", check_cpu),
+	ROWC("  ns-shell --check: page faults", check_flt),
+	ROW("  unshare ... /bin/true: CPU ms", unsh_cpu),
+	ROWC("  unshare ... /bin/true: page faults", unsh_flt),
+	ROW("  unshare ... /bin/sh -c: CPU ms", unsh_sh_cpu),
+	ROWC("  unshare ... /bin/sh -c: page faults", unsh_sh_flt),
+	{ NULL, 1, false },
 	ROW("  config load (ns_config_load)", cfg),
 	ROW("  passwd + groups (NSS)", nss),
 	ROW("  session records of the user", scan),
 	ROW("  lease store: lock + own lease", lease),
-	{ NULL, 2 },
+	{ NULL, 2, false },
 	ROW("  veth gone after ours' close", gone_ours),
 	ROW("  veth gone after floor's close", gone_floor),
 	ROW("  veth gone after ip netns del", gone_ip),
@@ -1049,12 +1078,14 @@ static const struct samples *field(const struct level *L, size_t off)
 	return (const struct samples *)((const char *)L + off);
 }
 
-static void cell(const struct samples *s)
+static void cell(const struct samples *s, bool count)
 {
 	struct stat3 st = stat_of(s);
 	char b[64];
 	if (!st.have)
 		snprintf(b, sizeof(b), "-");
+	else if (count)
+		snprintf(b, sizeof(b), "%7.0f [%.0f-%.0f]", st.med, st.min, st.max);
 	else
 		snprintf(b, sizeof(b), "%7.2f [%.2f-%.2f]", st.med, st.min, st.max);
 	printf("  %-24s", b);
@@ -1080,6 +1111,8 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 		if (!ROWS[r].label) {
 			if (ROWS[r].off == 1)
 				printf("parts of ours, timed alone (one call each):\n");
+			else if (ROWS[r].off == 3)
+				printf("per run, all its processes (wait4's rusage):\n");
 			else if (ROWS[r].off == 2)
 				printf("not timed above (the kernel's asynchronous teardown):\n");
 			else
@@ -1088,7 +1121,7 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 		}
 		printf("%-36s", ROWS[r].label);
 		for (int i = 0; i < nl; i++)
-			cell(field(&Ls[i], ROWS[r].off));
+			cell(field(&Ls[i], ROWS[r].off), ROWS[r].count);
 		printf("\n");
 	}
 	printf("\nratios of medians:\n");
@@ -1171,6 +1204,10 @@ static void print_table(const struct level *Ls, int nl, long kmem_sess, long kme
 	       "           -c: one more exec, and sh forks for the command) instead of /bin/true itself.\n"
 	       "           --check is the part before any namespace work: exec of the setuid binary,\n"
 	       "           dynamic linking, config, user and groups, privilege drop.\n"
+	       "           'per run': CPU time and page faults of the command and every process it\n"
+	       "           waited for (wait4's rusage): what a login costs the machine, and where\n"
+	       "           a VM makes it dear (a page fault or a syscall costs it many times bare\n"
+	       "           metal's).\n"
 	       "  N        sessions of other users held open meanwhile (real pam_ns sessions, one\n"
 	       "           holder process each): what grows with N is per-login work that is O(N).\n"
 	       "  veth gone  not part of any time above: after a close, the kernel destroys the\n"

@@ -15,7 +15,8 @@
 # share of the median total, and the median CPU time of the calling thread
 # in that step (user + kernel; what a loaded machine does not inflate: wall
 # minus CPU is time spent off the CPU, sleeping in the kernel or waiting for
-# it); kernel work is what the floor of `make bench` also does (namespace,
+# it) and its page faults (first touches of code and data: a process that
+# sshd or su has just started pays them on every login); kernel work is what the floor of `make bench` also does (namespace,
 # nft table, veth, addresses, routes, setns), the rest is our bookkeeping.
 set -u -o pipefail
 M=${1:-40}
@@ -80,8 +81,8 @@ for line in open(sys.argv[1]):
             calls["open" if cur[0][0] == "open" else "close"].append(cur)
         cur = []
         continue
-    point, wall, cpu = line.rsplit(" ", 2)
-    cur.append((point, float(wall), float(cpu)))
+    point, wall, cpu, faults = line.rsplit(" ", 3)
+    cur.append((point, float(wall), float(cpu), int(faults)))
 for kind in ("open", "close"):
     runs = calls[kind]
     if not runs:
@@ -90,12 +91,15 @@ for kind in ("open", "close"):
     runs = [run for run in runs if [r[0] for r in run] == names]   # one path only
     total = statistics.median(run[-1][1] for run in runs)
     total_cpu = statistics.median(run[-1][2] for run in runs)
-    print("  %s_session: total %.0f us wall, %.0f us CPU (%d runs)" % (kind, total, total_cpu, len(runs)))
-    print("    %-34s %8s %6s %8s" % ("step (from the previous point)", "wall", "share", "CPU"))
+    total_flt = statistics.median(run[-1][3] for run in runs)
+    print("  %s_session: total %.0f us wall, %.0f us CPU, %.0f page faults (%d runs)"
+          % (kind, total, total_cpu, total_flt, len(runs)))
+    print("    %-34s %8s %6s %8s %7s" % ("step (from the previous point)", "wall", "share", "CPU", "faults"))
     for k in range(1, len(names)):
         wall = statistics.median(run[k][1] - run[k - 1][1] for run in runs)
         cpu = statistics.median(run[k][2] - run[k - 1][2] for run in runs)
-        print("    %-34s %8.0f %5.1f%% %8.0f" % (names[k], wall, 100.0 * wall / total if total else 0, cpu))
+        flt = statistics.median(run[k][3] - run[k - 1][3] for run in runs)
+        print("    %-34s %8.0f %5.1f%% %8.0f %7.0f" % (names[k], wall, 100.0 * wall / total if total else 0, cpu, flt))
 PYEOF
 }
 

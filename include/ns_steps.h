@@ -18,6 +18,10 @@ struct ns_ident {
 	size_t n_groups;
 };
 
+/* Bring up lo of the current network namespace (SIOCSIFFLAGS).
+ * Pre: root, in a network namespace of our own. */
+int ns_lo_up(struct ns_err *err);
+
 /* Make every mount below / private (recursively), so nothing mounted for
  * the login propagates to the host, even when / is shared.
  * Pre: in a new mount namespace, as root. */

@@ -113,6 +113,15 @@ struct tok {
 	int line;
 };
 
+/* OUT[*N] = T when there is an OUT (a first pass only counts). */
+static void put(struct tok *out, size_t *n, struct tok t)
+{
+	if (out)
+		out[*n] = t;
+	(*n)++;
+}
+
+/* The tokens of T into OUT (at most MAX), or only their number (OUT NULL). */
 static size_t scan_tokens(const char *t, struct tok *out, size_t max)
 {
 	size_t n = 0;
@@ -139,26 +148,27 @@ static size_t scan_tokens(const char *t, struct tok *out, size_t max)
 					t++;
 				line += *t == '\n';
 			}
-			out[n++] = (struct tok){ 's', b, (size_t)(t - b), l0 };
+			put(out, &n, (struct tok){ 's', b, (size_t)(t - b), l0 });
 			t += *t ? 1 : 0;
 		} else if (isalnum((unsigned char)*t) || *t == '_' || *t == '-' || *t == '.' || *t == '/') {
 			const char *b = t;
 			while (*t && (isalnum((unsigned char)*t) || strchr("_-./:%$", *t)))
 				t++;
-			out[n++] = (struct tok){ 'w', b, (size_t)(t - b), line };
+			put(out, &n, (struct tok){ 'w', b, (size_t)(t - b), line });
 		} else {
-			out[n++] = (struct tok){ *t, t, 1, line };
+			put(out, &n, (struct tok){ *t, t, 1, line });
 			t += (t[0] == '+' && t[1] == '=') ? 2 : 1;
 		}
 	}
 	return n;
 }
 
-/* The tokens of TEXT in one allocation (at most one per byte); NULL when
- * out of memory. */
+/* The tokens of TEXT in one allocation of just their number (counted
+ * first: one per byte, the bound, would make a 9 kB file with comments a
+ * 300 kB allocation); NULL when out of memory. */
 static struct tok *tokens_of(const char *text, size_t *ret_n)
 {
-	size_t max = strlen(text) + 1;
+	size_t max = scan_tokens(text, NULL, SIZE_MAX) + 1;
 	struct tok *tk = calloc(max, sizeof(*tk));
 	if (tk)
 		*ret_n = scan_tokens(text, tk, max);

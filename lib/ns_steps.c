@@ -24,15 +24,32 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/magic.h>
+#include <net/if.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include "ns_names.h"
 #include "ns_steps.h"
+
+/* Two ioctls on a datagram socket, not netlink: ns-shell's only network
+ * step, and with it the setuid binary links no libnl at all (whose
+ * constructors and relocations every login would pay for). */
+int ns_lo_up(struct ns_err *err)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return ns_fail(err, errno, "bringing up lo: %s", strerror(errno));
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return ns_fail(err, errno, "bringing up lo: %s", strerror(errno));
+	return 0;
+}
 
 int ns_mount_make_private(struct ns_err *err)
 {

@@ -131,11 +131,13 @@ int ns_fsize_restore(const struct ns_fsize_saved *s)
 #ifdef NS_FAULT_INJECTION
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static struct {
 	const char *point;
 	long long ns, cpu_ns;
+	long minflt;   /* page faults of this thread so far (no I/O: minor) */
 } trace_v[64];
 static size_t trace_n;
 
@@ -150,7 +152,9 @@ void ns_trace(const char *point)
 {
 	if (!getenv("NS_FAULT_TRACE") || trace_n == ARRAY_SIZE(trace_v))   /* test builds only */
 		return;
+	struct rusage ru;
 	trace_v[trace_n].point = point;
+	trace_v[trace_n].minflt = getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_minflt : 0;
 	trace_v[trace_n].cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	trace_v[trace_n++].ns = clock_ns(CLOCK_MONOTONIC);
 }
@@ -160,8 +164,8 @@ void ns_trace_flush(void)
 	const char *path = getenv("NS_FAULT_TRACE");
 	FILE *f = path && trace_n ? fopen(path, "ae") : NULL;
 	for (size_t i = 0; f && i < trace_n; i++)
-		fprintf(f, "%s %.1f %.1f\n", trace_v[i].point, (double)(trace_v[i].ns - trace_v[0].ns) / 1000.0,
-			(double)(trace_v[i].cpu_ns - trace_v[0].cpu_ns) / 1000.0);
+		fprintf(f, "%s %.1f %.1f %ld\n", trace_v[i].point, (double)(trace_v[i].ns - trace_v[0].ns) / 1000.0,
+			(double)(trace_v[i].cpu_ns - trace_v[0].cpu_ns) / 1000.0, trace_v[i].minflt - trace_v[0].minflt);
 	if (f) {
 		fputs("--\n", f);
 		fclose(f);

@@ -40,7 +40,6 @@
 #include "ns_env.h"
 #include "ns_invoke.h"
 #include "ns_names.h"
-#include "ns_netlink.h"
 #include "ns_policy.h"
 #include "ns_session.h"
 #include "ns_steps.h"
@@ -306,12 +305,10 @@ static void step_network(struct login *l)
 		return;
 	/* isolated */
 	struct ns_err err = { 0 };
-	struct ns_nl *nl = NULL;
 	if (unshare(CLONE_NEWNET) < 0)
 		fail("creating a network namespace: %s", strerror(errno));
-	if (ns_nl_open(&nl, &err) < 0 || ns_nl_lo_up(nl, &err) < 0)
+	if (ns_lo_up(&err) < 0)
 		fail("%s", err.msg);
-	ns_nl_close(nl);
 }
 
 /* Steps in the outer process, root: new PID/IPC/mount/UTS namespaces,

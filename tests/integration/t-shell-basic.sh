@@ -53,6 +53,13 @@ nsh alice -c 'id -u; id -g; id -G'
 check_eq "setpriv login: uid, gid and groups are the user's" \
     "$(printf '3001\n3001\n%s' "$(id -G alice)")" "$OUT"
 
+# network = "isolated" without pam_ns: ns-shell's own namespace, lo up in it
+nsh alice -c "ls /sys/class/net; cat /sys/class/net/lo/flags; $PY -I -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\", 0))
+s.sendto(b\"LO-OK\", s.getsockname()); print(s.recv(8).decode())'"
+check_eq "isolated (no PAM): only lo, up (IFF_UP|IFF_LOOPBACK), a datagram over 127.0.0.1 arrives" \
+    "$(printf 'lo\n0x9\nLO-OK')" "$OUT"
+
 as_user alice 'grep -E "^(Uid|Gid|CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):" /proc/self/status'
 status=$AS_OUT
 check_match "real, effective, saved and fs uid are the user's" $'Uid:\t3001\t3001\t3001\t3001' "$status"
