@@ -20,4 +20,10 @@
 int ns_user_groups_among(const char *user, gid_t gid, const char *const *names, size_t n,
 			 char ***ret_names, size_t *ret_n, const char **ret_failed);
 
+/* Does the NSS entry of group GID list USER as a member? 1 or 0 (no
+ * such group: 0), -errno when the lookup failed. One request, by gid
+ * (answered by "files" for a system group such as 0, as nsswitch.conf
+ * lists it first on every distribution). */
+int ns_group_lists_user(gid_t gid, const char *user);
+
 #endif

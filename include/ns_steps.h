@@ -14,7 +14,7 @@ struct ns_ident {
 	uid_t uid;
 	gid_t gid;
 	const char *name;
-	const gid_t *groups;   /* the user's group list, looked up once; NULL: initgroups */
+	const gid_t *groups;   /* the supplementary groups to keep (N_GROUPS of them) */
 	size_t n_groups;
 };
 
@@ -65,7 +65,7 @@ int ns_set_hostname(const char *name, struct ns_err *err);
  * needed: file capabilities (ping) keep working inside. */
 int ns_seccomp_no_tiocsti(struct ns_err *err);
 
-/* Drop to ID for good: supplementary groups (initgroups), gid, uid, each
+/* Drop to ID for good: supplementary groups (ID's list), gid, uid, each
  * real/effective/saved; then verify that no id is 0 or another than ID,
  * that no capability is left and that setuid(0) fails.
  * Pre: root. Refuses uid 0 or gid 0. */

@@ -56,18 +56,18 @@ static char **pack_names(char **names, size_t n, size_t bytes)
 	return out;
 }
 
-/* getgrnam_r into a buffer grown until it fits: 0 with *ret set (NULL:
- * no such group), or -errno when the lookup itself failed (a directory
- * that is down reports an error here, where getgrouplist() would just
- * return fewer groups). */
-static int group_by_name(const char *name, struct group *gr, char **buf, struct group **ret)
+/* getgrnam_r (NAME) or getgrgid_r (NAME NULL: GID) into a buffer grown
+ * until it fits: 0 with *ret set (NULL: no such group), or -errno when the
+ * lookup itself failed (a directory that is down reports an error here,
+ * where getgrouplist() would just return fewer groups). */
+static int group_lookup(const char *name, gid_t gid, struct group *gr, char **buf, struct group **ret)
 {
 	for (size_t size = 1024; size <= (1u << 24); size *= 4) {
 		char *b = realloc(*buf, size);
 		if (!b)
 			return -ENOMEM;
 		*buf = b;
-		int e = getgrnam_r(name, gr, b, size, ret);
+		int e = name ? getgrnam_r(name, gr, b, size, ret) : getgrgid_r(gid, gr, b, size, ret);
 		if (e == 0)
 			return 0;
 		if (e != ERANGE)
@@ -105,7 +105,7 @@ int ns_user_groups_among(const char *user, gid_t gid, const char *const *names, 
 	size_t bytes = 0, k = 0;
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct group gr, *g = NULL;
-		if ((r = group_by_name(names[i], &gr, &buf, &g)) < 0) {
+		if ((r = group_lookup(names[i], 0, &gr, &buf, &g)) < 0) {
 			*ret_failed = names[i];
 			break;
 		}
@@ -127,4 +127,12 @@ int ns_user_groups_among(const char *user, gid_t gid, const char *const *names, 
 	*ret_names = out;
 	*ret_n = k;
 	return 0;
+}
+
+int ns_group_lists_user(gid_t gid, const char *user)
+{
+	_cleanup_free_ char *buf = NULL;
+	struct group gr, *g = NULL;
+	int r = group_lookup(NULL, gid, &gr, &buf, &g);
+	return r < 0 ? r : g && in_members(user, g->gr_mem);
 }

@@ -252,7 +252,7 @@ int ns_priv_drop(const struct ns_ident *id, struct ns_err *err)
 {
 	if (id->uid == 0 || id->gid == 0)
 		return ns_fail(err, -EPERM, "refusing to run a login as uid/gid 0 (%s)", id->name);
-	if (id->groups ? setgroups(id->n_groups, id->groups) < 0 : initgroups(id->name, id->gid) < 0)
+	if (setgroups(id->n_groups, id->groups) < 0)
 		return ns_fail(err, errno, "dropping privileges: setting the groups of %s: %s", id->name,
 			       strerror(errno));
 	if (setresgid(id->gid, id->gid, id->gid) < 0)

@@ -247,6 +247,9 @@ run setpriv --reuid=bob --regid=bob --clear-groups "$NSH" -c 'echo SHELL-RAN; id
 check_eq "a user in supplementary group 0 (root): refused, exit 1, no shell" "1 " "$RC $OUT"
 check_match "... with one 'ns-shell: ' line" '^ns-shell: [^
 ]*$' "$ERR"
+run setpriv --reuid=alice --regid=alice --groups=0 "$NSH" -c 'echo SHELL-RAN; id'
+check_eq "a login started with supplementary group 0 (not in NSS): refused, exit 1, no shell" "1 " "$RC $OUT"
+check_match "... saying so" '^ns-shell: refusing to start a login for alice: member of group 0$' "$ERR"
 printf 'zed:x:3005:0:zed:/home/alice:%s\n' "$NSH" >>"$SB/etc/passwd"
 run setpriv --reuid=3005 --regid=0 --clear-groups "$NSH" -c 'echo SHELL-RAN; id'
 check_eq "a user whose primary group is 0: refused, exit 1, no shell" "1 " "$RC $OUT"

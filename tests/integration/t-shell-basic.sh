@@ -53,6 +53,14 @@ nsh alice -c 'id -u; id -g; id -G'
 check_eq "setpriv login: uid, gid and groups are the user's" \
     "$(printf '3001\n3001\n%s' "$(id -G alice)")" "$OUT"
 
+# The groups are the ones ns-shell was started with (sshd, su, login set
+# them with initgroups; pam_group adds to them), not asked of NSS again.
+run setpriv --reuid=alice --regid=alice --clear-groups "$NSH" -c 'id -G'
+check_eq "started without supplementary groups: the shell has only its gid" "3001" "$OUT"
+run setpriv --reuid=alice --regid=alice --groups=100 "$NSH" -c 'id -G'
+check_eq "started with another group (pam_group's kind, here 100): the shell keeps it, and not students" \
+    "3001 100" "$OUT"
+
 # network = "isolated" without pam_ns: ns-shell's own namespace, lo up in it
 nsh alice -c "ls /sys/class/net; cat /sys/class/net/lo/flags; $PY -I -c 'import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"127.0.0.1\", 0))
