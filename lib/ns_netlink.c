@@ -166,14 +166,19 @@ int ns_nl_bridge_ensure(struct ns_nl *nl, const char *name, bool create,
 {
 	int ifindex, r;
 	*ret_created = false;
-	r = ns_nl_link_index(nl, name, &ifindex);
-	if (r == 0) {
+	{   /* one request: its index, kind and flags */
 		_cleanup_link_ struct rtnl_link *link = NULL;
-		if (rtnl_link_get_kernel(nl->sk, ifindex, NULL, &link) >= 0 && !rtnl_link_is_bridge(link))
-			return ns_fail(err, -EINVAL, "bridge %s: exists but is not a bridge", name);
-		if (link && !(rtnl_link_get_flags(link) & IFF_UP) && (r = set_up(nl, ifindex)) < 0)
-			return ns_fail(err, r, "bridge %s: cannot bring it up: %s", name, strerror(-r));
-		return 0;
+		r = nle_to_errno(rtnl_link_get_kernel(nl->sk, 0, name, &link));
+		if (r == 0) {
+			if (!rtnl_link_is_bridge(link))
+				return ns_fail(err, -EINVAL, "bridge %s: exists but is not a bridge", name);
+			if (!(rtnl_link_get_flags(link) & IFF_UP) &&
+			    (r = set_up(nl, rtnl_link_get_ifindex(link))) < 0)
+				return ns_fail(err, r, "bridge %s: cannot bring it up: %s", name, strerror(-r));
+			return 0;
+		}
+		if (r == -ENOENT)
+			r = -ENODEV;
 	}
 	if (r != -ENODEV)
 		return ns_fail(err, r, "bridge %s: lookup failed: %s", name, strerror(-r));

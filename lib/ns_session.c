@@ -146,19 +146,33 @@ static int open_trusted_dir(int at, const char *path, mode_t mode, bool create)
 	return fd;
 }
 
-static int open_sub(const char *state_dir, const char *sub, bool create)
+/* The state directory itself, checked; then one of its subdirectories
+ * through it (TOP < 0: its error). A function that needs several opens
+ * the top once. */
+static int open_top(const char *state_dir, bool create)
 {
-	_cleanup_close_ int top = open_trusted_dir(AT_FDCWD, state_dir, 0755, create);
+	return open_trusted_dir(AT_FDCWD, state_dir, 0755, create);
+}
+
+static int sub_at(int top, const char *sub, bool create)
+{
 	if (top < 0)
 		return top;
 	return open_trusted_dir(top, sub, strcmp(sub, "lock") == 0 ? 0700 : 0755, create);
 }
 
+static int open_sub(const char *state_dir, const char *sub, bool create)
+{
+	_cleanup_close_ int top = open_top(state_dir, create);
+	return sub_at(top, sub, create);
+}
+
 int ns_state_prepare(const char *state_dir, struct ns_err *err)
 {
 	const char *subs[] = { "sessions", "logins", "lock", "by-uid" };
+	_cleanup_close_ int top = open_top(state_dir, true);
 	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
-		int fd = open_sub(state_dir, subs[i], true);
+		int fd = sub_at(top, subs[i], true);
 		if (fd < 0)
 			return ns_fail(err, fd, "state directory %s/%s: %s", state_dir, subs[i],
 				       fd == -EPERM ? "not a root-owned directory closed to others" : strerror(-fd));
@@ -183,14 +197,15 @@ int ns_session_write(const char *state_dir, const struct ns_session_rec *r, stru
 	const char *sub = rec_dir(r);
 	/* sessions/ is made by ns_state_prepare (pam_ns); logins/ on demand
 	 * (state directories from an older version lack it). */
-	_cleanup_close_ int dir = open_sub(state_dir, sub, ns_session_is_shell(r));
+	_cleanup_close_ int top = open_top(state_dir, ns_session_is_shell(r));
+	_cleanup_close_ int dir = sub_at(top, sub, ns_session_is_shell(r));
 	if (dir < 0)
 		return ns_fail(err, dir, "session record %s: %s/%s: %s", r->sid, state_dir, sub, strerror(-dir));
 	/* Index entry first: an entry without a record is cleaned on sight; a
 	 * record without an entry would be invisible to its user's logins. */
 	char uidname[16];
 	snprintf(uidname, sizeof(uidname), "%u", (unsigned)r->uid);
-	_cleanup_close_ int idx = open_sub(state_dir, "by-uid", true);
+	_cleanup_close_ int idx = sub_at(top, "by-uid", true);
 	_cleanup_close_ int udir = idx < 0 ? idx : open_trusted_dir(idx, uidname, 0755, true);
 	if (udir < 0)
 		return ns_fail(err, udir, "session index %s/by-uid/%s: %s", state_dir, uidname, strerror(-udir));
@@ -235,11 +250,11 @@ int ns_session_write(const char *state_dir, const struct ns_session_rec *r, stru
 	return 0;
 }
 
-static void index_remove(const char *state_dir, uid_t uid, const char *sid)
+static void index_remove(int top, uid_t uid, const char *sid)
 {
 	char uidname[16];
 	snprintf(uidname, sizeof(uidname), "%u", (unsigned)uid);
-	_cleanup_close_ int idx = open_sub(state_dir, "by-uid", false);
+	_cleanup_close_ int idx = sub_at(top, "by-uid", false);
 	_cleanup_close_ int udir = idx < 0 ? idx : open_trusted_dir(idx, uidname, 0755, false);
 	if (udir >= 0)
 		unlinkat(udir, sid, 0);
@@ -251,12 +266,13 @@ int ns_session_remove(const char *state_dir, uid_t uid, const char *sid)
 		return -EINVAL;
 	int r = 0;
 	const char *subs[] = { "sessions", "logins" };
+	_cleanup_close_ int top = open_top(state_dir, false);
 	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
-		_cleanup_close_ int dir = open_sub(state_dir, subs[i], false);
+		_cleanup_close_ int dir = sub_at(top, subs[i], false);
 		if (dir >= 0 && unlinkat(dir, sid, 0) < 0 && errno != ENOENT)
 			r = -errno;
 	}
-	index_remove(state_dir, uid, sid);
+	index_remove(top, uid, sid);
 	return r;
 }
 
@@ -284,11 +300,12 @@ static int read_at(int dir, const char *sid, struct ns_session_rec *ret)
 
 int ns_session_read(const char *state_dir, const char *sid, struct ns_session_rec *ret)
 {
-	_cleanup_close_ int dir = open_sub(state_dir, "sessions", false);
+	_cleanup_close_ int top = open_top(state_dir, false);
+	_cleanup_close_ int dir = sub_at(top, "sessions", false);
 	int r = dir < 0 ? dir : read_at(dir, sid, ret);
 	if (r != -ENOENT)
 		return r;
-	_cleanup_close_ int ldir = open_sub(state_dir, "logins", false);
+	_cleanup_close_ int ldir = sub_at(top, "logins", false);
 	r = ldir < 0 ? ldir : read_at(ldir, sid, ret);
 	return r == 0 && !ns_session_is_shell(ret) ? -EINVAL : r;
 }
@@ -354,9 +371,10 @@ int ns_session_foreach_uid(const char *state_dir, uid_t uid,
 {
 	char uidname[16];
 	snprintf(uidname, sizeof(uidname), "%u", (unsigned)uid);
-	_cleanup_close_ int sessions = open_sub(state_dir, "sessions", false);
-	_cleanup_close_ int logins = open_sub(state_dir, "logins", false);
-	_cleanup_close_ int idx = open_sub(state_dir, "by-uid", false);
+	_cleanup_close_ int top = open_top(state_dir, false);
+	_cleanup_close_ int sessions = sub_at(top, "sessions", false);
+	_cleanup_close_ int logins = sub_at(top, "logins", false);
+	_cleanup_close_ int idx = sub_at(top, "by-uid", false);
 	int udir = idx < 0 ? idx : open_trusted_dir(idx, uidname, 0755, false);
 	if (sessions < 0 || udir < 0) {
 		if (udir >= 0)

@@ -65,6 +65,25 @@ check_fail "... and no command of alice ran" test -e /tmp/ran-alice
 nothing_of alice 2001 "denied su"
 check_eq "no state file of the failed logins" "" "$(ls -A "$SESS" 2>/dev/null)"
 
+# ------------------ the bridge's name is taken by another kind of link ---
+sandbox_conf <<'EOF'
+bridge        = "nsbr0"
+create_bridge = true
+EOF
+ip link add nsbr0 type veth peer name nsbr0p
+check_fail "pamtester open_session fails when nsbr0 is a veth, not a bridge" \
+    pamtester nstest alice open_session close_session
+refused 'session of alice refused: bridge nsbr0: exists but is not a bridge$' \
+    "pam_ns logs that nsbr0 exists but is not a bridge"
+nothing_of alice 2001 "not a bridge"
+check_match "... and the veth is left as it was (down)" 'state DOWN' "$(ip -o link show dev nsbr0)"
+ip link del nsbr0
+# A bridge that exists but is down: brought up, and the login runs.
+ip link add nsbr0 type bridge
+check "a bridge that exists but is down: the login runs" pamtester nstest alice open_session close_session
+check_match "... and the bridge is up now" '<[^>]*,UP[,>]' "$(ip -o link show dev nsbr0)"
+fresh
+
 # ------------------------------------------------- broken ns.conf ---
 conf_case() { # DESC LOGREGEX < CONF
     sandbox_conf
