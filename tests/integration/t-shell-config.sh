@@ -332,4 +332,14 @@ as_user alice true
 check "a login is logged to authpriv (info)" \
     sandbox_log_wait '^authpriv\.info ns-shell\[[0-9]+\]: login of alice \(uid 3001\).*network isolated'
 
+# --- a shell that cannot run ---------------------------------------------------------------------
+printf 'default { network = "isolated" }\nuser "alice" { shell = "/nonexistent/shell" }\n' | sandbox_conf
+nsh alice -c 'echo RAN'
+check_eq "a policy shell that does not exist: exit 1, nothing runs" "1 " "$RC $OUT"
+check_eq "... one line saying so" "ns-shell: cannot run /nonexistent/shell: No such file or directory" "$ERR"
+check "... logged to authpriv" \
+    sandbox_log_wait '^authpriv\.err ns-shell\[[0-9]+\]: cannot run /nonexistent/shell: No such file or directory'
+check "... nothing of the user is left" wait_until 2 no_user_procs alice
+ok_conf
+
 sandbox_finish
