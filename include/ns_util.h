@@ -69,6 +69,12 @@ struct ns_fsize_saved {
 void ns_fsize_lift(struct ns_fsize_saved *s);
 int ns_fsize_restore(const struct ns_fsize_saved *s);
 
+/* RESOURCE's limit lifted the same way (to infinity, or to the hard limit
+ * without CAP_SYS_RESOURCE); the caller's in *SAVED, for setrlimit() when
+ * it goes back (RLIMIT_NPROC: ns-shell starts the shell after it dropped
+ * to the user, and a user at her limit could log in before). */
+void ns_rlimit_lift(int resource, struct rlimit *saved);
+
 /* Start time (field 22 of /proc/PID/stat) in clock ticks: detects pid reuse. */
 int ns_proc_start_time(pid_t pid, unsigned long long *ret);
 

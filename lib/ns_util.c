@@ -106,16 +106,21 @@ int ns_proc_start_time(pid_t pid, unsigned long long *ret)
 	return 0;
 }
 
-void ns_fsize_lift(struct ns_fsize_saved *s)
+void ns_rlimit_lift(int resource, struct rlimit *saved)
 {
 	struct rlimit up = { RLIM_INFINITY, RLIM_INFINITY };
-	struct sigaction ign = { .sa_handler = SIG_IGN };
-	if (getrlimit(RLIMIT_FSIZE, &s->lim) < 0)
-		s->lim.rlim_cur = s->lim.rlim_max = RLIM_INFINITY;
-	if (setrlimit(RLIMIT_FSIZE, &up) < 0) {
-		up.rlim_cur = up.rlim_max = s->lim.rlim_max;
-		setrlimit(RLIMIT_FSIZE, &up);
+	if (getrlimit(resource, saved) < 0)
+		saved->rlim_cur = saved->rlim_max = RLIM_INFINITY;
+	if (setrlimit(resource, &up) < 0) {
+		up.rlim_cur = up.rlim_max = saved->rlim_max;
+		setrlimit(resource, &up);
 	}
+}
+
+void ns_fsize_lift(struct ns_fsize_saved *s)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	ns_rlimit_lift(RLIMIT_FSIZE, &s->lim);
 	sigemptyset(&ign.sa_mask);
 	if (sigaction(SIGXFSZ, &ign, &s->xfsz) < 0)
 		s->xfsz = (struct sigaction){ .sa_handler = SIG_DFL };

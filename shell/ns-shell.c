@@ -55,6 +55,7 @@ static mode_t caller_umask = 022;   /* restored for the shell (pam_umask, login.
 /* The caller's file size limit, restored for the shell: while privileged,
  * none (a limit of 0 would kill us with SIGXFSZ halfway through a record). */
 static struct ns_fsize_saved caller_fsize;
+static struct rlimit caller_nproc;   /* restored for the shell */
 
 /* Everything the login is made of, decided before the first privileged step. */
 struct login {
@@ -131,6 +132,7 @@ static void sanitize_process(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	caller_umask = umask(022);
 	ns_fsize_lift(&caller_fsize);
+	ns_rlimit_lift(RLIMIT_NPROC, &caller_nproc);
 }
 
 /* Copy the allow-listed environment and SSH_ORIGINAL_COMMAND aside, then
@@ -492,7 +494,6 @@ struct shell_exec {
 	const char *argv[4];
 	char arg0[300];
 	char **env;
-	int home_errno;           /* chdir(home) failed with it: started in / instead */
 	const char *failed;       /* the step that failed (then errno in err) */
 	int err;
 };
@@ -506,6 +507,11 @@ static void shell_prepare(const struct login *l, struct shell_exec *x)
 	memset(x, 0, sizeof(*x));
 	x->path = l->policy.shell;
 	x->home = l->home;
+	if (access(l->home, X_OK) < 0) {   /* as the user, before the shell starts */
+		fprintf(stderr, "ns-shell: warning: cannot enter home directory %s (%s); starting in /\n",
+			l->home, strerror(errno));
+		x->home = "/";
+	}
 	if (ns_env_build(l->saved_env, &ids, &x->env) < 0)
 		fail("out of memory");
 	if (ns_shell_argv(l->policy.shell, &l->inv, x->arg0, sizeof(x->arg0), x->argv) < 0)
@@ -516,18 +522,15 @@ static void shell_prepare(const struct login *l, struct shell_exec *x)
  * step failed (X->failed, X->err). */
 static void shell_exec(struct shell_exec *x)
 {
-	if (chdir(x->home) < 0) {
-		x->home_errno = errno;
-		if (chdir("/") < 0) {
-			x->failed = "cannot enter /";
-			x->err = errno;
-			return;
-		}
+	if (chdir(x->home) < 0 && chdir("/") < 0) {
+		x->failed = "cannot enter /";
+		x->err = errno;
+		return;
 	}
 	ns_close_fds_from(3);
 	umask(caller_umask);
-	if (ns_fsize_restore(&caller_fsize) < 0) {
-		x->failed = "cannot restore the file size limit";
+	if (ns_fsize_restore(&caller_fsize) < 0 || setrlimit(RLIMIT_NPROC, &caller_nproc) < 0) {
+		x->failed = "cannot restore the caller's limits";
 		x->err = errno;
 		return;
 	}
@@ -539,9 +542,6 @@ static void shell_exec(struct shell_exec *x)
 /* After shell_exec, in the process that can still write and log. */
 static void shell_report(const struct shell_exec *x)
 {
-	if (x->home_errno)
-		fprintf(stderr, "ns-shell: warning: cannot enter home directory %s (%s); starting in /\n",
-			x->home, strerror(x->home_errno));
 	if (x->failed && strcmp(x->failed, "cannot run") == 0)
 		fail("cannot run %s: %s", x->path, strerror(x->err));
 	if (x->failed)
@@ -694,8 +694,10 @@ static pid_t start_shell(const struct login *l)
 		shell_exec(&x);
 		_exit(1);
 	}
+	if (shell < 0 && errno == EAGAIN)
+		fail("cannot start the shell of %s: the process limit (RLIMIT_NPROC) is reached", l->user);
 	if (shell < 0)
-		fail("fork: %s", strerror(errno));
+		fail("cannot start the shell: %s", strerror(errno));
 	shell_report(&x);
 	return shell;
 }

@@ -342,4 +342,34 @@ check "... logged to authpriv" \
 check "... nothing of the user is left" wait_until 2 no_user_procs alice
 ok_conf
 
+# --- an exempt user without a home directory: still warned, before the shell --------------------
+printf 'exempt_users = {"root", "carol"}\ndefault { network = "isolated" }\n' | sandbox_conf
+content=$(awk -F: -v OFS=: '$1 == "carol" { $6 = "/nonexistent-carol" } { print }' "$SB/etc/passwd")
+printf '%s\n' "$content" >"$SB/etc/passwd"
+nsh carol -c 'pwd'
+check_eq "exempt, no home: the plain shell runs in /" "0 /" "$RC $OUT"
+check_eq "... with the warning" \
+    "ns-shell: warning: cannot enter home directory /nonexistent-carol (No such file or directory); starting in /" "$ERR"
+ok_conf
+
+# --- a user at her process limit (RLIMIT_NPROC) ---------------------------------------------------
+# The shell is started after the drop to the user, so the kernel counts it
+# against her limit; ns-shell lifts the limit while privileged (as it did
+# when root forked the shell) and gives the shell the caller's. Without
+# CAP_SYS_RESOURCE (some containers) only up to the hard limit: refused,
+# saying why.
+run prlimit --nproc=2:2 setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c 'ulimit -u; echo RAN'
+if (( (0x$(awk '/^CapEff/ { print $2 }' /proc/self/status) >> 24) & 1 )); then
+    check_eq "at the process limit: the login runs, its shell with the caller's limit (2)" \
+        "0 2 RAN" "$RC $(tr '\n' ' ' <<<"$OUT" | sed 's/ $//')"
+else
+    check_eq "at the process limit (no CAP_SYS_RESOURCE here): refused, exit 1, nothing runs" "1 " "$RC $OUT"
+    check_eq "... saying why" \
+        "ns-shell: cannot start the shell of alice: the process limit (RLIMIT_NPROC) is reached" "$ERR"
+fi
+run prlimit --nproc=50:50 setpriv --reuid=alice --regid=alice --init-groups "$NSH" -c 'ulimit -u; echo RAN'
+check_eq "under the limit: the shell has the caller's process limit back (50)" \
+    "0 50 RAN" "$RC $(tr '\n' ' ' <<<"$OUT" | sed 's/ $//')"
+check "... nothing of the user is left" wait_until 2 no_user_procs alice
+
 sandbox_finish
