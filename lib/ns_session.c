@@ -188,6 +188,17 @@ static const char *rec_dir(const struct ns_session_rec *r)
 	return ns_session_is_shell(r) ? "logins" : "sessions";
 }
 
+/* The index entry SID in the user's index directory UDIR (root's, 0644). */
+static int index_add(int udir, const char *sid)
+{
+	int fd = openat(udir, sid, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	int rc = ns_fix_owner(fd, 0644);
+	close(fd);
+	return rc;
+}
+
 int ns_session_write(const char *state_dir, const struct ns_session_rec *r, struct ns_err *err)
 {
 	char text[REC_MAX], tmp[32];
@@ -202,18 +213,17 @@ int ns_session_write(const char *state_dir, const struct ns_session_rec *r, stru
 	if (dir < 0)
 		return ns_fail(err, dir, "session record %s: %s/%s: %s", r->sid, state_dir, sub, strerror(-dir));
 	/* Index entry first: an entry without a record is cleaned on sight; a
-	 * record without an entry would be invisible to its user's logins. */
+	 * record without an entry would be invisible to its user's logins. A
+	 * reader may clean ours between the two steps: so the entry is made
+	 * again once the record is there (and the reader, after its unlink,
+	 * looks for the record once more: ns_session_foreach_uid). */
 	char uidname[16];
 	snprintf(uidname, sizeof(uidname), "%u", (unsigned)r->uid);
 	_cleanup_close_ int idx = sub_at(top, "by-uid", true);
 	_cleanup_close_ int udir = idx < 0 ? idx : open_trusted_dir(idx, uidname, 0755, true);
 	if (udir < 0)
 		return ns_fail(err, udir, "session index %s/by-uid/%s: %s", state_dir, uidname, strerror(-udir));
-	int ifd = openat(udir, r->sid, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (ifd < 0)
-		return ns_fail(err, errno, "session index entry %s: %s", r->sid, strerror(errno));
-	int rc = ns_fix_owner(ifd, 0644);
-	close(ifd);
+	int rc = index_add(udir, r->sid);
 	if (rc < 0)
 		return ns_fail(err, rc, "session index entry %s: %s", r->sid, strerror(-rc));
 
@@ -226,6 +236,8 @@ int ns_session_write(const char *state_dir, const struct ns_session_rec *r, stru
 			rc = ns_write_all(fd, text, (size_t)n);
 		if (rc == 0 && linkat(fd, "", dir, r->sid, AT_EMPTY_PATH) < 0)
 			rc = -errno;
+		if (rc == 0 && (rc = index_add(udir, r->sid)) < 0)
+			return ns_fail(err, rc, "session index entry %s: %s", r->sid, strerror(-rc));
 		if (rc == 0)
 			return 0;
 		if (rc != -EEXIST)   /* EEXIST: a rewrite, done below by rename */
@@ -247,6 +259,8 @@ int ns_session_write(const char *state_dir, const struct ns_session_rec *r, stru
 		unlinkat(dir, tmp, 0);
 		return ns_fail(err, rc, "session record %s: %s", r->sid, strerror(-rc));
 	}
+	if ((rc = index_add(udir, r->sid)) < 0)
+		return ns_fail(err, rc, "session index entry %s: %s", r->sid, strerror(-rc));
 	return 0;
 }
 
@@ -366,6 +380,21 @@ int ns_session_foreach(const char *state_dir,
 	return rc ? rc : foreach_in(state_dir, "logins", fn, data);
 }
 
+/* The record SID of the index: under sessions/ (a PAM session) or logins/
+ * (a login's reaper), each kind only in its own directory. */
+static int read_indexed(int sessions, int logins, const char *sid, struct ns_session_rec *r)
+{
+	int rr = read_at(sessions, sid, r);
+	if (rr == -ENOENT && logins >= 0) {
+		rr = read_at(logins, sid, r);
+		if (rr == 0 && !ns_session_is_shell(r))
+			rr = -EINVAL;
+	} else if (rr == 0 && ns_session_is_shell(r)) {
+		rr = -EINVAL;
+	}
+	return rr;
+}
+
 int ns_session_foreach_uid(const char *state_dir, uid_t uid,
 			   int (*fn)(const struct ns_session_rec *r, void *data), void *data)
 {
@@ -392,17 +421,17 @@ int ns_session_foreach_uid(const char *state_dir, uid_t uid,
 		struct ns_session_rec r;
 		if (!ns_sid_valid(e->d_name))
 			continue;
-		int rr = read_at(sessions, e->d_name, &r);
-		if (rr == -ENOENT && logins >= 0) {
-			rr = read_at(logins, e->d_name, &r);
-			if (rr == 0 && !ns_session_is_shell(&r))
-				rr = -EINVAL;
-		} else if (rr == 0 && ns_session_is_shell(&r)) {
-			rr = -EINVAL;   /* each kind in its own directory */
+		int rr = read_indexed(sessions, logins, e->d_name, &r);
+		if (rr == -ENOENT) {
+			/* The entry of a removed record, or of one being written
+			 * (entry first): unlink, then look once more; a record that
+			 * appeared meanwhile gets its entry back (and its writer
+			 * makes it again too: ns_session_write). */
+			unlinkat(dirfd(d), e->d_name, 0);
+			if ((rr = read_indexed(sessions, logins, e->d_name, &r)) == 0)
+				index_add(dirfd(d), e->d_name);
 		}
-		if (rr == -ENOENT)
-			unlinkat(dirfd(d), e->d_name, 0);   /* entry of a removed record */
-		else if (rr == 0 && r.uid == uid)
+		if (rr == 0 && r.uid == uid)
 			rc = fn(&r, data);
 	}
 	closedir(d);
@@ -443,6 +472,11 @@ int ns_session_find_netns(const char *state_dir, uid_t uid, dev_t dev, ino_t ino
 	 * them. Only a refused or unusual login pays for the full scan. */
 	if (r == 0 && !c.found)
 		r = ns_session_foreach(state_dir, match_netns, &c);
+	/* Found others but not the wanted one: read it by name (one file). */
+	struct ns_session_rec w;
+	if (r == 0 && c.found && want_sid && strcmp(ret->sid, want_sid) != 0 &&
+	    ns_session_read(state_dir, want_sid, &w) == 0)
+		match_netns(&w, &c);
 	if (r < 0)
 		return r;
 	return c.found ? 0 : -ENOENT;

@@ -611,6 +611,20 @@ static void test_foreach_and_index(void **state)
 	assert_int_equal(s.n, 0);
 	assert_int_not_equal(access(p, F_OK), 0);
 
+	/* a record written again (ns_session_write) after its entry was
+	 * cleaned: the entry is back, the walk sees it */
+	struct ns_session_rec a3 = make_rec("0000aaa3", "alice", 1000);
+	write_ok(&a3);
+	sub(p, sizeof(p), "by-uid/1000/0000aaa3");
+	assert_int_equal(unlink(p), 0);
+	write_ok(&a3);
+	assert_int_equal(access(p, F_OK), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(ns_session_foreach_uid(sdir, 1000, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.sid[0], "0000aaa3");
+	assert_int_equal(ns_session_remove(sdir, 1000, "0000aaa3"), 0);
+
 	/* an entry in uid 1000's index naming a record of another uid: skipped */
 	sub(p, sizeof(p), "by-uid/1000/0000bbb1");
 	write_file(p, "", 0, 0644);
@@ -843,6 +857,24 @@ static void test_find_netns(void **state)
 	sub(p, sizeof(p), "by-uid/1000/0000abcd");
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino, NULL, &out), 0);
+	/* two sessions in the namespace; the wanted one (NS_SHELL_SESSION) is
+	 * missing from the index (a reader cleaned its entry while it was
+	 * being written): still the wanted one, read by name, not the other */
+	struct ns_session_rec r2 = r;
+	memcpy(r2.sid, "0000abce", sizeof("0000abce"));
+	write_ok(&r2);
+	sub(p, sizeof(p), "by-uid/1000/0000abce");
+	assert_int_equal(unlink(p), 0);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino, "0000abce", &out), 0);
+	assert_string_equal(out.sid, "0000abce");
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino, "0000abcd", &out), 0);
+	assert_string_equal(out.sid, "0000abcd");
+	/* a wish naming a session of another namespace: the first of this one */
+	assert_int_equal(ns_session_find_netns(sdir, 1000, r.netns_dev, r.netns_ino, "0000beef", &out), 0);
+	assert_true(strcmp(out.sid, "0000abcd") == 0 || strcmp(out.sid, "0000abce") == 0);
+	assert_int_equal(ns_session_remove(sdir, 1000, "0000abce"), 0);
 	/* an owner that is not the recorded process any more */
 	r.owner_start++;
 	write_ok(&r);
