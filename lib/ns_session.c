@@ -199,9 +199,44 @@ static int index_add(int udir, const char *sid)
 	return rc;
 }
 
+/* TEXT (N bytes) as the record SID in DIR, whole or not at all: an unnamed
+ * file linked under its name only once complete (a process killed half
+ * way, and a user may SIGKILL her own su, leaves nothing); a rewrite, or a
+ * file system without O_TMPFILE, goes through a named temp file and
+ * rename. 0 or -errno. */
+static int write_record(int dir, const char *sid, const char *text, size_t n)
+{
+	char tmp[32];
+	_cleanup_close_ int fd = openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	int rc;
+	if (fd >= 0) {
+		rc = ns_fix_owner(fd, 0644);
+		if (rc == 0)
+			rc = ns_write_all(fd, text, n);
+		if (rc == 0 && linkat(fd, "", dir, sid, AT_EMPTY_PATH) < 0)
+			rc = -errno;
+		if (rc != -EEXIST)   /* EEXIST: a rewrite, done below by rename */
+			return rc;
+		close(TAKE_FD(fd));
+	}
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", sid);
+	unlinkat(dir, tmp, 0);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	rc = ns_fix_owner(fd, 0644);
+	if (rc == 0)
+		rc = ns_write_all(fd, text, n);
+	if (rc == 0 && renameat(dir, tmp, dir, sid) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlinkat(dir, tmp, 0);
+	return rc;
+}
+
 int ns_session_write(const char *state_dir, const struct ns_session_rec *r, struct ns_err *err)
 {
-	char text[REC_MAX], tmp[32];
+	char text[REC_MAX];
 	int n = ns_session_format(r, text, sizeof(text));
 	if (n < 0 || !ns_sid_valid(r->sid))
 		return ns_fail(err, -EINVAL, "session record %s: bad content", r->sid);
@@ -227,38 +262,8 @@ int ns_session_write(const char *state_dir, const struct ns_session_rec *r, stru
 	if (rc < 0)
 		return ns_fail(err, rc, "session index entry %s: %s", r->sid, strerror(-rc));
 
-	/* An unnamed file, linked under its name only once complete: a process
-	 * killed half way (a user may SIGKILL her own su) leaves nothing. */
-	_cleanup_close_ int fd = openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		rc = ns_fix_owner(fd, 0644);
-		if (rc == 0)
-			rc = ns_write_all(fd, text, (size_t)n);
-		if (rc == 0 && linkat(fd, "", dir, r->sid, AT_EMPTY_PATH) < 0)
-			rc = -errno;
-		if (rc == 0 && (rc = index_add(udir, r->sid)) < 0)
-			return ns_fail(err, rc, "session index entry %s: %s", r->sid, strerror(-rc));
-		if (rc == 0)
-			return 0;
-		if (rc != -EEXIST)   /* EEXIST: a rewrite, done below by rename */
-			return ns_fail(err, rc, "session record %s: %s", r->sid, strerror(-rc));
-		close(TAKE_FD(fd));
-	}
-	/* No O_TMPFILE on this file system: a named temp file and rename. */
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", r->sid);
-	unlinkat(dir, tmp, 0);
-	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return ns_fail(err, errno, "session record %s: %s", r->sid, strerror(errno));
-	rc = ns_fix_owner(fd, 0644);
-	if (rc == 0)
-		rc = ns_write_all(fd, text, (size_t)n);
-	if (rc == 0 && renameat(dir, tmp, dir, r->sid) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		unlinkat(dir, tmp, 0);
+	if ((rc = write_record(dir, r->sid, text, (size_t)n)) < 0)
 		return ns_fail(err, rc, "session record %s: %s", r->sid, strerror(-rc));
-	}
 	if ((rc = index_add(udir, r->sid)) < 0)
 		return ns_fail(err, rc, "session index entry %s: %s", r->sid, strerror(-rc));
 	return 0;
