@@ -160,28 +160,33 @@ static int add_address(struct ns_nl *nl, int ifindex, const struct ns_cidr *c, b
 	return r == -EEXIST ? 0 : r;
 }
 
+/* The bridge NAME as it is: 1 (it is a bridge, now up), -ENODEV (no such
+ * link), or another -errno (logged in ERR). One request: index, kind and
+ * flags. */
+static int bridge_existing(struct ns_nl *nl, const char *name, struct ns_err *err)
+{
+	_cleanup_link_ struct rtnl_link *link = NULL;
+	int r = nle_to_errno(rtnl_link_get_kernel(nl->sk, 0, name, &link));
+	if (r == -ENOENT || r == -ENODEV)
+		return -ENODEV;
+	if (r < 0)
+		return ns_fail(err, r, "bridge %s: lookup failed: %s", name, strerror(-r));
+	if (!rtnl_link_is_bridge(link))
+		return ns_fail(err, -EINVAL, "bridge %s: exists but is not a bridge", name);
+	if (!(rtnl_link_get_flags(link) & IFF_UP) && (r = set_up(nl, rtnl_link_get_ifindex(link))) < 0)
+		return ns_fail(err, r, "bridge %s: cannot bring it up: %s", name, strerror(-r));
+	return 1;
+}
+
 int ns_nl_bridge_ensure(struct ns_nl *nl, const char *name, bool create,
 			const struct ns_cidr *addr, const uint8_t *mac, struct ns_err *err,
 			bool *ret_created)
 {
 	int ifindex, r;
 	*ret_created = false;
-	{   /* one request: its index, kind and flags */
-		_cleanup_link_ struct rtnl_link *link = NULL;
-		r = nle_to_errno(rtnl_link_get_kernel(nl->sk, 0, name, &link));
-		if (r == 0) {
-			if (!rtnl_link_is_bridge(link))
-				return ns_fail(err, -EINVAL, "bridge %s: exists but is not a bridge", name);
-			if (!(rtnl_link_get_flags(link) & IFF_UP) &&
-			    (r = set_up(nl, rtnl_link_get_ifindex(link))) < 0)
-				return ns_fail(err, r, "bridge %s: cannot bring it up: %s", name, strerror(-r));
-			return 0;
-		}
-		if (r == -ENOENT)
-			r = -ENODEV;
-	}
+	r = bridge_existing(nl, name, err);
 	if (r != -ENODEV)
-		return ns_fail(err, r, "bridge %s: lookup failed: %s", name, strerror(-r));
+		return r < 0 ? r : 0;
 	if (!create)
 		return ns_fail(err, -ENODEV, "bridge %s does not exist (create_bridge = false)", name);
 

@@ -494,8 +494,9 @@ struct shell_exec {
 	const char *argv[4];
 	char arg0[300];
 	char **env;
-	const char *failed;       /* the step that failed (then errno in err) */
-	int err;
+	const char *failed;       /* the step that failed, */
+	const char *object;       /* on what (NULL: nothing to name), */
+	int err;                  /* and its errno */
 };
 
 static void shell_prepare(const struct login *l, struct shell_exec *x)
@@ -523,7 +524,8 @@ static void shell_prepare(const struct login *l, struct shell_exec *x)
 static void shell_exec(struct shell_exec *x)
 {
 	if (chdir(x->home) < 0 && chdir("/") < 0) {
-		x->failed = "cannot enter /";
+		x->failed = "cannot enter";
+		x->object = "/";
 		x->err = errno;
 		return;
 	}
@@ -536,16 +538,16 @@ static void shell_exec(struct shell_exec *x)
 	}
 	execve(x->path, (char *const *)x->argv, x->env);
 	x->failed = "cannot run";
+	x->object = x->path;
 	x->err = errno;
 }
 
-/* After shell_exec, in the process that can still write and log. */
-static void shell_report(const struct shell_exec *x)
+/* After shell_exec returned (a step failed), in the process that can
+ * still write and log. */
+static void shell_failed(const struct shell_exec *x) __attribute__((noreturn));
+static void shell_failed(const struct shell_exec *x)
 {
-	if (x->failed && strcmp(x->failed, "cannot run") == 0)
-		fail("cannot run %s: %s", x->path, strerror(x->err));
-	if (x->failed)
-		fail("%s: %s", x->failed, strerror(x->err));
+	fail("%s%s%s: %s", x->failed, x->object ? " " : "", x->object ? x->object : "", strerror(x->err));
 }
 
 static int status_to_code(int st)
@@ -698,7 +700,8 @@ static pid_t start_shell(const struct login *l)
 		fail("cannot start the shell of %s: the process limit (RLIMIT_NPROC) is reached", l->user);
 	if (shell < 0)
 		fail("cannot start the shell: %s", strerror(errno));
-	shell_report(&x);
+	if (x.failed)   /* the child's, written before its _exit */
+		shell_failed(&x);
 	return shell;
 }
 
@@ -793,8 +796,7 @@ static void run_plain_shell(struct login *l)
 	shell_prepare(l, &x);
 	closelog();
 	shell_exec(&x);
-	shell_report(&x);
-	fail("cannot run %s", x.path);   /* not reached: shell_exec returned, so a step failed */
+	shell_failed(&x);
 }
 
 /* A namespaced login: the steps as root in the outer process, then PID 1
