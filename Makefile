@@ -28,7 +28,7 @@ PKGS    := libnl-3.0 libnl-route-3.0 libconfuse libnftnl libmnl
 
 # Goals that need no library (and `make check`/`demo`/`bench`, which run
 # `make deps` first and build in a sub-make): no pkg-config check for them.
-NO_LIB_GOALS := deps clean uninstall check demo bench bench-steps deb
+NO_LIB_GOALS := deps clean uninstall check demo bench bench-steps bench-kernel deb
 ifneq ($(filter-out $(NO_LIB_GOALS),$(or $(MAKECMDGOALS),all)),)
 PKG_MISSING := $(shell for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done)
 ifneq ($(strip $(PKG_MISSING)),)
@@ -73,7 +73,7 @@ PATHS_TEXT  := VERSION=$(VERSION) SYSCONFDIR=$(SYSCONFDIR) LIBEXECDIR=$(LIBEXECD
 # building unprivileged into DESTDIR sets ownership in the package.
 INSTALL_OWNER := $(if $(filter 0,$(shell id -u)),-o root -g root)
 
-.PHONY: all install uninstall check unit integration clean deps demo bench bench-smoke bench-steps deb FORCE
+.PHONY: all install uninstall check unit integration clean deps demo bench bench-smoke bench-steps bench-kernel deb FORCE
 all: $(B)/libns.a $(B)/ns-shell $(B)/nsctl $(B)/pam_ns.so $(MAN_OUT)
 
 # (`+`: kept up to date under make -n too, so a dry run shows only what
@@ -175,6 +175,13 @@ bench: deps
 bench-steps: deps
 	$(MAKE) all $(B)/fault/pam_ns.so
 	bash bench/steps.sh
+
+# What the kernel does of a login, call by call (perf; bench/kernel.sh):
+# pam_ns's steps, and ns-shell next to unshare(1). Installs perf if missing.
+bench-kernel: deps
+	@command -v perf >/dev/null || apt-get install -y linux-perf
+	$(MAKE) all $(B)/fault/pam_ns.so $(B)/ns-bench
+	bash bench/kernel.sh
 
 # make check's smoke step: the quick table and its plot must be produced
 # (timings are not asserted), the plot well-formed XML.

@@ -1257,6 +1257,8 @@ static void usage(void)
 	      "                --ns-shell PATH --conf PATH --tmp DIR --floor-addr CIDR --ip-addr CIDR\n"
 	      "                [--levels 0,100,1000] [--m 40] [--mem-users 100] [--warmup 2]\n"
 	      "                [--unshare /usr/bin/unshare] [--network bridge|routed]\n"
+	      "       ns-bench --machine   (prints this machine's cost of a page fault and of a\n"
+	      "                             system call, in us)\n"
 	      "Runs only inside the bench sandbox (bench/run.sh): it creates interfaces.\n", stderr);
 	exit(2);
 }
@@ -1282,6 +1284,12 @@ int main(int argc, char **argv)
 {
 	static struct opts o = { .m = 40, .mem_users = 100, .warmup = 2, .unshare = "/usr/bin/unshare" };
 	parse_levels("0,100,1000", &o);
+	if (argc == 2 && !strcmp(argv[1], "--machine")) {   /* for bench/kernel.sh */
+		double fault_us, syscall_us;
+		machine_costs(&fault_us, &syscall_us);
+		printf("%.2f %.2f\n", fault_us, syscall_us);
+		return 0;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;

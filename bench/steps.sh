@@ -76,6 +76,8 @@ calls = {"open": [], "close": []}
 cur = []
 for line in open(sys.argv[1]):
     line = line.rstrip("\n")
+    if line.startswith("@ "):   # thread and start (make bench-kernel)
+        continue
     if line == "--":
         if cur:
             calls["open" if cur[0][0] == "open" else "close"].append(cur)

@@ -87,8 +87,9 @@ void ns_fault(const char *point);
 /* Step timing of the same test build (make bench-steps): with
  * $NS_FAULT_TRACE set, every fault point and every ns_trace() point is
  * timed (CLOCK_MONOTONIC, the thread's CPU time and its page faults, in
- * memory); ns_trace_flush() appends "POINT WALL-US CPU-US FAULTS" lines
- * (since the first point) and a "--" line to that file. */
+ * memory); ns_trace_flush() appends an "@ TID START-NS" line (the thread,
+ * and the first point on CLOCK_MONOTONIC), "POINT WALL-US CPU-US FAULTS"
+ * lines (since the first point) and a "--" line to that file. */
 void ns_trace(const char *point);
 void ns_trace_flush(void);
 #else
