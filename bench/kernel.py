@@ -196,14 +196,16 @@ def steps(fault_us, trace, scripts):
 
 # The programs of a run (recorded system-wide): a call counts for the
 # program its thread runs when the call returns (an execve for the new one).
+# perf shows the pids of its own PID namespace (the sandbox's): a process
+# of the host outside it has pid 0 there and is left out.
 KEEP = {"ns-shell", "unshare", "sh", "true"}
 
 
 def one_run(path):
     """Per syscall name: [count, us]; waits apart; faults; processes."""
     done, faults = calls(events(path))
-    done = [c for c in done if c[0] in KEEP]
-    faults = [f for f in faults if f[0] in KEEP]
+    done = [c for c in done if c[0] in KEEP and c[1] > 0]
+    faults = [f for f in faults if f[0] in KEEP and f[1] > 0]
     work, wait = collections.defaultdict(lambda: [0, 0.0]), collections.defaultdict(lambda: [0, 0.0])
     tids = set()
     for comm, tid, nr, t0, t1 in done:
