@@ -73,7 +73,7 @@ PATHS_TEXT  := VERSION=$(VERSION) SYSCONFDIR=$(SYSCONFDIR) LIBEXECDIR=$(LIBEXECD
 # building unprivileged into DESTDIR sets ownership in the package.
 INSTALL_OWNER := $(if $(filter 0,$(shell id -u)),-o root -g root)
 
-.PHONY: all install uninstall check unit integration clean deps demo bench bench-smoke bench-steps bench-kernel deb FORCE
+.PHONY: all install uninstall check unit integration clean deps demo bench bench-smoke bench-steps bench-kernel bench-kernel-smoke deb FORCE
 all: $(B)/libns.a $(B)/ns-shell $(B)/nsctl $(B)/pam_ns.so $(MAN_OUT)
 
 # (`+`: kept up to date under make -n too, so a dry run shows only what
@@ -123,7 +123,8 @@ LDAP_DEPS := slapd ldap-utils nslcd libnss-ldapd
 DEPS := build-essential pkg-config libpam0g-dev libnl-3-dev libnl-route-3-dev libconfuse-dev \
         libnftnl-dev libmnl-dev libcmocka-dev openssh-server openssh-client pamtester iproute2 python3 util-linux \
         login procps valgrind groff-base man-db strace udhcpc dnsmasq-base nftables curl \
-        clang llvm debhelper dpkg-dev fakeroot lintian tmux xvfb xauth x11-utils mosh bird2 screen $(LDAP_DEPS)
+        clang llvm debhelper dpkg-dev fakeroot lintian tmux xvfb xauth x11-utils mosh bird2 screen linux-perf \
+        $(LDAP_DEPS)
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq
 deps:
 	@missing=""; ldap=""; for p in $(DEPS); do \
@@ -158,6 +159,7 @@ check: deps
 	$(MAKE) valgrind
 	$(MAKE) fuzz
 	$(MAKE) bench-smoke
+	$(MAKE) bench-kernel-smoke
 	$(MAKE) integration
 
 $(B)/ns-bench: bench/ns-bench.c $(B)/libns.a
@@ -179,9 +181,15 @@ bench-steps: deps
 # What the kernel does of a login, call by call (perf; bench/kernel.sh):
 # pam_ns's steps, and ns-shell next to unshare(1). Installs perf if missing.
 bench-kernel: deps
-	@command -v perf >/dev/null || apt-get install -y linux-perf
 	$(MAKE) all $(B)/fault/pam_ns.so $(B)/ns-bench
 	bash bench/kernel.sh
+
+# make check's smoke step of it: 3 runs each, both tables must come out.
+bench-kernel-smoke: all $(B)/fault/pam_ns.so $(B)/ns-bench
+	@bash bench/kernel.sh 3 > $(B)/bench-kernel.txt 2>&1; rc=$$?; grep -v '^ok ' $(B)/bench-kernel.txt; \
+	if [ $$rc -eq 0 ] && grep -q '^  bookkeeping: ' $(B)/bench-kernel.txt && \
+	    grep -q '^  ns-shell minus unshare, in the kernel' $(B)/bench-kernel.txt; then \
+	    echo "bench-kernel-smoke: both tables were produced"; else echo "bench-kernel-smoke: FAILED"; exit 1; fi
 
 # make check's smoke step: the quick table and its plot must be produced
 # (timings are not asserted), the plot well-formed XML.
