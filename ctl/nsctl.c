@@ -816,9 +816,8 @@ static size_t pids_in_nsid(struct ns_nl *nl, int nsid, pid_t *out, size_t max)
  * every record (a record written by other means is in no index). */
 static bool veth_idle(const struct gc_ctx *x, const char *name, const char *alias, int *ret_lock)
 {
-	unsigned uid;
-	const char *u = strstr(alias, " uid=");
-	bool has_uid = u && sscanf(u + 5, "%u", &uid) == 1;
+	uid_t uid;
+	bool has_uid = ns_veth_alias_uid(alias, &uid) == 0;
 	struct veth_use use = { x->g->state_dir, name };
 	if (has_uid && ns_session_foreach_uid(x->g->state_dir, uid, veth_in_use, &use) == 1)
 		return false;

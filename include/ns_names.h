@@ -34,6 +34,15 @@ int ns_netns_name(const char *user, const char *sid_or_null, char *buf, size_t s
 /* Host-side veth: "nsu<uid>" or "nss<sid>"; always at most 15 bytes. */
 int ns_veth_name(uid_t uid, const char *sid_or_null, char buf[16]);
 
+/* The alias of a host-side veth of ours: "ns-shell user=NAME uid=UID"
+ * (nsctl gc, a lease pick and a user's stale login recognise ours by it).
+ * ns_veth_alias is -ENAMETOOLONG when it does not fit SIZE. */
+#define NS_VETH_ALIAS_MAX 96
+int ns_veth_alias(const char *user, uid_t uid, char *buf, size_t size);
+bool ns_veth_alias_ours(const char *alias);
+/* The uid an alias of ours names; -EINVAL when it names none. */
+int ns_veth_alias_uid(const char *alias, uid_t *ret_uid);
+
 /* Interface name check: 1..15 bytes, no '/', ':', whitespace; not "." "..". */
 bool ns_ifname_valid(const char *name);
 

@@ -58,14 +58,14 @@ static bool veth_of_ours(const struct ns_lease_req *q, uid_t uid, const char *si
 {
 	struct ns_err err;
 	struct ns_nl *nl = NULL;
-	char name[16], alias[96] = "";
+	char name[16], alias[NS_VETH_ALIAS_MAX] = "";
 	ns_veth_name(uid, sid, name);
 	if (ns_nl_open(&nl, &err) < 0)
 		return true;   /* cannot tell: keep the address */
 	int r = ns_nl_link_alias(nl, name, alias, sizeof(alias));
 	ns_nl_close(nl);
 	(void)q;
-	return r != -ENODEV && (r < 0 || strncmp(alias, "ns-shell ", 9) == 0);
+	return r != -ENODEV && (r < 0 || ns_veth_alias_ours(alias));
 }
 
 /* What the picker's questions share in one pick: the request, and the uids
@@ -79,19 +79,13 @@ struct pick_ctx {
 	bool dumped, failed;
 };
 
-/* "ns-shell user=NAME uid=UID" (ns_login.c); names never hold a space. */
 static void note_veth_uid(const char *name, const char *alias, int peer_nsid, void *data)
 {
 	struct pick_ctx *c = data;
-	const char *p = strstr(alias, " uid=");
-	char *end;
+	uid_t v;
 	(void)name;
 	(void)peer_nsid;
-	if (!p || c->failed)
-		return;
-	errno = 0;
-	unsigned long v = strtoul(p + 5, &end, 10);
-	if (errno || end == p + 5 || (*end && *end != ' ') || v > UINT32_MAX)
+	if (c->failed || ns_veth_alias_uid(alias, &v) < 0)
 		return;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 64;

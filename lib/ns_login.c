@@ -128,13 +128,13 @@ static int reapers_of(const struct ns_session_rec *r, void *data)
  * namespace is gone). Called in the host's network namespace. */
 static int cut_leftover(uid_t uid, const char *sid, bool dry)
 {
-	char name[16], alias[96] = "";
+	char name[16], alias[NS_VETH_ALIAS_MAX] = "";
 	struct ns_nl *nl = NULL;
 	struct ns_err e;
 	if (ns_veth_name(uid, sid, name) < 0 || ns_nl_open(&nl, &e) < 0)
 		return -EIO;
 	int r = ns_nl_link_alias(nl, name, alias, sizeof(alias));
-	if (r == 0 && strncmp(alias, "ns-shell ", 9) != 0)
+	if (r == 0 && !ns_veth_alias_ours(alias))
 		r = -EPERM;
 	if (r == 0 && !dry)
 		r = ns_nl_link_down(nl, name);
@@ -357,9 +357,9 @@ static int take_address(struct login_ctx *ctx, struct ns_cidr *ret, struct ns_er
  * create ours again. */
 static int replace_stale_veth(struct login_ctx *ctx, const struct ns_veth_spec *spec, struct ns_err *err)
 {
-	char old[96] = "";
+	char old[NS_VETH_ALIAS_MAX] = "";
 	int st = ns_nl_link_alias(ctx->host_nl, ctx->rec.veth, old, sizeof(old));
-	if (st == 0 && strncmp(old, "ns-shell ", 9) == 0)
+	if (st == 0 && ns_veth_alias_ours(old))
 		st = ns_nl_link_delete(ctx->host_nl, ctx->rec.veth, err);
 	else if (st == 0)
 		return ns_fail(err, -EEXIST, "veth %s exists and is not one of ours", ctx->rec.veth);
@@ -372,10 +372,11 @@ static int replace_stale_veth(struct login_ctx *ctx, const struct ns_veth_spec *
 /* Veth step: the pair, its peer created inside as eth0, on the bridge. */
 static int make_veth(struct login_ctx *ctx, struct ns_err *err)
 {
-	char alias[96];
+	char alias[NS_VETH_ALIAS_MAX];
 	const char *msid = ctx->policy.netns == NS_NETNS_SESSION ? ctx->rec.sid : NULL;
 	ns_veth_name(ctx->who->uid, msid, ctx->rec.veth);
-	snprintf(alias, sizeof(alias), "ns-shell user=%s uid=%u", ctx->who->user, (unsigned)ctx->who->uid);
+	if (ns_veth_alias(ctx->who->user, ctx->who->uid, alias, sizeof(alias)) < 0)
+		return ns_fail(err, -ENAMETOOLONG, "user name %s is too long for the veth's alias", ctx->who->user);
 	bool routed = ctx->policy.network == NS_NET_ROUTED;
 	struct ns_veth_spec spec = {
 		.host_name = ctx->rec.veth, .alias = alias, .bridge = routed ? NULL : ctx->globals->bridge,

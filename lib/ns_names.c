@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ns_names.c — the namespace table and the names of what we create. */
+#include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -81,6 +84,34 @@ int ns_veth_name(uid_t uid, const char *sid, char buf[16])
 	} else {
 		snprintf(buf, 16, "nsu%u", (unsigned)uid);
 	}
+	return 0;
+}
+
+#define VETH_ALIAS_PREFIX "ns-shell "
+
+int ns_veth_alias(const char *user, uid_t uid, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, VETH_ALIAS_PREFIX "user=%s uid=%u", user, (unsigned)uid);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+bool ns_veth_alias_ours(const char *alias)
+{
+	return alias && strncmp(alias, VETH_ALIAS_PREFIX, strlen(VETH_ALIAS_PREFIX)) == 0;
+}
+
+/* User names never hold a space, so " uid=" starts the uid's field. */
+int ns_veth_alias_uid(const char *alias, uid_t *ret_uid)
+{
+	const char *p = ns_veth_alias_ours(alias) ? strstr(alias, " uid=") : NULL;
+	if (!p || !isdigit((unsigned char)p[5]))
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(p + 5, &end, 10);
+	if (errno || (*end && *end != ' ') || v >= (uid_t)-1)
+		return -EINVAL;
+	*ret_uid = (uid_t)v;
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ns_names.h"
 #include "ns_netlink.h"
 
 struct ns_nl {
@@ -574,7 +575,7 @@ int ns_nl_foreach_ours(struct ns_nl *nl,
 	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_link *l = (struct rtnl_link *)o;
 		const char *name = rtnl_link_get_name(l), *alias = rtnl_link_get_ifalias(l);
-		if (name && alias && strncmp(alias, "ns-shell ", 9) == 0 &&
+		if (name && ns_veth_alias_ours(alias) &&
 		    (strncmp(name, "nsu", 3) == 0 || strncmp(name, "nss", 3) == 0)) {
 			int32_t nsid = -1;
 			if (rtnl_link_get_link_netnsid(l, &nsid) < 0)

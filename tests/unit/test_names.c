@@ -162,6 +162,43 @@ static void test_netns_name(void **state)
 	assert_int_equal(ns_netns_name("alice", NULL, buf, 8), -ENAMETOOLONG);
 }
 
+/* ---------------------------------------------------------- veth alias */
+
+static void test_veth_alias(void **state)
+{
+	(void)state;
+	char buf[NS_VETH_ALIAS_MAX];
+	uid_t uid = 7;
+	/* the longest user name fits */
+	assert_int_equal(ns_veth_alias("abcdefghijklmnopqrstuvwxyz012345", 4294967294u, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "ns-shell user=abcdefghijklmnopqrstuvwxyz012345 uid=4294967294");
+	assert_true(ns_veth_alias_ours(buf));
+	assert_int_equal(ns_veth_alias_uid(buf, &uid), 0);
+	assert_int_equal(uid, 4294967294u);
+	assert_int_equal(ns_veth_alias("alice", 1000, buf, 20), -ENAMETOOLONG);
+	assert_int_equal(ns_veth_alias("alice", 1000, buf, sizeof(buf)), 0);
+	assert_int_equal(ns_veth_alias_uid(buf, &uid), 0);
+	assert_int_equal(uid, 1000);
+	/* a trailing field after the uid is allowed (a later format) */
+	assert_int_equal(ns_veth_alias_uid("ns-shell user=bob uid=2002 x=1", &uid), 0);
+	assert_int_equal(uid, 2002);
+	/* not ours, or no uid that fits uid_t: no uid, UID untouched */
+	static const char *const bad[] = {
+		"", "ns-shell", "ns-shellx user=bob uid=1", "other user=bob uid=1", "ns-shell user=bob",
+		"ns-shell user=bob uid=", "ns-shell user=bob uid=-1", "ns-shell user=bob uid=+1",
+		"ns-shell user=bob uid= 1", "ns-shell user=bob uid=12x", "ns-shell user=bob uid=4294967295",
+		"ns-shell user=bob uid=99999999999999999999",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		uid = 7;
+		assert_int_equal(ns_veth_alias_uid(bad[i], &uid), -EINVAL);
+		assert_int_equal(uid, 7);
+	}
+	assert_false(ns_veth_alias_ours(NULL));
+	assert_false(ns_veth_alias_ours("ns-shel"));
+	assert_true(ns_veth_alias_ours("ns-shell user=x uid=1"));
+}
+
 /* ---------------------------------------------------------------- veth */
 
 static void test_veth_name(void **state)
@@ -343,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_sid_random),
 		cmocka_unit_test(test_netns_name),
 		cmocka_unit_test(test_veth_name),
+		cmocka_unit_test(test_veth_alias),
 		cmocka_unit_test(test_ifname_valid),
 		cmocka_unit_test(test_hostname_expand),
 		cmocka_unit_test(test_hostname_unknown_sequence),
