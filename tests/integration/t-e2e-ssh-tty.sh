@@ -34,6 +34,8 @@ settle 2101
 # ------------------------------------------------ a session on a terminal ---
 # The ssh client itself runs on a pty (as a person's would), with -tt.
 sync1=$SB/tmp/sync-jobs
+sync2=$SB/tmp/sync-stop
+sync3=$SB/tmp/sync-int
 cat >"$SB/tmp/jobs.script" <<EOF
 send stty -echo\r
 send echo R-\$((40+2))\r
@@ -46,7 +48,7 @@ send sleep 100 &\r
 send jobs; echo J-\$((3*4))\r
 expect J-12
 sync $sync1
-send kill %1; wait; echo K-\$((4*5))\r
+send kill %1; wait \$!; echo kill-status=\$?; echo K-\$((4*5))\r
 expect K-20
 send jobs; echo N-\$((5*6))\r
 expect N-30
@@ -54,7 +56,7 @@ send (sleep 3; exit 4) &\r
 send fg %1; echo fg-status=\$?\r
 expect fg-status=\d+
 send sleep 100\r
-sleep 2
+sync $sync2
 send \x1a
 expect Stopped
 send jobs; echo Z-\$((6*7))\r
@@ -64,7 +66,7 @@ expect B-56
 send kill %1; wait; echo KK-\$((8*9))\r
 expect KK-72
 send sleep 100\r
-sleep 2
+sync $sync3
 send \x03
 send echo int-status=\$?\r
 expect int-status=\d+
@@ -93,6 +95,20 @@ else
         "$(cat "$SB/tmp/jobs.err" "$SB/tmp/jobs.out" 2>&1)"
 fi
 : >"$sync1.go"
+# ^Z and ^C go to the terminal's foreground job: type them once 'sleep 100'
+# is it (its process group is the terminal's), not after a guessed delay.
+fg_sleep() {
+    local p st
+    for p in $(pgrep -u alice -x sleep); do
+        read -r -a st <"/proc/$p/stat" 2>/dev/null || continue
+        [[ ${st[4]} == "${st[7]}" ]] && return 0   # pgrp == the terminal's tpgid
+    done
+    return 1
+}
+for s in "$sync2" "$sync3"; do
+    wait_until 60 test -e "$s.ready" && wait_until 20 fg_sleep || break
+    : >"$s.go"
+done
 rc=0
 wait "$exp_pid" || rc=$?
 t=$(cat "$SB/tmp/jobs.out" 2>/dev/null)
@@ -106,7 +122,7 @@ check_match "the shell runs in the network namespace of its record" \
     "net=net:\[${sid_ino:-none}\] sid=${sid:-none} " "$t"
 check_match "eth0 holds alice's leased address ($addr)" "eth0(@[^ ]*)? +UP +${addr:-none}/16" "$t"
 check_match "jobs: 'sleep 100 &' is job 1, running" '\[1\]\+ +Running +sleep 100 &' "$t"
-check_match "kill %1: the job is terminated" '\[1\]\+ +Terminated +sleep 100' "$t"
+check_eq "kill %1: the job is terminated (SIGTERM: status 143)" 143 "$(sed -n 's/^kill-status=//p' <<<"$t")"
 check_eq "after it, 'jobs' lists nothing" "" "$(sed -n '/^K-20$/,/^N-30$/p' <<<"$t" | grep -F '[1]')"
 check_match "fg %1 brings the job to the foreground and returns its status (4)" 'fg-status=4' "$t"
 check_match "^Z stops the foreground job" '\[1\]\+ +Stopped +sleep 100' "$t"
