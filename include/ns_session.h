@@ -74,6 +74,11 @@ int ns_host_check(const char *state_dir, struct ns_err *err);
  * Every login passes through it before a login inside it can exist, so
  * the first writer of a boot is always the host. Never refuses. */
 int ns_host_note(const char *state_dir, bool netns_is_host, struct ns_err *err);
+/* Read only: is the caller inside a namespaced login, in another PID
+ * namespace than the one this boot's host record names? 1 (the reason in
+ * ERR: "... nested logins are refused"), else 0 (also when there is no
+ * record of this boot, or it cannot be read). */
+int ns_host_nested(const char *state_dir, struct ns_err *err);
 
 /* Call FN for every valid record (unreadable/forged files are skipped).
  * Stops and returns FN's value when it is non-zero. */

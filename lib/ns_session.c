@@ -827,3 +827,15 @@ int ns_host_note(const char *state_dir, bool netns_is_host, struct ns_err *err)
 {
 	return host_id_sync(state_dir, true, netns_is_host, err);
 }
+
+int ns_host_nested(const char *state_dir, struct ns_err *err)
+{
+	struct host_id self, rec;
+	_cleanup_close_ int dir = open_trusted_dir(AT_FDCWD, state_dir, 0755, false);
+	if (dir < 0 || host_id_read(dir, &rec) < 0 || host_id_self(&self, true) < 0)
+		return 0;
+	if (strcmp(rec.boot, self.boot) != 0 || rec.pidns == self.pidns)
+		return 0;
+	refuse_nested(&self, &rec, err);
+	return 1;
+}

@@ -297,6 +297,11 @@ static void step_network(struct login *l)
 	if (!in_host && ns_session_find_netns(l->g->state_dir, l->uid, dev, ino, said, &l->rec) == 0)
 		l->have_rec = true;
 	if (!l->have_rec && (l->policy.network == NS_NET_BRIDGE || l->policy.network == NS_NET_ROUTED)) {
+		/* Run inside a login, our /proc is the login's: its PID 1 (the
+		 * reaper) shares our network namespace and it looks like the host. */
+		struct ns_err nested = { 0 };
+		if (ns_host_nested(l->g->state_dir, &nested) > 0)
+			fail("%s", nested.msg);
 		if (in_host)
 			fail("network = %s for %s, but the login is in the host's network namespace: "
 			     "is pam_ns.so in this service's PAM session stack?", ns_network_name(l->policy.network),

@@ -136,7 +136,12 @@ run nsenter -t "$APID" -a su - carol -c 'echo NESTED-IN-$USER'
 check_fail "nsenter -a into her login: su - carol (no lease yet) runs no shell" grep -q NESTED-IN <<<"$OUT"
 log_sync
 check_eq "the log has one 'nested logins are refused' line per attempt (5)" 5 $(( $(n_refused) - S_REFUSED ))
-unchanged "after pamtester and su from root inside her namespaces"
+run nsenter -t "$APID" -a setpriv --reuid alice --regid alice --init-groups \
+    "$(command -v ns-shell || echo "$SB/bin/ns-shell")" -c 'echo NESTED-IN-$USER'
+check_fail "nsenter -a into her login: ns-shell as alice runs no shell" grep -q NESTED-IN <<<"$OUT"
+check_match "... and says why: nested logins are refused" \
+    'ns-shell: inside a namespaced login \(its pid namespace [0-9]+ is not the host.s [0-9]+\): nested logins are refused' "$OUT"
+unchanged "after pamtester, su and ns-shell from root inside her namespaces"
 check_eq "carol got no lease" "" "$(sticky_of carol)"
 
 # ========================================= 3. nsctl gc inside, status ===
