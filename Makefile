@@ -179,7 +179,7 @@ bench-steps: deps
 	bash bench/steps.sh
 
 # What the kernel does of a login, call by call (perf; bench/kernel.sh):
-# pam_ns's steps, and ns-shell next to unshare(1). Installs perf if missing.
+# pam_ns's steps, and ns-shell next to unshare(1). perf comes with make deps.
 bench-kernel: deps
 	$(MAKE) all $(B)/fault/pam_ns.so $(B)/ns-bench
 	bash bench/kernel.sh
