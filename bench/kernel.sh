@@ -49,17 +49,7 @@ sandbox_install_ns_shell "$NS_BUILD/ns-shell"
 add_users 2001 alice bob
 PAM_NS_MODULE=$FAULT_SO pam_ns_alone nssteps
 PAM_NS_ARGS='' pam_with_ns su    # bob's held login (shipped pam_ns.so)
-sandbox_conf <<'EOF'
-bridge         = "nsbr0"
-create_bridge  = true
-bridge_address = "10.213.0.1/16"
-pool           = "10.213.0.0/16"
-gateway        = "10.213.0.1"
-isolate_ports  = true
-default {
-    shell = "/bin/sh"
-}
-EOF
+sandbox_bench_conf 'shell = "/bin/sh"'
 OUT=$SB/tmp/kernel
 mkdir -p "$OUT/pam" "$OUT/ns-shell" "$OUT/unshare-sh" "$OUT/unshare" || exit 1
 TRACE=$OUT/steps.trace

@@ -110,19 +110,7 @@ awk -v n="$HOLD_MAX" \
 
 # The deployed default, except the shell (/bin/sh: the shell's own start-up
 # is not what is measured) and an explicit bridge/pool of the sandbox.
-sandbox_conf <<'EOF'
-bridge         = "nsbr0"
-create_bridge  = true
-bridge_address = "10.213.0.1/16"
-pool           = "10.213.0.0/16"
-gateway        = "10.213.0.1"
-isolate_ports  = true
-state_dir      = "/run/ns-shell"
-lease_file     = "/var/lib/ns-shell/leases"
-default {
-    shell = "/bin/sh"
-}
-EOF
+sandbox_bench_conf 'shell = "/bin/sh"'
 
 # The bench's own PAM directory: pam_ns alone, driven in-process through
 # pam_start_confdir (nothing else in the stack is timed).
@@ -147,9 +135,7 @@ run_bench() { # NETWORK LEVELS
 run_bench bridge "$LEVELS"
 
 # The same host, routed: no bridge, so past its 1,023 ports.
-sed 's/^    shell = "\/bin\/sh"$/    shell = "\/bin\/sh"\n    network = "routed"/' /etc/security/ns.conf |
-    sandbox_conf
-grep -q '^    network = "routed"$' /etc/security/ns.conf || bench_fail "cannot switch ns.conf to routed"
+sandbox_bench_conf 'shell = "/bin/sh"' 'network = "routed"'
 sysctl -qw net.ipv4.ip_forward=1 || bench_fail "ip_forward in the sandbox"
 run_bench routed "$LEVELS_ROUTED"
 SB_FINISHED=1   # read by the EXIT trap

@@ -41,17 +41,7 @@ TRACE=$SB/tmp/steps.trace
 # use already, as on any host with a firewall or one other login (the first
 # guard table of the machine switches them on: kernel code patching).
 steps_of() { # NETWORK [held]
-    sandbox_conf <<EOF
-bridge         = "nsbr0"
-create_bridge  = true
-bridge_address = "10.213.0.1/16"
-pool           = "10.213.0.0/16"
-gateway        = "10.213.0.1"
-isolate_ports  = true
-default {
-    network = "$1"
-}
-EOF
+    sandbox_bench_conf "network = \"$1\""
     [[ $1 == routed ]] && sysctl -qw net.ipv4.ip_forward=1
     : >"$TRACE"
     if [[ ${2:-} == held ]]; then

@@ -457,6 +457,18 @@ sandbox_conf() {
     _sb_run chmod 0644 "$SB/security/ns.conf"
 }
 
+# sandbox_bench_conf [LINE...] : the benches' ns.conf (bench/*.sh): the
+# deployed default with the sandbox's bridge and pool made explicit (ports
+# isolated), and LINE... (e.g. 'shell = "/bin/sh"') in its default block.
+sandbox_bench_conf() {
+    {
+        printf '%s\n' 'bridge         = "nsbr0"' 'create_bridge  = true' 'bridge_address = "10.213.0.1/16"' \
+            'pool           = "10.213.0.0/16"' 'gateway        = "10.213.0.1"' 'isolate_ports  = true' 'default {'
+        (( $# )) && printf '    %s\n' "$@"
+        printf '}\n'
+    } | sandbox_conf
+}
+
 # sandbox_pam SERVICE < TEXT : /etc/pam.d/SERVICE, root 0644.
 sandbox_pam() {
     [[ $1 =~ ^[a-zA-Z0-9_.-]+$ ]] || sandbox_die "sandbox_pam: bad service '$1'"
